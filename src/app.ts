@@ -1,0 +1,78 @@
+// Builds the latch HTTP application from its modules. No listen(): tests drive
+// it with app.handle(new Request(...)); src/server.ts serves it.
+import { Elysia, t } from 'elysia'
+import type { Database } from './db/database'
+import { systemClock, type Clock } from './clock'
+import { authPlugin, assertRoutesProtected, principalFromHeader } from './http/auth'
+import { errorHandler } from './http/error-handler'
+import { requestContext, ok, type Logger } from './http/request-context'
+import { docs } from './http/openapi'
+import { envelope } from './http/schemas'
+import { RootKeyService } from './modules/rootkeys/service'
+import { ApiService } from './modules/apis/service'
+import { apisRoutes } from './modules/apis/routes'
+
+export const VERSION = '0.1.0'
+
+export interface AppOptions {
+  db: Database
+  clock?: Clock
+  /** Request log sink; null disables request logging. */
+  log?: Logger | null
+  /** Where unexpected errors are reported (with the request id). */
+  logError?: (requestId: string, error: unknown) => void
+}
+
+export function createServices(db: Database, clock: Clock) {
+  const rootKeys = new RootKeyService(db, clock)
+  const apis = new ApiService(db, clock)
+  return {
+    db,
+    clock,
+    rootKeys,
+    apis,
+    auth: authPlugin(rootKeys),
+    /** Writes everything batched in memory (usage times, events). Safe to call any time. */
+    flush() {
+      rootKeys.flushUsage()
+    },
+    /** Starts periodic background work; returns a function that stops it. */
+    startBackground(): () => void {
+      const timer = setInterval(() => this.flush(), 2_000)
+      return () => clearInterval(timer)
+    },
+  }
+}
+
+export type AppServices = ReturnType<typeof createServices>
+
+const defaultLogError = (requestId: string, error: unknown) => {
+  const e = error as Error
+  process.stderr.write(
+    JSON.stringify({ time: new Date().toISOString(), level: 'error', requestId, error: e?.name, message: e?.message, stack: e?.stack }) + '\n',
+  )
+}
+
+export function createApp(options: AppOptions) {
+  const services = createServices(options.db, options.clock ?? systemClock)
+  const authenticate = (request: Request) => {
+    principalFromHeader(services.rootKeys, request.headers.get('authorization'))
+  }
+  // normalize: false so that unknown body fields are a 400 instead of being dropped.
+  const app = new Elysia({ normalize: false })
+    .use(requestContext(options.log ?? null))
+    .use(errorHandler(options.logError ?? defaultLogError, authenticate))
+    .use(docs(VERSION))
+    .get('/v2/liveness', ({ request }) => ok(request, { message: "we're cooking" }), {
+      response: { 200: envelope(t.Object({ message: t.String() })) },
+      detail: { summary: 'Liveness', description: 'Answers 200 while the server is up. No authentication.', tags: ['health'] },
+    })
+    .get('/v1/liveness', ({ request }) => ok(request, { message: "we're cooking" }))
+  for (const prefix of ['/v2', '/v1']) {
+    app.use(apisRoutes(services, prefix))
+  }
+  assertRoutesProtected(app.routes)
+  return { app, services }
+}
+
+export type App = ReturnType<typeof createApp>['app']

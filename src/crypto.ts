@@ -1,0 +1,74 @@
+// Key material: generation, hashing, constant-time comparison and the
+// encryption of recoverable keys. Nothing here ever logs a secret.
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+/** Bitcoin-alphabet base58; leading zero bytes become '1'. */
+export function base58(bytes: Uint8Array): string {
+  let zeros = 0
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++
+  const digits: number[] = []
+  for (let i = zeros; i < bytes.length; i++) {
+    let carry = bytes[i]!
+    for (let j = 0; j < digits.length; j++) {
+      carry += digits[j]! << 8
+      digits[j] = carry % 58
+      carry = (carry / 58) | 0
+    }
+    while (carry > 0) {
+      digits.push(carry % 58)
+      carry = (carry / 58) | 0
+    }
+  }
+  let out = '1'.repeat(zeros)
+  for (let i = digits.length - 1; i >= 0; i--) out += BASE58[digits[i]!]
+  return out
+}
+
+export function randomBase58(byteLength: number): string {
+  return base58(randomBytes(byteLength))
+}
+
+/** base64(SHA-256(utf8 key)), the only form in which a key is stored. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64')
+}
+
+/** Compares two secrets in constant time by comparing their digests. */
+export function secretsEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest()
+  const db = createHash('sha256').update(b).digest()
+  return timingSafeEqual(da, db)
+}
+
+export interface GeneratedKey {
+  key: string
+  hash: string
+  start: string
+}
+
+/** `prefix_` + base58(random bytes); `start` is the prefix plus the first characters. */
+export function generateKey(prefix: string | undefined, byteLength: number): GeneratedKey {
+  const body = randomBase58(byteLength)
+  const key = prefix ? `${prefix}_${body}` : body
+  const start = prefix ? `${prefix}_${body.slice(0, 4)}` : body.slice(0, 4)
+  return { key, hash: hashKey(key), start }
+}
+
+/** AES-256-GCM with a 32-byte master key; output is `v1.<iv>.<tag>.<ciphertext>` in base64url. */
+export function encryptSecret(masterKey: Uint8Array, plaintext: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', masterKey, iv)
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+  const tag = cipher.getAuthTag()
+  return ['v1', iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.')
+}
+
+export function decryptSecret(masterKey: Uint8Array, sealed: string): string {
+  const [version, iv, tag, ciphertext] = sealed.split('.')
+  if (version !== 'v1' || !iv || !tag || ciphertext === undefined) throw new Error('unsupported ciphertext format')
+  const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'))
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
+}

@@ -1,0 +1,115 @@
+// Authentication and authorization of management calls.
+//
+// The `permission` macro is the only way a route gets a workspace to work in:
+//   1. transform (before body validation): `Authorization: Bearer <root key>`
+//      becomes a principal, or the request ends with 401;
+//   2. resolve (after validation): the route's requirement is checked against
+//      the principal's grants (403), then `auth` is handed to the handler.
+// A route without the macro has no `auth` and is refused at start-up by
+// assertRoutesProtected (fail closed).
+import { Elysia } from 'elysia'
+import { forbidden, unauthorized } from './errors'
+import { requestState } from './request-context'
+import type { Principal, RootKeyService } from '../modules/rootkeys/service'
+import { describeAlternatives, needs, unmet, type Requirement, type ResourceType } from '../modules/rootkeys/permissions'
+
+/** What a handler may act on: one workspace, on behalf of one root key. */
+export interface AuthContext {
+  workspaceId: string
+  rootKeyId: string
+  permissions: ReadonlySet<string>
+}
+
+export interface PermissionSpec<Body = any> {
+  /** Human-readable requirement, shown in the OpenAPI document. */
+  describe: string
+  /** The requirement for this request; may look at the body and the caller's workspace. */
+  requirement: (input: { body: Body; auth: AuthContext }) => Requirement | Promise<Requirement>
+}
+
+/** `type.*.action`, regardless of the request. */
+export function wildcardPermission(type: ResourceType, action: string): PermissionSpec {
+  const requirement = needs(type, action)
+  return { describe: `'${type}.*.${action}'`, requirement: () => requirement }
+}
+
+/** `type.*.action` or `type.<id>.action`, where the id is the body field `field`. */
+export function permissionOn(type: ResourceType, action: string, field: string): PermissionSpec {
+  return {
+    describe: `'${type}.*.${action}' or '${type}.<${field}>.${action}'`,
+    requirement: ({ body }) => needs(type, action, body[field]),
+  }
+}
+
+const PRINCIPAL = Symbol('principal')
+
+export function principalFromHeader(rootKeys: RootKeyService, header: string | null): Principal {
+  if (header === null || header.trim() === '') {
+    throw unauthorized("The Authorization header is missing. Send your root key as 'Authorization: Bearer <root key>'.")
+  }
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header)
+  if (!match) {
+    throw unauthorized("The Authorization header is malformed. It must have the form 'Bearer <root key>'.")
+  }
+  const result = rootKeys.authenticate(match[1]!)
+  if (result === 'invalid') throw unauthorized('The provided root key is invalid or has been revoked')
+  if (result === 'expired') throw unauthorized('The provided root key has expired')
+  return result
+}
+
+export function denied(missing: string[]): never {
+  throw forbidden(`Your key does not have the required ${describeAlternatives(missing)} permission`)
+}
+
+/** Throws 403 naming the first unmet part of `requirement`. */
+export function enforce(auth: AuthContext, requirement: Requirement): void {
+  const missing = unmet(auth.permissions, requirement)
+  if (missing) denied(missing)
+}
+
+let instances = 0
+
+export function authPlugin(rootKeys: RootKeyService) {
+  return new Elysia({ name: 'auth', seed: ++instances }).macro({
+    permission: (spec: PermissionSpec) => ({
+      // Every RPC body is JSON, whatever Content-Type the client sent.
+      parse: 'json' as never,
+      transform(ctx) {
+        const principal = principalFromHeader(rootKeys, ctx.request.headers.get('authorization'))
+        requestState(ctx.request).rootKeyId = principal.rootKeyId
+        ;(ctx as unknown as Record<symbol, Principal>)[PRINCIPAL] = principal
+      },
+      async resolve(ctx) {
+        const principal = (ctx as unknown as Record<symbol, Principal | undefined>)[PRINCIPAL]
+        if (!principal) throw unauthorized('The request was not authenticated.')
+        const auth: AuthContext = {
+          workspaceId: principal.workspaceId,
+          rootKeyId: principal.rootKeyId,
+          permissions: principal.permissions,
+        }
+        enforce(auth, await spec.requirement({ body: ctx.body, auth }))
+        return { auth }
+      },
+      detail: {
+        security: [{ rootKey: [] }],
+        'x-required-permissions': spec.describe,
+      } as Record<string, unknown>,
+    }),
+  })
+}
+
+/** Routes reachable without a root key. Everything else must use the `permission` macro. */
+export const PUBLIC_ROUTES = new Set(['GET /v2/liveness', 'GET /v1/liveness'])
+
+/** Throws when an API route lacks the permission macro, so that a forgotten check cannot ship. */
+export function assertRoutesProtected(routes: { method: string; path: string; hooks?: unknown }[]): void {
+  const unprotected = routes.filter((r) => {
+    if (!/^\/v\d+\//.test(r.path)) return false
+    if (PUBLIC_ROUTES.has(`${r.method} ${r.path}`)) return false
+    const detail = (r.hooks as { detail?: Record<string, unknown> } | undefined)?.detail
+    return !detail || typeof detail['x-required-permissions'] !== 'string'
+  })
+  if (unprotected.length > 0) {
+    throw new Error(`Routes without a permission check: ${unprotected.map((r) => `${r.method} ${r.path}`).join(', ')}`)
+  }
+}

@@ -1,0 +1,97 @@
+// Turns every failure into the Unkey error envelope: ApiError as it is, TypeBox
+// validation failures as a 400 with one `errors[]` entry per field, unknown
+// routes as a 404, anything else as a 500 that leaks nothing internal.
+import { Elysia } from 'elysia'
+import { ApiError, badRequest, bodyUnreadable, internalError, notFound, payloadTooLarge, type FieldError } from './errors'
+import { requestState } from './request-context'
+
+/** Request bodies larger than this are refused before parsing (identity meta may be 1 MB). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024
+
+interface ValidationIssue {
+  path?: string
+  message?: string
+  summary?: string
+  schema?: { description?: string }
+}
+
+/** The SDK types errors of some routes only when they come as problem+json. */
+const PROBLEM_JSON_PATHS = new Set(['/v2/identities.deleteIdentity', '/v1/identities.deleteIdentity'])
+
+function contentTypeFor(request: Request, status: number): string {
+  const accept = request.headers.get('accept') ?? ''
+  const problem =
+    status === 429 ||
+    PROBLEM_JSON_PATHS.has(new URL(request.url).pathname) ||
+    (accept.includes('application/problem+json') && !accept.includes('application/json'))
+  return problem ? 'application/problem+json' : 'application/json'
+}
+
+export function errorResponse(request: Request, error: ApiError): Response {
+  const state = requestState(request)
+  state.status = error.status
+  return new Response(JSON.stringify(error.toBody(state.id)), {
+    status: error.status,
+    headers: { 'content-type': contentTypeFor(request, error.status), 'x-request-id': state.id },
+  })
+}
+
+function fieldLocation(on: string, path: string | undefined): string {
+  const segments = (path ?? '').split('/').filter(Boolean)
+  return [on, ...segments].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]')
+}
+
+function validationError(request: Request, on: string, issues: ValidationIssue[]): ApiError {
+  const seen = new Set<string>()
+  const errors: FieldError[] = []
+  for (const issue of issues) {
+    const location = fieldLocation(on, issue.path)
+    const message = issue.summary || issue.message || 'is invalid'
+    const id = `${location}\u0000${message}`
+    if (seen.has(id)) continue
+    seen.add(id)
+    errors.push({ location, message })
+  }
+  if (errors.length === 0) errors.push({ location: on, message: 'does not match the expected schema' })
+  const path = new URL(request.url).pathname
+  const first = errors[0]!
+  return badRequest(`${request.method} request ${on} for '${path}' failed to validate: ${first.location}: ${first.message}`, errors)
+}
+
+/**
+ * `authenticate` runs before a body parse error is reported, so that a request
+ * with neither a valid key nor a valid body gets 401 like every other route.
+ */
+export function errorHandler(
+  logError: (requestId: string, error: unknown) => void,
+  authenticate: (request: Request) => void,
+) {
+  return new Elysia({ name: 'error-handler' })
+    .onRequest(({ request }) => {
+      const length = Number(request.headers.get('content-length') ?? 0)
+      if (length > MAX_BODY_BYTES) throw payloadTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+    })
+    .onError({ as: 'global' }, ({ request, code, error }) => {
+      if (error instanceof ApiError) return errorResponse(request, error)
+      if (code === 'VALIDATION') {
+        const v = error as unknown as { type?: string; all?: ValidationIssue[] }
+        const on = v.type === 'body' || !v.type ? 'body' : v.type
+        return errorResponse(request, validationError(request, on, v.all ?? []))
+      }
+      if (code === 'NOT_FOUND') {
+        return errorResponse(request, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
+      }
+      if (code === 'PARSE') {
+        try {
+          authenticate(request)
+        } catch (authError) {
+          if (authError instanceof ApiError) return errorResponse(request, authError)
+          throw authError
+        }
+        return errorResponse(request, bodyUnreadable('The request body is missing or is not valid JSON.'))
+      }
+      logError(requestState(request).id, error)
+      return errorResponse(request, internalError())
+    })
+}
+

@@ -1,0 +1,69 @@
+// Per-request bookkeeping shared by every module: the request id (returned in
+// `meta.requestId` and the X-Request-Id header), timing, the authenticated
+// root key id, and the one structured log line written when a response is sent.
+import { Elysia } from 'elysia'
+import { newId } from '../ids'
+
+interface RequestState {
+  id: string
+  startedAt: number
+  rootKeyId?: string
+  status?: number
+}
+
+const states = new WeakMap<Request, RequestState>()
+
+export function requestState(request: Request): RequestState {
+  let state = states.get(request)
+  if (!state) {
+    state = { id: newId('req'), startedAt: performance.now() }
+    states.set(request, state)
+  }
+  return state
+}
+
+export const requestIdOf = (request: Request): string => requestState(request).id
+
+export interface RequestLogLine {
+  time: string
+  level: 'info' | 'error'
+  requestId: string
+  method: string
+  path: string
+  status: number
+  durationMs: number
+  rootKeyId?: string
+}
+
+export type Logger = (line: RequestLogLine) => void
+
+export const stdoutLogger: Logger = (line) => {
+  process.stdout.write(JSON.stringify(line) + '\n')
+}
+
+export function requestContext(log: Logger | null) {
+  return new Elysia({ name: 'request-context' })
+    .onRequest(({ request, set }) => {
+      set.headers['x-request-id'] = requestState(request).id
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      if (!log) return
+      const state = requestState(request)
+      const status = state.status ?? (typeof set.status === 'number' ? set.status : 200)
+      log({
+        time: new Date().toISOString(),
+        level: status >= 500 ? 'error' : 'info',
+        requestId: state.id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status,
+        durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+        ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),
+      })
+    })
+}
+
+/** The success envelope: `{ meta: { requestId }, data }`. */
+export function ok<T>(request: Request, data: T): { meta: { requestId: string }; data: T } {
+  return { meta: { requestId: requestIdOf(request) }, data }
+}

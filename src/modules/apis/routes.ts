@@ -1,0 +1,48 @@
+// HTTP controller for apis.createApi, apis.getApi and apis.deleteApi.
+import { Elysia } from 'elysia'
+import type { AppServices } from '../../app'
+import { ok } from '../../http/request-context'
+import { responses } from '../../http/schemas'
+import { permissionOn, wildcardPermission } from '../../http/auth'
+import * as m from './model'
+
+export function apisRoutes(services: AppServices, prefix: string) {
+  const { apis } = services
+  return new Elysia({ name: `apis${prefix}`, prefix, detail: { tags: ['apis'] } } as never)
+    .use(services.auth)
+    .post('/apis.createApi', ({ body, auth, request }) => ok(request, { apiId: apis.create(auth.workspaceId, body.name).id }), {
+      permission: wildcardPermission('api', 'create_api'),
+      body: m.CreateApiBody,
+      response: responses(m.CreateApiResponse),
+      detail: { summary: 'Create an API', description: 'Creates an API, the container that keys are issued for.' },
+    })
+    .post(
+      '/apis.getApi',
+      ({ body, auth, request }) => {
+        const api = apis.get(auth.workspaceId, body.apiId)
+        return ok(request, { id: api.id, name: api.name })
+      },
+      {
+        permission: permissionOn('api', 'read_api', 'apiId'),
+        body: m.GetApiBody,
+        response: responses(m.GetApiResponse, 404),
+        detail: { summary: 'Get an API', description: 'Returns the id and name of an API.' },
+      },
+    )
+    .post(
+      '/apis.deleteApi',
+      ({ body, auth, request }) => {
+        apis.delete(auth.workspaceId, body.apiId)
+        return ok(request, {})
+      },
+      {
+        permission: permissionOn('api', 'delete_api', 'apiId'),
+        body: m.DeleteApiBody,
+        response: responses(m.DeleteApiResponse, 404, 412),
+        detail: {
+          summary: 'Delete an API',
+          description: 'Deletes an API. All of its keys stop verifying at once (they answer NOT_FOUND).',
+        },
+      },
+    )
+}
