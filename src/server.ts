@@ -22,7 +22,7 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
     log: config.logRequests ? stdoutLogger : null,
   })
   const stopBackground = services.startBackground()
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES + 1024 })
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2 })
   const server = app.server!
   let stopping: Promise<void> | undefined
   const stop = () =>

@@ -47,9 +47,9 @@ function validationError(request: Request, on: string, issues: ValidationIssue[]
   for (const issue of issues) {
     const location = fieldLocation(on, issue.path)
     const message = issue.summary || issue.message || 'is invalid'
-    const id = `${location}\u0000${message}`
-    if (seen.has(id)) continue
-    seen.add(id)
+    // One entry per field: TypeBox may report several failures for one value.
+    if (seen.has(location)) continue
+    seen.add(location)
     errors.push({ location, message })
   }
   if (errors.length === 0) errors.push({ location: on, message: 'does not match the expected schema' })

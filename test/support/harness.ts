@@ -1,0 +1,77 @@
+// A real latch app on a real SQLite file in a temp directory, driven through
+// app.handle(new Request(...)). Every test file builds its own.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../src/app'
+import { ManualClock } from '../../src/clock'
+import { closeDatabase, openDatabase } from '../../src/db/database'
+
+export interface CallResult {
+  status: number
+  body: any
+  headers: Headers
+}
+
+export class Harness {
+  readonly dir = mkdtempSync(join(tmpdir(), 'latch-test-'))
+  readonly dbPath = join(this.dir, 'latch.db')
+  readonly db = openDatabase(this.dbPath)
+  readonly clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
+  readonly errors: unknown[] = []
+  readonly created = createApp({ db: this.db, clock: this.clock, log: null, logError: (_id, e) => this.errors.push(e) })
+  readonly app = this.created.app
+  readonly services = this.created.services
+
+  /** Creates a root key in `workspace` (created on demand) and returns its plaintext. */
+  rootKey(workspace: string, permissions: string[] = ['*']): string {
+    return this.services.rootKeys.create({ workspace, name: `test ${permissions.join(' ')}`, permissions }).key
+  }
+
+  workspaceId(workspace: string): string {
+    return this.services.rootKeys.workspaces.find(workspace)!.id
+  }
+
+  async call(path: string, body: unknown, key?: string | null, headers: Record<string, string> = {}): Promise<CallResult> {
+    const h: Record<string, string> = { 'content-type': 'application/json', ...headers }
+    if (key) h.authorization = `Bearer ${key}`
+    const payload = typeof body === 'string' ? body : JSON.stringify(body)
+    h['content-length'] ??= String(Buffer.byteLength(payload))
+    const res = await this.app.handle(new Request(`http://localhost${path}`, { method: 'POST', headers: h, body: payload }))
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {}
+    return { status: res.status, body: parsed, headers: res.headers }
+  }
+
+  /** POST /v2/<rpc> as `key`, expecting 200; returns `data`. */
+  async ok(rpc: string, body: unknown, key: string): Promise<any> {
+    const res = await this.call(`/v2/${rpc}`, body, key)
+    if (res.status !== 200) throw new Error(`${rpc} answered ${res.status}: ${JSON.stringify(res.body)}`)
+    return res.body.data
+  }
+
+  close(): void {
+    this.services.flush()
+    closeDatabase(this.db)
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+export const REQUEST_ID = expect.stringMatching(/^req_[1-9A-HJ-NP-Za-km-z]+$/)
+
+import { expect } from 'bun:test'
+
+/** The exact error envelope for a status, title, type suffix and detail. */
+export function errorBody(status: number, title: string, type: string, detail: string | ReturnType<typeof expect.stringContaining>, errors?: unknown) {
+  const error: Record<string, unknown> = { title, detail, status, type: type.startsWith('https://') ? type : `https://unkey.com/docs/errors/${type}` }
+  if (status === 400) error.errors = errors ?? expect.any(Array)
+  return { meta: { requestId: REQUEST_ID }, error }
+}
+
+export const unauthorizedBody = (detail: string) => errorBody(401, 'Unauthorized', 'unauthorized', detail)
+export const forbiddenBody = (permissions: string[]) =>
+  errorBody(403, 'Forbidden', 'forbidden', `Your key does not have the required ${permissions.map((p) => `'${p}'`).join(' or ')} permission`)
+export const notFoundBody = (kind: string, detail: string) => errorBody(404, 'Not Found', `unkey/data/${kind}_not_found`, detail)
