@@ -11,6 +11,10 @@ import { envelope } from './http/schemas'
 import { RootKeyService } from './modules/rootkeys/service'
 import { ApiService } from './modules/apis/service'
 import { apisRoutes } from './modules/apis/routes'
+import { IdentityService } from './modules/identities/service'
+import { RbacService } from './modules/permissions/service'
+import { KeyService } from './modules/keys/service'
+import { Vault, type MasterKeySource } from './modules/keys/vault'
 
 export const VERSION = '0.1.0'
 
@@ -21,25 +25,43 @@ export interface AppOptions {
   log?: Logger | null
   /** Where unexpected errors are reported (with the request id). */
   logError?: (requestId: string, error: unknown) => void
+  /** Master key for recoverable keys (none: recoverable keys are refused with 412). */
+  masterKey?: MasterKeySource
 }
 
-export function createServices(db: Database, clock: Clock) {
+export function createServices(db: Database, clock: Clock, masterKey: MasterKeySource = {}) {
   const rootKeys = new RootKeyService(db, clock)
   const apis = new ApiService(db, clock)
+  const identities = new IdentityService(db, clock)
+  const rbac = new RbacService(db, clock)
+  const keys = new KeyService(db, clock, { apis, identities, rbac, vault: new Vault(masterKey) })
   return {
     db,
     clock,
     rootKeys,
     apis,
+    identities,
+    rbac,
+    keys,
     auth: authPlugin(rootKeys),
-    /** Writes everything batched in memory (usage times, events). Safe to call any time. */
+    /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */
     flush() {
       rootKeys.flushUsage()
+      keys.flush()
+    },
+    /** Runs scheduled jobs now (refills); also run at start so that work missed while down happens. */
+    runScheduledJobs() {
+      keys.runRefills()
     },
     /** Starts periodic background work; returns a function that stops it. */
     startBackground(): () => void {
-      const timer = setInterval(() => this.flush(), 2_000)
-      return () => clearInterval(timer)
+      this.runScheduledJobs()
+      const flushTimer = setInterval(() => this.flush(), 1_000)
+      const jobTimer = setInterval(() => this.runScheduledJobs(), 60_000)
+      return () => {
+        clearInterval(flushTimer)
+        clearInterval(jobTimer)
+      }
     },
   }
 }
@@ -54,7 +76,7 @@ const defaultLogError = (requestId: string, error: unknown) => {
 }
 
 export function createApp(options: AppOptions) {
-  const services = createServices(options.db, options.clock ?? systemClock)
+  const services = createServices(options.db, options.clock ?? systemClock, options.masterKey)
   const authenticate = (request: Request) => {
     principalFromHeader(services.rootKeys, request.headers.get('authorization'))
   }

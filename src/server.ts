@@ -1,6 +1,7 @@
 // Runs the app on a socket: opens the database, starts background work
 // (batched writes, scheduled jobs), and shuts everything down cleanly on
 // SIGINT/SIGTERM, checkpointing the WAL.
+import { join } from 'node:path'
 import { createApp } from './app'
 import type { Config } from './config'
 import { closeDatabase, openDatabase } from './db/database'
@@ -20,6 +21,7 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
     db,
     clock: options.clock ?? systemClock,
     log: config.logRequests ? stdoutLogger : null,
+    masterKey: config.masterKey ? { key: config.masterKey } : { file: join(config.dataDir, 'master.key') },
   })
   const stopBackground = services.startBackground()
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2 })

@@ -11,7 +11,7 @@ describe('liveness', () => {
   test.each(['/v2/liveness', '/v1/liveness'])('GET %s answers without a key', async (path) => {
     const res = await h.app.handle(new Request(`http://localhost${path}`))
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body: any = await res.json()
     expect(body).toEqual({ meta: { requestId: REQUEST_ID }, data: { message: "we're cooking" } })
     expect(res.headers.get('x-request-id')).toBe(body.meta.requestId)
   })
