@@ -15,6 +15,11 @@ import { IdentityService } from './modules/identities/service'
 import { RbacService } from './modules/permissions/service'
 import { KeyService } from './modules/keys/service'
 import { Vault, type MasterKeySource } from './modules/keys/vault'
+import { keysRoutes } from './modules/keys/routes'
+import { identitiesRoutes } from './modules/identities/routes'
+import { permissionsRoutes } from './modules/permissions/routes'
+import { ratelimitRoutes } from './modules/ratelimit/routes'
+import { RatelimitService } from './modules/ratelimit/service'
 
 export const VERSION = '0.1.0'
 
@@ -35,6 +40,10 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
   const identities = new IdentityService(db, clock)
   const rbac = new RbacService(db, clock)
   const keys = new KeyService(db, clock, { apis, identities, rbac, vault: new Vault(masterKey) })
+  const ratelimit = new RatelimitService(db, clock)
+  // Identity and RBAC changes can alter how any key of the workspace verifies.
+  identities.onChange((workspaceId) => keys.cache.invalidateWorkspace(workspaceId))
+  rbac.onChange((workspaceId) => keys.cache.invalidateWorkspace(workspaceId))
   return {
     db,
     clock,
@@ -43,6 +52,7 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
     identities,
     rbac,
     keys,
+    ratelimit,
     auth: authPlugin(rootKeys),
     /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */
     flush() {
@@ -92,6 +102,10 @@ export function createApp(options: AppOptions) {
     .get('/v1/liveness', ({ request }) => ok(request, { message: "we're cooking" }))
   for (const prefix of ['/v2', '/v1']) {
     app.use(apisRoutes(services, prefix))
+    app.use(keysRoutes(services, prefix))
+    app.use(identitiesRoutes(services, prefix))
+    app.use(permissionsRoutes(services, prefix))
+    app.use(ratelimitRoutes(services, prefix))
   }
   assertRoutesProtected(app.routes)
   return { app, services }

@@ -33,6 +33,18 @@ export const toIdentity = (r: IdentityRow): Identity => ({
 })
 
 export class IdentityService {
+  private readonly changeListeners: ((workspaceId: string) => void)[] = []
+
+  /** Registers a listener told about every change that can alter what a key verifies as (the key cache). */
+  onChange(listener: (workspaceId: string) => void): void {
+    this.changeListeners.push(listener)
+  }
+
+  /** Call after every mutation of this service's data in `workspaceId`. */
+  protected changed(workspaceId: string): void {
+    for (const listener of this.changeListeners) listener(workspaceId)
+  }
+
   protected readonly stmt
 
   constructor(

@@ -262,10 +262,7 @@ export class KeyService {
 
   private linkIdentity(workspaceId: string, externalId: string | undefined | null): string | null {
     if (!externalId) return null
-    const identity = this.deps.identities.upsertByExternalId(workspaceId, externalId)
-    // A new identity (or an existing one) may be cached with other keys.
-    this.cache.invalidateWorkspace(workspaceId)
-    return identity.id
+    return this.deps.identities.upsertByExternalId(workspaceId, externalId).id
   }
 
   create(workspaceId: string, input: CreateKeyInput): { keyId: string; key: string } {

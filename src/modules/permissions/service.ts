@@ -50,6 +50,18 @@ export const toRole = (r: RoleRow): Role => ({ id: r.id, name: r.name, ...(r.des
 export const roleNotFound = (role: string) => notFound('role', `Role '${role}' was not found.`)
 
 export class RbacService {
+  private readonly changeListeners: ((workspaceId: string) => void)[] = []
+
+  /** Registers a listener told about every change that can alter what a key verifies as (the key cache). */
+  onChange(listener: (workspaceId: string) => void): void {
+    this.changeListeners.push(listener)
+  }
+
+  /** Call after every mutation of this service's data in `workspaceId`. */
+  protected changed(workspaceId: string): void {
+    for (const listener of this.changeListeners) listener(workspaceId)
+  }
+
   protected readonly base
 
   constructor(
