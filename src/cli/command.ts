@@ -1,0 +1,85 @@
+// What every CLI command shares: the context it runs in (streams, environment,
+// working directory, clock), its declaration (flags + help text), and opening
+// the database named by --db / LATCH_DB / LATCH_DATA_DIR.
+import type { Clock } from '../clock'
+import { loadConfig } from '../config'
+import { closeDatabase, openDatabase, type Database } from '../db/database'
+import type { FlagSpec, FlagSpecs, ParsedArgs } from './args'
+
+export interface Writer {
+  write(text: string): unknown
+}
+
+/** Everything a command may touch outside its arguments, so tests can supply their own. */
+export interface CliContext {
+  stdout: Writer
+  stderr: Writer
+  env: Record<string, string | undefined>
+  cwd: string
+  clock: Clock
+  /**
+   * `serve` only: when given, the server stops once this is aborted and the
+   * command returns 0. Without it, SIGINT/SIGTERM stop the server and exit.
+   */
+  signal?: AbortSignal
+}
+
+export interface Command<S extends FlagSpecs = FlagSpecs> {
+  /** As typed after `latch`, e.g. `root-keys create`. */
+  name: string
+  summary: string
+  /** The usage line after `latch `, e.g. `root-keys revoke <rootKeyId> [--db <file>]`. */
+  usage: string
+  /** Further paragraphs for `--help`. */
+  details?: string
+  positionals?: { name: string; description: string }[]
+  flags: S
+  run(args: ParsedArgs<S>, ctx: CliContext): Promise<number>
+}
+
+/** Declares a command with its flag types inferred from `flags`. */
+export const defineCommand = <S extends FlagSpecs>(command: Command<S>): Command<S> => command
+
+export const DB_FLAG = {
+  type: 'string',
+  value: '<file>',
+  description: 'SQLite database file (default: $LATCH_DB, else ./data/latch.db or $LATCH_DATA_DIR/latch.db)',
+} as const satisfies FlagSpec
+
+export const JSON_FLAG = { type: 'boolean', description: 'Print JSON instead of text' } as const satisfies FlagSpec
+
+/** Opens the database the flags and environment point at, runs `work`, and always closes it. */
+export async function withDatabase<T>(db: string | undefined, ctx: CliContext, work: (db: Database) => T | Promise<T>): Promise<T> {
+  const { dbPath } = loadConfig({ db }, ctx.env, ctx.cwd)
+  const handle = openDatabase(dbPath)
+  try {
+    return await work(handle)
+  } finally {
+    closeDatabase(handle)
+  }
+}
+
+/** ISO-8601 for a unix-ms time, `-` for none. */
+export const isoOrDash = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString())
+
+export const writeJson = (out: Writer, value: unknown): void => {
+  out.write(JSON.stringify(value) + '\n')
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
+  return [line(header), ...rows.map(line)].join('\n') + '\n'
+}
+
+/** Printed under plaintext keys: latch stores only hashes, so it cannot show them again. */
+export const shownOnceWarning = (count = 1): string =>
+  count === 1
+    ? 'This is the only time latch shows this key: store it now (latch keeps only its hash).'
+    : 'This is the only time latch shows these keys: store them now (latch keeps only their hashes).'
+
+/** Prints a plaintext key on its own indented line, followed by the warning. */
+export function writeSecret(out: Writer, key: string): void {
+  out.write(`\n    ${key}\n\n${shownOnceWarning()}\n`)
+}

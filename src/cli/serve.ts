@@ -1,0 +1,33 @@
+// `latch serve`: runs the HTTP server until SIGINT/SIGTERM (or, when embedded
+// in tests, until the context's AbortSignal fires).
+import { VERSION } from '../app'
+import { loadConfig } from '../config'
+import { startServer } from '../server'
+import { DB_FLAG, defineCommand } from './command'
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  summary: 'Start the HTTP server (the default command)',
+  usage: 'serve [--port <port>] [--host <host>] [--db <file>]',
+  details: `Serves the Unkey v2 API under /v2/ (and /v1/), the OpenAPI document at
+/openapi.json and its docs at /docs. Stops cleanly on SIGINT or SIGTERM.
+Set LATCH_LOG=off to silence the per-request JSON log lines on stdout.`,
+  flags: {
+    port: { type: 'string', value: '<port>', description: 'Port to listen on; 0 picks a free one (default: $PORT, else 3000)' },
+    host: { type: 'string', value: '<host>', description: 'Address to bind (default: $HOST, else 0.0.0.0)' },
+    db: DB_FLAG,
+  },
+  async run({ flags }, ctx) {
+    const config = loadConfig({ port: flags.port, host: flags.host, db: flags.db }, ctx.env, ctx.cwd)
+    const server = startServer(config, { clock: ctx.clock, handleSignals: ctx.signal === undefined })
+    const where =
+      config.host === '0.0.0.0' || config.host === '::' ? `all interfaces, port ${server.port} (${server.url})` : server.url
+    ctx.stdout.write(`latch ${VERSION} listening on ${where}, database ${config.dbPath}\n`)
+    const signal = ctx.signal
+    // Without a signal, startServer's own SIGINT/SIGTERM handler stops the server and exits the process.
+    if (!signal) return new Promise<number>(() => {})
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+    await server.stop()
+    return 0
+  },
+})
