@@ -1,0 +1,56 @@
+// `npm run build`: compiles src/index.ts into the single executable dist/latch,
+// then checks that the binary runs on its own: `--version`, and the embedded
+// Swagger UI assets served from a directory without node_modules.
+//
+// Identifiers are never minified (no --minify / --minify-identifiers): Elysia
+// reads handlers' source text (Function.prototype.toString) to decide what
+// each one needs, and renamed identifiers would mislead it.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative, resolve } from 'node:path'
+import { BINARY, check, runBinary, serveBinary } from './smoke'
+
+const root = resolve(import.meta.dir, '..')
+
+async function compile(): Promise<void> {
+  const args = ['build', 'src/index.ts', '--compile', '--minify-whitespace', '--minify-syntax', '--outfile', relative(root, BINARY)]
+  console.log(`$ bun ${args.join(' ')}`)
+  const proc = Bun.spawn([process.execPath, ...args], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
+  const code = await proc.exited
+  if (code !== 0) throw new Error(`bun build exited with ${code}`)
+}
+
+/** Runs a copy of the binary from an empty temporary directory, far from node_modules. */
+async function verify(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-build-'))
+  const copy = join(dir, 'latch')
+  copyFileSync(BINARY, copy)
+  try {
+    const version = await runBinary(copy, ['--version'], dir)
+    check(version.code === 0 && /^latch \d+\.\d+\.\d+/.test(version.stdout), 'dist/latch --version failed', version)
+    console.log(`ok    dist/latch --version: ${version.stdout.trim()}`)
+
+    const server = await serveBinary(copy, { cwd: dir, db: join(dir, 'latch.db') })
+    try {
+      for (const asset of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']) {
+        const res = await fetch(`${server.url}${asset}`)
+        const size = (await res.arrayBuffer()).byteLength
+        check(res.status === 200 && size > 1000, `GET ${asset} answered ${res.status} (${size} bytes)`, server.output())
+        console.log(`ok    GET ${asset}: 200, ${size} bytes, served by a copy in ${dir}`)
+      }
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+try {
+  await compile()
+  await verify()
+  console.log(`built ${relative(process.cwd(), BINARY) || BINARY}`)
+} catch (error) {
+  console.error(`build failed: ${(error as Error).message}`)
+  process.exitCode = 1
+}
