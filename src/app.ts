@@ -14,6 +14,8 @@ import { apisRoutes } from './modules/apis/routes'
 import { IdentityService } from './modules/identities/service'
 import { RbacService } from './modules/permissions/service'
 import { KeyService } from './modules/keys/service'
+import { KeyVerifier } from './modules/keys/verify'
+import { permissionsQuerySyntaxError } from './http/errors'
 import { Vault, type MasterKeySource } from './modules/keys/vault'
 import { keysRoutes } from './modules/keys/routes'
 import { identitiesRoutes } from './modules/identities/routes'
@@ -41,6 +43,12 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
   const rbac = new RbacService(db, clock)
   const keys = new KeyService(db, clock, { apis, identities, rbac, vault: new Vault(masterKey) })
   const ratelimit = new RatelimitService(db, clock)
+  const verifier = new KeyVerifier(keys, clock, {
+    permissionQuery: () => {
+      throw permissionsQuerySyntaxError('Permission queries are not available yet.')
+    },
+    ratelimits: () => ({ passed: true, checks: [] }),
+  })
   // Identity and RBAC changes can alter how any key of the workspace verifies.
   identities.onChange((workspaceId) => keys.cache.invalidateWorkspace(workspaceId))
   rbac.onChange((workspaceId) => keys.cache.invalidateWorkspace(workspaceId))
@@ -52,6 +60,7 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
     identities,
     rbac,
     keys,
+    verifier,
     ratelimit,
     auth: authPlugin(rootKeys),
     /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */

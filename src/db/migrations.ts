@@ -181,4 +181,18 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX ratelimit_overrides_identifier ON ratelimit_overrides(namespace_id, identifier);
     `,
   },
+  {
+    version: 5,
+    name: 'key_migrations',
+    sql: `
+      CREATE TABLE key_migrations (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        algorithm TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      ALTER TABLE keys ADD COLUMN pending_migration_id TEXT REFERENCES key_migrations(id);
+      CREATE INDEX keys_pending_migration ON keys(pending_migration_id, hash) WHERE pending_migration_id IS NOT NULL;
+    `,
+  },
 ]

@@ -21,6 +21,7 @@ export const paginated = <T extends TSchema>(item: T) =>
   t.Object({ meta: Meta, data: t.Array(item), pagination: Pagination })
 
 export const EmptyData = t.Object({}, { description: 'Empty object' })
+export const EmptyEnvelope = envelope(EmptyData)
 
 const ValidationErrorItem = t.Object({
   location: t.String(),

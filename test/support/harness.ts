@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { ManualClock } from '../../src/clock'
 import { closeDatabase, openDatabase } from '../../src/db/database'
+import type { MasterKeySource } from '../../src/modules/keys/vault'
+
+/** A fixed 32-byte master key for tests of recoverable keys. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
 
 export interface CallResult {
   status: number
@@ -19,9 +23,21 @@ export class Harness {
   readonly db = openDatabase(this.dbPath)
   readonly clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
   readonly errors: unknown[] = []
-  readonly created = createApp({ db: this.db, clock: this.clock, log: null, logError: (_id, e) => this.errors.push(e) })
-  readonly app = this.created.app
-  readonly services = this.created.services
+  readonly app
+  readonly services
+
+  /** `masterKey` enables recoverable keys; without it they are refused (412). */
+  constructor(options: { masterKey?: MasterKeySource } = {}) {
+    const created = createApp({
+      db: this.db,
+      clock: this.clock,
+      log: null,
+      logError: (_id, e) => this.errors.push(e),
+      masterKey: options.masterKey,
+    })
+    this.app = created.app
+    this.services = created.services
+  }
 
   /** Creates a root key in `workspace` (created on demand) and returns its plaintext. */
   rootKey(workspace: string, permissions: string[] = ['*']): string {

@@ -1,6 +1,6 @@
 // Request and response schemas of apis.createApi / getApi / deleteApi.
 import { t } from 'elysia'
-import { body, EmptyData, envelope } from '../../http/schemas'
+import { body, EmptyEnvelope, envelope } from '../../http/schemas'
 
 export const ApiId = t.String({ minLength: 8, maxLength: 255, pattern: '^[a-zA-Z0-9_]+$', description: 'The API id (`api_…`).' })
 
@@ -13,4 +13,4 @@ export const GetApiBody = body({ apiId: ApiId })
 export const GetApiResponse = envelope(t.Object({ id: t.String(), name: t.String() }))
 
 export const DeleteApiBody = body({ apiId: ApiId })
-export const DeleteApiResponse = envelope(EmptyData)
+export const DeleteApiResponse = EmptyEnvelope

@@ -3,6 +3,7 @@
 // every method takes the caller's workspace id and never crosses it.
 import type { Database } from '../../db/database'
 import type { Clock } from '../../clock'
+import { createHash } from 'node:crypto'
 import { generateKey, hashKey } from '../../crypto'
 import { newId } from '../../ids'
 import { badRequest, notFound } from '../../http/errors'
@@ -109,6 +110,31 @@ export interface LoadedKey {
 
 export const keyNotFound = () => notFound('key', 'The requested key does not exist or has been deleted.')
 
+/**
+ * How a migration's hashes were computed by the previous system:
+ * - `sha256_base64`: base64(SHA-256(key)), latch's own format; keys verify at once;
+ * - `sha256_hex`: hex(SHA-256(key)); rewritten to latch's format on first verification.
+ */
+export const MIGRATION_ALGORITHMS = ['sha256_base64', 'sha256_hex'] as const
+export type MigrationAlgorithm = (typeof MIGRATION_ALGORITHMS)[number]
+
+export interface KeyMigration {
+  id: string
+  workspaceId: string
+  algorithm: MigrationAlgorithm
+  createdAt: number
+}
+
+export type MigrateKeyInput = Omit<CreateKeyInput, 'apiId' | 'prefix' | 'byteLength' | 'recoverable'> & { hash: string }
+
+const migrationNotFound = () => notFound('migration', 'The requested migration does not exist.')
+
+/** `prefix_` + 4 characters, or the first 4 characters of an unprefixed key. */
+function startOf(key: string): string {
+  const underscore = key.lastIndexOf('_')
+  return underscore > 0 ? key.slice(0, underscore + 5) : key.slice(0, 4)
+}
+
 const EXPIRES_MAX = 4102444800000
 
 function validateCredits(credits: { remaining?: number | null; refill?: CreditsInput['refill'] | null }, field: string): void {
@@ -148,7 +174,9 @@ export class KeyService {
     this.ratelimits = new RatelimitDefinitions(db, clock)
     const live = 'k.deleted_at IS NULL AND EXISTS (SELECT 1 FROM apis a WHERE a.id = k.api_id AND a.deleted_at IS NULL)'
     this.stmt = {
-      locate: db.query<{ id: string; api_id: string }, [string, string]>(`SELECT k.id, k.api_id FROM keys k WHERE k.id = ? AND k.workspace_id = ? AND ${live}`),
+      locate: db.query<{ id: string; api_id: string; recoverable: number }, [string, string]>(
+        `SELECT k.id, k.api_id, k.encrypted IS NOT NULL AS recoverable FROM keys k WHERE k.id = ? AND k.workspace_id = ? AND ${live}`,
+      ),
       byId: db.query<KeyRow, [string, string]>(`SELECT k.* FROM keys k WHERE k.id = ? AND k.workspace_id = ? AND ${live}`),
       byHash: db.query<KeyRow, [string]>(`SELECT k.* FROM keys k WHERE k.hash = ? AND ${live}`),
       hashExists: db.query<{ id: string }, [string]>('SELECT id FROM keys WHERE hash = ?'),
@@ -173,15 +201,25 @@ export class KeyService {
         'SELECT id, external_id, meta FROM identities WHERE id = ? AND deleted_at IS NULL',
       ),
       dueRefills: db.query<KeyRow, []>('SELECT * FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL'),
+      insertMigration: db.query('INSERT INTO key_migrations (id, workspace_id, algorithm, created_at) VALUES (?, ?, ?, ?)'),
+      migrationById: db.query<{ id: string; workspace_id: string; algorithm: MigrationAlgorithm; created_at: number }, [string, string]>(
+        'SELECT * FROM key_migrations WHERE id = ? AND workspace_id = ?',
+      ),
+      markPending: db.query('UPDATE keys SET pending_migration_id = ? WHERE id = ?'),
+      pendingByLegacyHash: db.query<{ id: string }, [string, string, string]>(
+        'SELECT id FROM keys WHERE workspace_id = ? AND pending_migration_id = ? AND hash = ? AND deleted_at IS NULL',
+      ),
+      completeMigration: db.query('UPDATE keys SET hash = ?, start = ?, pending_migration_id = NULL WHERE id = ?'),
+      setStart: db.query('UPDATE keys SET start = ? WHERE id = ?'),
     }
     // A deleted API takes its keys with it, effective at the next verify.
     deps.apis.onDeleted((api) => this.cache.invalidateWorkspace(api.workspaceId))
   }
 
   /** Live key id + API id, for permission checks; null when missing, deleted or of another workspace. */
-  locate(workspaceId: string, keyId: string): { id: string; apiId: string } | null {
+  locate(workspaceId: string, keyId: string): { id: string; apiId: string; recoverable: boolean } | null {
     const row = this.stmt.locate.get(keyId, workspaceId)
-    return row ? { id: row.id, apiId: row.api_id } : null
+    return row ? { id: row.id, apiId: row.api_id, recoverable: row.recoverable === 1 } : null
   }
 
   // ---- loading -------------------------------------------------------------
@@ -226,12 +264,81 @@ export class KeyService {
     }
   }
 
-  /** The cached key for a plaintext (loading it on a miss), in any workspace; callers compare workspaces. */
-  lookupByPlaintext(key: string): LoadedKey | null {
-    return this.cache.lookup(hashKey(key), (hash) => {
-      const row = this.stmt.byHash.get(hash)
+  /**
+   * The cached key for a plaintext (loading it on a miss), in any workspace;
+   * callers compare workspaces. With a migration id, a key imported under a
+   * foreign hash is found by that hash and rewritten to latch's own.
+   */
+  lookupByPlaintext(plaintext: string, migrationId?: string, workspaceId?: string): LoadedKey | null {
+    const hash = hashKey(plaintext)
+    const load = (h: string) => {
+      const row = this.stmt.byHash.get(h)
       return row ? this.load(row) : null
+    }
+    let key = this.cache.lookup(hash, load)
+    if (!key && migrationId && workspaceId && this.completeMigration(workspaceId, migrationId, plaintext, hash)) {
+      key = this.cache.lookup(hash, load)
+    }
+    // Migrated keys have no `start` until their plaintext is first seen.
+    if (key && key.start === '') {
+      key.start = startOf(plaintext)
+      this.stmt.setStart.run(key.start, key.id)
+    }
+    return key
+  }
+
+  private completeMigration(workspaceId: string, migrationId: string, plaintext: string, hash: string): boolean {
+    const migration = this.stmt.migrationById.get(migrationId, workspaceId)
+    if (!migration || migration.algorithm !== 'sha256_hex') return false
+    const legacy = createHash('sha256').update(plaintext).digest('hex')
+    const row = this.stmt.pendingByLegacyHash.get(workspaceId, migrationId, legacy)
+    if (!row) return false
+    this.stmt.completeMigration.run(hash, startOf(plaintext), row.id)
+    this.cache.invalidateHash(hash)
+    this.cache.invalidateKey(row.id)
+    return true
+  }
+
+  createMigration(workspaceId: string, algorithm: MigrationAlgorithm): KeyMigration {
+    const migration = { id: newId('mig'), workspaceId, algorithm, createdAt: this.clock.now() }
+    this.stmt.insertMigration.run(migration.id, workspaceId, algorithm, migration.createdAt)
+    return migration
+  }
+
+  /**
+   * Imports keys by their existing hashes. A hash already known to latch (or
+   * repeated in the request) is reported in `failed`; everything else is
+   * written in one transaction.
+   */
+  migrate(
+    workspaceId: string,
+    input: { migrationId: string; apiId: string; keys: MigrateKeyInput[] },
+  ): { migrated: { hash: string; keyId: string }[]; failed: string[] } {
+    const migration = this.stmt.migrationById.get(input.migrationId, workspaceId)
+    if (!migration) throw migrationNotFound()
+    const api = this.deps.apis.get(workspaceId, input.apiId)
+    input.keys.forEach((k, i) => {
+      if (k.credits) validateCredits(k.credits, `keys[${i}].credits`)
+      if (k.ratelimits) assertUniqueNames(k.ratelimits, `keys[${i}].ratelimits`)
+      if (k.roles?.length) this.deps.rbac.requireRoles(workspaceId, k.roles)
     })
+    const migrated: { hash: string; keyId: string }[] = []
+    const failed: string[] = []
+    const seen = new Set<string>()
+    this.db.transaction(() => {
+      for (const k of input.keys) {
+        if (seen.has(k.hash) || this.stmt.hashExists.get(k.hash)) {
+          failed.push(k.hash)
+          continue
+        }
+        seen.add(k.hash)
+        const keyId = this.insertKey(workspaceId, api.id, { ...k, apiId: api.id }, { hash: k.hash, start: '' }, null)
+        if (migration.algorithm !== 'sha256_base64') this.stmt.markPending.run(migration.id, keyId)
+        migrated.push({ hash: k.hash, keyId })
+      }
+    })()
+    for (const m of migrated) this.cache.invalidateHash(m.hash)
+    return { migrated, failed }
   }
 
   /** The live key in this workspace, freshly loaded; 404 when absent. */
@@ -272,34 +379,42 @@ export class KeyService {
     if (input.recoverable && !this.deps.vault.configured) throw noVault()
     const generated = generateKey(input.prefix, input.byteLength ?? 16)
     const encrypted = input.recoverable ? this.deps.vault.encrypt(generated.key) : null
-    const keyId = newId('key')
-    const now = this.clock.now()
-    this.db.transaction(() => {
-      const identityId = this.linkIdentity(workspaceId, input.externalId)
-      this.stmt.insert.run({
-        id: keyId,
-        workspaceId,
-        apiId: api.id,
-        hash: generated.hash,
-        start: generated.start,
-        name: input.name ?? null,
-        meta: input.meta ? JSON.stringify(input.meta) : null,
-        identityId,
-        enabled: input.enabled === false ? 0 : 1,
-        expiresAt: input.expires ?? null,
-        remaining: input.credits?.remaining ?? null,
-        refillAmount: input.credits?.refill?.amount ?? null,
-        refillDay: input.credits?.refill ? (input.credits.refill.interval === 'monthly' ? input.credits.refill.refillDay! : null) : null,
-        lastRefillAt: null,
-        encrypted,
-        createdAt: now,
-      })
-      if (input.ratelimits?.length) this.ratelimits.replace(workspaceId, { keyId }, input.ratelimits)
-      if (input.permissions?.length) this.deps.rbac.setKeyPermissions(workspaceId, keyId, input.permissions)
-      if (input.roles?.length) this.deps.rbac.setKeyRoles(workspaceId, keyId, input.roles)
-    })()
+    const keyId = this.db.transaction(() => this.insertKey(workspaceId, api.id, input, generated, encrypted))()
     this.cache.invalidateHash(generated.hash)
     return { keyId, key: generated.key }
+  }
+
+  /** Inserts a key row with its identity link, ratelimits, permissions and roles. Run inside a transaction. */
+  private insertKey(
+    workspaceId: string,
+    apiId: string,
+    input: CreateKeyInput,
+    material: { hash: string; start: string },
+    encrypted: string | null,
+  ): string {
+    const keyId = newId('key')
+    this.stmt.insert.run({
+      id: keyId,
+      workspaceId,
+      apiId,
+      hash: material.hash,
+      start: material.start,
+      name: input.name ?? null,
+      meta: input.meta ? JSON.stringify(input.meta) : null,
+      identityId: this.linkIdentity(workspaceId, input.externalId),
+      enabled: input.enabled === false ? 0 : 1,
+      expiresAt: input.expires ?? null,
+      remaining: input.credits?.remaining ?? null,
+      refillAmount: input.credits?.refill?.amount ?? null,
+      refillDay: input.credits?.refill?.interval === 'monthly' ? input.credits.refill.refillDay! : null,
+      lastRefillAt: null,
+      encrypted,
+      createdAt: this.clock.now(),
+    })
+    if (input.ratelimits?.length) this.ratelimits.replace(workspaceId, { keyId }, input.ratelimits)
+    if (input.permissions?.length) this.deps.rbac.setKeyPermissions(workspaceId, keyId, input.permissions)
+    if (input.roles?.length) this.deps.rbac.setKeyRoles(workspaceId, keyId, input.roles)
+    return keyId
   }
 
   update(workspaceId: string, input: UpdateKeyInput): void {
@@ -502,9 +617,6 @@ export class KeyService {
     return refilled
   }
 
-  assertHashFree(hash: string): boolean {
-    return this.stmt.hashExists.get(hash) === null
-  }
 }
 
 export function refillView(key: { refillAmount: number | null; refillDay: number | null }) {
