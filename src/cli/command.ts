@@ -50,7 +50,8 @@ export const JSON_FLAG = { type: 'boolean', description: 'Print JSON instead of 
 
 /** Opens the database the flags and environment point at, runs `work`, and always closes it. */
 export async function withDatabase<T>(db: string | undefined, ctx: CliContext, work: (db: Database) => T | Promise<T>): Promise<T> {
-  const { dbPath } = loadConfig({ db }, ctx.env, ctx.cwd)
+  // Only the database settings matter here: a PORT meant for serve must not break other commands.
+  const { dbPath } = loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
   const handle = openDatabase(dbPath)
   try {
     return await work(handle)

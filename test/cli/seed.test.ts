@@ -127,6 +127,10 @@ describe('latch seed', () => {
     expect(h.snapshot()).toEqual(before)
   })
 
+  test('ignores PORT, which only serve reads', async () => {
+    expect((await h.run(['seed', '--json'], { PORT: 'not-a-port' })).code).toBe(0)
+  })
+
   test('unknown flags exit 2 without creating the database', async () => {
     const r = await h.run(['seed', '--force'])
     expect(r).toEqual({ code: 2, stdout: '', stderr: "latch: unknown option '--force'\nRun 'latch seed --help' for usage.\n" })
