@@ -16,6 +16,7 @@ import { RbacService } from './modules/permissions/service'
 import { KeyService } from './modules/keys/service'
 import { KeyVerifier } from './modules/keys/verify'
 import { permissionsQuerySyntaxError } from './http/errors'
+import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxError } from './modules/permissions/query'
 import { Vault, type MasterKeySource } from './modules/keys/vault'
 import { keysRoutes } from './modules/keys/routes'
 import { identitiesRoutes } from './modules/identities/routes'
@@ -44,8 +45,14 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
   const keys = new KeyService(db, clock, { apis, identities, rbac, vault: new Vault(masterKey) })
   const ratelimit = new RatelimitService(db, clock)
   const verifier = new KeyVerifier(keys, clock, {
-    permissionQuery: () => {
-      throw permissionsQuerySyntaxError('Permission queries are not available yet.')
+    permissionQuery: (input) => {
+      try {
+        const query = parsePermissionQuery(input)
+        return (has) => evaluatePermissionQuery(query, has)
+      } catch (error) {
+        if (error instanceof PermissionQuerySyntaxError) throw permissionsQuerySyntaxError(error.message)
+        throw error
+      }
     },
     ratelimits: () => ({ passed: true, checks: [] }),
   })
