@@ -1,7 +1,168 @@
-// HTTP controller for the ratelimit.* routes (being built; see the issue tracker).
+// HTTP controller for ratelimit.limit, ratelimit.multiLimit and the override
+// routes (set, get, list, delete), plus the root-key permissions they need.
 import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
+import type { PermissionSpec } from '../../http/auth'
+import { ok } from '../../http/request-context'
+import { responses } from '../../http/schemas'
+import { allOf, needs, type Requirement } from '../rootkeys/permissions'
+import type { RatelimitService } from './service'
+import * as m from './model'
+
+/**
+ * `ratelimit.*.limit` or `ratelimit.<id>.limit` for every namespace named; a
+ * namespace that does not exist yet also needs `ratelimit.*.create_namespace`
+ * (and can only be covered by the wildcard, as nobody can hold its id yet).
+ */
+export function limitRequirement(ratelimit: RatelimitService, workspaceId: string, namespaces: string[]): Requirement {
+  let creates = false
+  const perNamespace = new Map<string, Requirement>()
+  for (const name of namespaces) {
+    const namespace = ratelimit.findNamespace(workspaceId, name)
+    if (!namespace) creates = true
+    perNamespace.set(namespace?.id ?? '*', needs('ratelimit', 'limit', namespace?.id))
+  }
+  return allOf(...(creates ? [needs('ratelimit', 'create_namespace')] : []), ...perNamespace.values())
+}
+
+function limitPermission<Body>(ratelimit: RatelimitService, namespacesOf: (body: Body) => string[]): PermissionSpec<Body> {
+  return {
+    describe:
+      "'ratelimit.*.limit' or 'ratelimit.<namespace id>.limit' for each namespace; 'ratelimit.*.create_namespace' to create one on first use",
+    requirement: ({ body, auth }) => limitRequirement(ratelimit, auth.workspaceId, namespacesOf(body)),
+  }
+}
+
+/**
+ * `ratelimit.*.<action>` or `ratelimit.<namespace id>.<action>`. When the
+ * namespace is missing or deleted, the action on any namespace is enough to
+ * be told 404.
+ */
+function namespacePermission(ratelimit: RatelimitService, action: string): PermissionSpec<{ namespace: string }> {
+  return {
+    describe: `'ratelimit.*.${action}' or 'ratelimit.<namespace id>.${action}'`,
+    requirement: ({ body, auth }) => {
+      const namespace = ratelimit.findNamespace(auth.workspaceId, body.namespace)
+      return namespace && namespace.deletedAt === null
+        ? needs('ratelimit', action, namespace.id)
+        : { anyResource: { type: 'ratelimit', action } }
+    },
+  }
+}
+
+const overrideView = (o: { id: string; duration: number; identifier: string; limit: number }) => ({
+  overrideId: o.id,
+  duration: o.duration,
+  identifier: o.identifier,
+  limit: o.limit,
+})
 
 export function ratelimitRoutes(services: AppServices, prefix: string) {
-  return new Elysia({ name: `ratelimit${prefix}`, prefix } as never).use(services.auth)
+  const { ratelimit } = services
+  return new Elysia({ name: `ratelimit${prefix}`, prefix, detail: { tags: ['ratelimit'] } } as never)
+    .use(services.auth)
+    .post(
+      '/ratelimit.limit',
+      ({ body, auth, request }) => {
+        const result = ratelimit.limit(auth.workspaceId, [body]).results[0]!
+        return ok(request, {
+          limit: result.limit,
+          remaining: result.remaining,
+          reset: result.reset,
+          success: result.passed,
+          ...(result.overrideId ? { overrideId: result.overrideId } : {}),
+        })
+      },
+      {
+        permission: limitPermission(ratelimit, (body: { namespace: string }) => [body.namespace]),
+        body: m.LimitBody,
+        response: responses(m.LimitResponse, 410),
+        detail: {
+          summary: 'Check and count one request against a limit',
+          description:
+            'Counts `cost` against the identifier in the namespace over a sliding window of `duration` ms and tells whether the request fits within `limit`. A refused request counts nothing. Always 200 for a decision: look at `success`. An override for the identifier replaces `limit` and `duration`. A namespace named for the first time is created when the root key may create namespaces.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.multiLimit',
+      ({ body, auth, request }) => {
+        const { passed, results } = ratelimit.limit(auth.workspaceId, body)
+        return ok(request, { passed, limits: results })
+      },
+      {
+        permission: limitPermission(ratelimit, (body: { namespace: string }[]) => body.map((b) => b.namespace)),
+        body: m.MultiLimitBody,
+        response: responses(m.MultiLimitResponse, 410),
+        detail: {
+          summary: 'Check several limits at once',
+          description:
+            'Decides up to 100 limit checks together: either all of them are counted or, when any one is refused, none is. Every check reports its own outcome; `passed` is true only when all passed.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.setOverride',
+      ({ body, auth, request }) => ok(request, { overrideId: ratelimit.setOverride(auth.workspaceId, body).id }),
+      {
+        permission: namespacePermission(ratelimit, 'set_override'),
+        body: m.SetOverrideBody,
+        response: responses(m.SetOverrideResponse, 404),
+        detail: {
+          summary: 'Set a custom limit for an identifier',
+          description:
+            'Gives one identifier, or every identifier matching a `*` pattern, its own limit and window in a namespace. Setting the same identifier again replaces the values and keeps the id. A limit of 0 refuses all requests.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.getOverride',
+      ({ body, auth, request }) => ok(request, overrideView(ratelimit.getOverride(auth.workspaceId, body.namespace, body.identifier))),
+      {
+        permission: namespacePermission(ratelimit, 'read_override'),
+        body: m.GetOverrideBody,
+        response: responses(m.GetOverrideResponse, 404),
+        detail: {
+          summary: 'Find the override for an identifier',
+          description:
+            'Returns the override that `ratelimit.limit` would apply to the identifier: one set for exactly that identifier, else the most specific matching pattern.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.listOverrides',
+      ({ body, auth, request }) => {
+        const page = ratelimit.listOverrides(auth.workspaceId, { namespace: body.namespace, cursor: body.cursor, limit: body.limit ?? 10 })
+        return {
+          ...ok(request, page.overrides.map(overrideView)),
+          pagination: { hasMore: page.cursor !== undefined, ...(page.cursor ? { cursor: page.cursor } : {}) },
+        }
+      },
+      {
+        permission: namespacePermission(ratelimit, 'read_override'),
+        body: m.ListOverridesBody,
+        response: responses(m.ListOverridesResponse, 404),
+        detail: {
+          summary: 'List the overrides of a namespace',
+          description: 'Pages through the overrides of a namespace in id order, 10 per page unless `limit` says otherwise (at most 100).',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.deleteOverride',
+      ({ body, auth, request }) => {
+        ratelimit.deleteOverride(auth.workspaceId, body.namespace, body.identifier)
+        return ok(request, {})
+      },
+      {
+        permission: namespacePermission(ratelimit, 'delete_override'),
+        body: m.DeleteOverrideBody,
+        response: responses(m.DeleteOverrideResponse, 404),
+        detail: {
+          summary: 'Delete an override',
+          description:
+            'Removes the override set for exactly this identifier (a pattern is named as written; it is not matched). Identifiers it covered fall back to other overrides or to the limit in the request.',
+        },
+      },
+    )
 }
