@@ -15,6 +15,8 @@ import { IdentityService } from './modules/identities/service'
 import { RbacService } from './modules/permissions/service'
 import { KeyService } from './modules/keys/service'
 import { KeyVerifier } from './modules/keys/verify'
+import { keyRatelimitStep } from './modules/keys/ratelimits'
+import { SlidingWindowLimiter } from './modules/ratelimit/limiter'
 import { permissionsQuerySyntaxError } from './http/errors'
 import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxError } from './modules/permissions/query'
 import { Vault, type MasterKeySource } from './modules/keys/vault'
@@ -54,7 +56,8 @@ export function createServices(db: Database, clock: Clock, masterKey: MasterKeyS
         throw error
       }
     },
-    ratelimits: () => ({ passed: true, checks: [] }),
+    // Key and identity limits have their own counters, apart from ratelimit namespaces.
+    ratelimits: keyRatelimitStep(new SlidingWindowLimiter(clock)),
   })
   // Identity and RBAC changes can alter how any key of the workspace verifies.
   identities.onChange((workspaceId) => keys.cache.invalidateWorkspace(workspaceId))

@@ -314,9 +314,9 @@ export class KeyService {
     workspaceId: string,
     input: { migrationId: string; apiId: string; keys: MigrateKeyInput[] },
   ): { migrated: { hash: string; keyId: string }[]; failed: string[] } {
+    const api = this.deps.apis.get(workspaceId, input.apiId)
     const migration = this.stmt.migrationById.get(input.migrationId, workspaceId)
     if (!migration) throw migrationNotFound()
-    const api = this.deps.apis.get(workspaceId, input.apiId)
     input.keys.forEach((k, i) => {
       if (k.credits) validateCredits(k.credits, `keys[${i}].credits`)
       if (k.ratelimits) assertUniqueNames(k.ratelimits, `keys[${i}].ratelimits`)
@@ -519,7 +519,8 @@ export class KeyService {
     const encrypted = old.encrypted ? this.deps.vault.encrypt(generated.key) : null
     const newKeyId = newId('key')
     const now = this.clock.now()
-    const oldExpires = Math.min(EXPIRES_MAX, now + expirationMs)
+    // Like the upstream, a grace period ends on the next full minute; 0 ends the old key now.
+    const oldExpires = expirationMs === 0 ? now : Math.min(EXPIRES_MAX, Math.ceil((now + expirationMs) / 60_000) * 60_000)
     this.db.transaction(() => {
       this.stmt.insert.run({
         id: newKeyId,

@@ -1,0 +1,101 @@
+// The ratelimit step of verifyKey: which limits a verification is checked
+// against, and how. Every `autoApply` limit of the key and of its identity is
+// checked; a requested limit is looked up by name on the key first, then on
+// its identity (so a key's limit wins over its identity's of the same name),
+// or used inline when the request gives both `limit` and `duration`. A key's
+// limits count per key; an identity's are shared by all of the identity's
+// keys. All limits are checked together: if one fails, none consumes.
+import { createHash } from 'node:crypto'
+import { preconditionFailed } from '../../http/errors'
+import { base58 } from '../../crypto'
+import type { RatelimitDefinition } from '../ratelimit/definitions'
+import type { LimitRequest, SlidingWindowLimiter } from '../ratelimit/limiter'
+import type { LoadedKey } from './service'
+import type { RatelimitCheck, RatelimitStep, VerifyRatelimitRequest } from './verify'
+
+interface Planned {
+  id: string
+  name: string
+  limit: number
+  duration: number
+  autoApply: boolean
+  cost: number
+  identifier: string
+}
+
+/** A stable id for an inline limit that has no stored definition. */
+const inlineId = (keyId: string, name: string) => `rl_${base58(createHash('sha256').update(`${keyId}\u0000${name}`).digest().subarray(0, 12))}`
+
+function missingLimit(key: LoadedKey, name: string) {
+  const owner = key.identity
+    ? `nor identity '${key.identity.id}' (externalId '${key.identity.externalId}')`
+    : 'and the key has no identity'
+  return preconditionFailed(`Ratelimit '${name}' was requested but does not exist for key '${key.id}' ${owner}.`)
+}
+
+export function planRatelimits(key: LoadedKey, requested: VerifyRatelimitRequest[]): Planned[] {
+  const own = new Map(key.ratelimits.map((d) => [d.name, d]))
+  const shared = new Map((key.identity?.ratelimits ?? []).map((d) => [d.name, d]))
+  const stored = (name: string): { def: RatelimitDefinition; identifier: string } | null => {
+    const mine = own.get(name)
+    if (mine) return { def: mine, identifier: key.id }
+    const theirs = shared.get(name)
+    return theirs ? { def: theirs, identifier: key.identity!.id } : null
+  }
+  const plan = new Map<string, Planned>()
+  for (const r of requested) {
+    const found = stored(r.name)
+    const cost = r.cost ?? 1
+    if (r.limit !== undefined && r.duration !== undefined) {
+      plan.set(r.name, {
+        id: found?.def.id ?? inlineId(key.id, r.name),
+        name: r.name,
+        limit: r.limit,
+        duration: r.duration,
+        autoApply: found?.def.autoApply ?? false,
+        cost,
+        identifier: key.id,
+      })
+    } else if (found) {
+      plan.set(r.name, { ...found.def, cost, identifier: found.identifier })
+    } else {
+      throw missingLimit(key, r.name)
+    }
+  }
+  for (const name of new Set([...own.keys(), ...shared.keys()])) {
+    if (plan.has(name)) continue
+    const found = stored(name)!
+    if (found.def.autoApply) plan.set(name, { ...found.def, cost: 1, identifier: found.identifier })
+  }
+  return [...plan.values()]
+}
+
+export function keyRatelimitStep(limiter: SlidingWindowLimiter): RatelimitStep {
+  return (key, requested) => {
+    if (requested.length === 0 && key.ratelimits.length === 0 && !key.identity?.ratelimits.length) return { passed: true, checks: [] }
+    const plan = planRatelimits(key, requested)
+    if (plan.length === 0) return { passed: true, checks: [] }
+    const requests: LimitRequest[] = plan.map((p) => ({
+      bucket: `${key.workspaceId}:key-ratelimit:${p.name}`,
+      identifier: p.identifier,
+      limit: p.limit,
+      duration: p.duration,
+      cost: p.cost,
+    }))
+    const result = limiter.limit(requests)
+    const checks: RatelimitCheck[] = plan.map((p, i) => {
+      const outcome = result.outcomes[i]!
+      return {
+        exceeded: !outcome.passed,
+        id: p.id,
+        name: p.name,
+        limit: p.limit,
+        duration: p.duration,
+        reset: outcome.reset,
+        remaining: outcome.remaining,
+        autoApply: p.autoApply,
+      }
+    })
+    return { passed: result.passed, checks }
+  }
+}
