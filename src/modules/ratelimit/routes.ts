@@ -14,7 +14,7 @@ import * as m from './model'
  * namespace that does not exist yet also needs `ratelimit.*.create_namespace`
  * (and can only be covered by the wildcard, as nobody can hold its id yet).
  */
-export function limitRequirement(ratelimit: RatelimitService, workspaceId: string, namespaces: string[]): Requirement {
+function limitRequirement(ratelimit: RatelimitService, workspaceId: string, namespaces: string[]): Requirement {
   let creates = false
   const perNamespace = new Map<string, Requirement>()
   for (const name of namespaces) {

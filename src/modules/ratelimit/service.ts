@@ -90,7 +90,7 @@ interface Wildcard {
 }
 
 /** True when `identifier` matches the pattern whose literal parts are `parts` (at least two). */
-export function matchesWildcard(parts: string[], identifier: string): boolean {
+function matchesWildcard(parts: string[], identifier: string): boolean {
   const first = parts[0]!
   const last = parts[parts.length - 1]!
   if (identifier.length < first.length + last.length) return false
