@@ -24,7 +24,7 @@ export interface PermissionSpec<Body = any> {
   /** Human-readable requirement, shown in the OpenAPI document. */
   describe: string
   /** The requirement for this request; may look at the body and the caller's workspace. */
-  requirement: (input: { body: Body; auth: AuthContext }) => Requirement | Promise<Requirement>
+  requirement: (input: { body: Body; auth: AuthContext }) => Requirement
 }
 
 /** `type.*.action`, regardless of the request. */
@@ -79,7 +79,7 @@ export function authPlugin(rootKeys: RootKeyService) {
         requestState(ctx.request).rootKeyId = principal.rootKeyId
         ;(ctx as unknown as Record<symbol, Principal>)[PRINCIPAL] = principal
       },
-      async resolve(ctx) {
+      resolve(ctx) {
         const principal = (ctx as unknown as Record<symbol, Principal | undefined>)[PRINCIPAL]
         if (!principal) throw unauthorized('The request was not authenticated.')
         const auth: AuthContext = {
@@ -87,7 +87,7 @@ export function authPlugin(rootKeys: RootKeyService) {
           rootKeyId: principal.rootKeyId,
           permissions: principal.permissions,
         }
-        enforce(auth, await spec.requirement({ body: ctx.body, auth }))
+        enforce(auth, spec.requirement({ body: ctx.body, auth }))
         return { auth }
       },
       detail: {

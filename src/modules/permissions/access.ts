@@ -21,7 +21,7 @@ export function withCreation(rbac: RbacService, workspaceId: string, slugs: stri
 export function creatingPermissions<B>(rbac: RbacService, spec: PermissionSpec<B>): PermissionSpec<B & { permissions?: string[] }> {
   return {
     describe: `${spec.describe}, and 'rbac.*.create_permission' when a slug is new`,
-    requirement: async (input) => withCreation(rbac, input.auth.workspaceId, input.body.permissions, await spec.requirement(input)),
+    requirement: (input) => withCreation(rbac, input.auth.workspaceId, input.body.permissions, spec.requirement(input)),
   }
 }
 
