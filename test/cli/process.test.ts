@@ -75,4 +75,15 @@ describe('bun src/index.ts (spawned)', () => {
     expect(await proc.exited).toBe(0)
     expect(out).toContain(`database ${h.dbPath}`)
   })
+
+  test('serve on a port that is taken exits 1 with a message', async () => {
+    const taken = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('taken') })
+    try {
+      const r = await run([ENTRY, 'serve', '--port', String(taken.port), '--host', '127.0.0.1'])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`latch: Failed to start server. Is port ${taken.port} in use?`)
+    } finally {
+      taken.stop(true)
+    }
+  })
 })
