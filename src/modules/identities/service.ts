@@ -13,7 +13,7 @@ import {
   type RatelimitDefinition,
   type RatelimitInput,
 } from '../ratelimit/definitions'
-import type { ListInput, Page } from '../permissions/service'
+import { toPage, type ListInput, type Page } from '../permissions/service'
 
 export interface Identity {
   id: string
@@ -147,8 +147,7 @@ export class IdentityService {
 
   list(workspaceId: string, input: ListInput): Page<IdentityDetails> {
     const rows = this.stmt.page.all(workspaceId, input.cursor ?? '', input.search ?? '', input.limit + 1)
-    const items = rows.slice(0, input.limit).map((r) => this.withRatelimits(toIdentity(r)))
-    return rows.length > input.limit ? { items, cursor: rows[input.limit]!.id } : { items }
+    return toPage(rows, input.limit, (r) => this.withRatelimits(toIdentity(r)))
   }
 
   /** Applies the fields present in `update`; returns the identity afterwards. */

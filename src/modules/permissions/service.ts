@@ -77,7 +77,7 @@ export const requestedPermissionNotFound = () => notFound('permission', 'The req
 export const requestedRoleNotFound = () => notFound('role', 'The requested role does not exist.')
 
 /** Rows of a page plus the id the next page starts at; `rows` holds up to limit + 1 entries. */
-function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
+export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
   const items = rows.slice(0, limit).map(map)
   return rows.length > limit ? { items, cursor: rows[limit]!.id } : { items }
 }
@@ -93,6 +93,12 @@ export class RbacService {
   /** Call after every mutation of this service's data in `workspaceId`. */
   protected changed(workspaceId: string): void {
     for (const listener of this.changeListeners) listener(workspaceId)
+  }
+
+  /** Runs `write` as one transaction, then tells the listeners (only when it succeeded). */
+  private commit(workspaceId: string, write: () => void): void {
+    this.db.transaction(write)()
+    this.changed(workspaceId)
   }
 
   protected readonly base
@@ -202,8 +208,7 @@ export class RbacService {
   /** Deletes the permission and detaches it from every key and role (foreign-key cascades, one transaction). */
   deletePermission(workspaceId: string, idOrSlug: string): void {
     const permission = this.getPermission(workspaceId, idOrSlug)
-    this.db.transaction(() => this.stmt.deletePermission.run(permission.id))()
-    this.changed(workspaceId)
+    this.commit(workspaceId, () => this.stmt.deletePermission.run(permission.id))
   }
 
   /**
@@ -259,21 +264,19 @@ export class RbacService {
   deleteRole(workspaceId: string, idOrName: string): void {
     const role = this.findRole(workspaceId, idOrName)
     if (!role) throw requestedRoleNotFound()
-    this.db.transaction(() => this.stmt.deleteRole.run(role.id))()
-    this.changed(workspaceId)
+    this.commit(workspaceId, () => this.stmt.deleteRole.run(role.id))
   }
 
   /** Replaces the role's permissions with these slugs (created if unknown); returns them, sorted by slug. */
   setRolePermissions(workspaceId: string, idOrName: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Permission[] {
     const role = this.findRole(workspaceId, idOrName)
     if (!role) throw requestedRoleNotFound()
-    this.db.transaction(() => {
+    this.commit(workspaceId, () => {
       const permissions = this.ensurePermissionsGuarded(workspaceId, slugs, beforeCreate)
       this.stmt.clearRolePermissions.run(role.id)
       for (const p of permissions) this.stmt.addRolePermission.run(role.id, p.id)
       this.stmt.touchRole.run(this.clock.now(), role.id)
-    })()
-    this.changed(workspaceId)
+    })
     return this.stmt.rolePermissions.all(role.id).map(toPermission)
   }
 
@@ -296,10 +299,9 @@ export class RbacService {
 
   /** Adds direct permissions (unknown slugs are created); returns the key's direct permissions. */
   addKeyPermissions(workspaceId: string, keyId: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Permission[] {
-    this.db.transaction(() => {
+    this.commit(workspaceId, () => {
       for (const p of this.ensurePermissionsGuarded(workspaceId, slugs, beforeCreate)) this.base.addKeyPermission.run(keyId, p.id)
-    })()
-    this.changed(workspaceId)
+    })
     return this.keyPermissions(keyId)
   }
 
@@ -310,47 +312,38 @@ export class RbacService {
       if (!permission) throw permissionNotFound(p)
       return permission
     })
-    this.db.transaction(() => {
+    this.commit(workspaceId, () => {
       for (const p of permissions) this.stmt.removeKeyPermission.run(keyId, p.id)
-    })()
-    this.changed(workspaceId)
+    })
     return this.keyPermissions(keyId)
   }
 
   /** Makes the key's direct permissions exactly these slugs (unknown ones are created; empty clears). */
   replaceKeyPermissions(workspaceId: string, keyId: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Permission[] {
-    this.db.transaction(() => {
+    this.commit(workspaceId, () => {
       this.guardCreation(workspaceId, slugs, beforeCreate)
       this.setKeyPermissions(workspaceId, keyId, slugs)
-    })()
-    this.changed(workspaceId)
+    })
     return this.keyPermissions(keyId)
   }
 
   /** Adds roles by name or id (an unknown one is a 404 and nothing changes); returns the key's roles. */
   addKeyRoles(workspaceId: string, keyId: string, idsOrNames: string[]): RoleWithPermissions[] {
     const roles = this.requireRoles(workspaceId, idsOrNames)
-    this.db.transaction(() => {
-      for (const r of roles) this.base.addKeyRole.run(keyId, r.id)
-    })()
-    this.changed(workspaceId)
+    this.commit(workspaceId, () => roles.forEach((r) => this.base.addKeyRole.run(keyId, r.id)))
     return this.keyRoles(keyId)
   }
 
   /** Removes roles by name or id (an unknown one is a 404 and nothing changes); returns the remaining roles. */
   removeKeyRoles(workspaceId: string, keyId: string, idsOrNames: string[]): RoleWithPermissions[] {
     const roles = this.requireRoles(workspaceId, idsOrNames)
-    this.db.transaction(() => {
-      for (const r of roles) this.stmt.removeKeyRole.run(keyId, r.id)
-    })()
-    this.changed(workspaceId)
+    this.commit(workspaceId, () => roles.forEach((r) => this.stmt.removeKeyRole.run(keyId, r.id)))
     return this.keyRoles(keyId)
   }
 
   /** Makes the key's roles exactly these (by name or id; unknown is a 404; empty clears). */
   replaceKeyRoles(workspaceId: string, keyId: string, idsOrNames: string[]): RoleWithPermissions[] {
-    this.db.transaction(() => this.setKeyRoles(workspaceId, keyId, idsOrNames))()
-    this.changed(workspaceId)
+    this.commit(workspaceId, () => this.setKeyRoles(workspaceId, keyId, idsOrNames))
     return this.keyRoles(keyId)
   }
 

@@ -3,55 +3,34 @@
 // paging, and errors arrive as typed classes — for deleteIdentity only because
 // its errors are application/problem+json.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Unkey } from '@unkey/api'
+import type { Unkey } from '@unkey/api'
 import {
   BadRequestErrorResponse,
   ConflictErrorResponse,
   ForbiddenErrorResponse,
   NotFoundErrorResponse,
-  ResponseValidationError,
   UnauthorizedErrorResponse,
-  UnkeyError,
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
+import { failure, parsed, serveForSdk } from '../permissions/sdk'
 
 let h: Harness
-let server: ReturnType<typeof Bun.serve>
+let sdk: ReturnType<typeof serveForSdk>
 let unkey: Unkey
 
-const client = (key: string) => new Unkey({ rootKey: key, serverURL: `http://127.0.0.1:${server.port}`, retryConfig: { strategy: 'none' } })
+const client = (key: string) => sdk.client(key)
 
 beforeAll(() => {
   h = new Harness()
-  server = Bun.serve({ port: 0, fetch: (req) => h.app.handle(req) })
+  sdk = serveForSdk(h)
   unkey = client(h.rootKey('acme'))
 })
 
 afterAll(async () => {
-  await server.stop(true)
+  await sdk.stop()
   h.close()
 })
-
-async function parsed<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the response: ${error.pretty()}`)
-    throw error
-  }
-}
-
-async function failure(call: Promise<unknown>): Promise<UnkeyError> {
-  try {
-    await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the error: ${error.pretty()}`)
-    expect(error).toBeInstanceOf(UnkeyError)
-    return error as UnkeyError
-  }
-  throw new Error('expected the SDK call to fail')
-}
 
 describe('identities', () => {
   test('createIdentity, getIdentity, updateIdentity, deleteIdentity parse', async () => {

@@ -3,60 +3,37 @@
 // ResponseValidationError), lists must stop paging, and every error status
 // must arrive as its typed error class.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Unkey } from '@unkey/api'
+import type { Unkey } from '@unkey/api'
 import {
   APIError,
   BadRequestErrorResponse,
   ConflictErrorResponse,
   ForbiddenErrorResponse,
   NotFoundErrorResponse,
-  ResponseValidationError,
   UnauthorizedErrorResponse,
-  UnkeyError,
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
+import { failure, parsed, serveForSdk } from './sdk'
 
 let h: Harness
-let server: ReturnType<typeof Bun.serve>
+let sdk: ReturnType<typeof serveForSdk>
 let rootKey: string
 let unkey: Unkey
 
-const client = (key: string) => new Unkey({ rootKey: key, serverURL: `http://127.0.0.1:${server.port}`, retryConfig: { strategy: 'none' } })
+const client = (key: string) => sdk.client(key)
 
 beforeAll(() => {
   h = new Harness()
   rootKey = h.rootKey('acme')
-  server = Bun.serve({ port: 0, fetch: (req) => h.app.handle(req) })
+  sdk = serveForSdk(h)
   unkey = client(rootKey)
 })
 
 afterAll(async () => {
-  await server.stop(true)
+  await sdk.stop()
   h.close()
 })
-
-/** Awaits an SDK call that must succeed; a ResponseValidationError fails with the zod issues. */
-async function parsed<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the response: ${error.pretty()}`)
-    throw error
-  }
-}
-
-/** Awaits an SDK call that must fail and returns the error. */
-async function failure(call: Promise<unknown>): Promise<UnkeyError> {
-  try {
-    await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the error: ${error.pretty()}`)
-    expect(error).toBeInstanceOf(UnkeyError)
-    return error as UnkeyError
-  }
-  throw new Error('expected the SDK call to fail')
-}
 
 describe('permissions', () => {
   test('createPermission, getPermission, deletePermission parse; duplicates and missing ones are typed', async () => {
