@@ -3,6 +3,7 @@
 // root key id, and the one structured log line written when a response is sent.
 import { Elysia } from 'elysia'
 import { newId } from '../ids'
+import type { Page } from '../db/pagination'
 
 interface RequestState {
   id: string
@@ -66,4 +67,15 @@ export function requestContext(log: Logger | null) {
 /** The success envelope: `{ meta: { requestId }, data }`. */
 export function ok<T>(request: Request, data: T): { meta: { requestId: string }; data: T } {
   return { meta: { requestId: requestIdOf(request) }, data }
+}
+
+/**
+ * The list envelope: `pagination.hasMore` always, `cursor` only when there is
+ * a next page (the official SDK keeps fetching while a cursor is present).
+ */
+export function okPage<T>(request: Request, page: Page<T>) {
+  return {
+    ...ok(request, page.items),
+    pagination: { ...(page.cursor !== undefined ? { cursor: page.cursor } : {}), hasMore: page.cursor !== undefined },
+  }
 }

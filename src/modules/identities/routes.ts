@@ -3,10 +3,10 @@
 import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
 import { wildcardPermission, type PermissionSpec } from '../../http/auth'
-import { ok, requestIdOf } from '../../http/request-context'
+import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { identityView } from '../keys/view'
-import { okPage } from '../permissions/view'
+
 import { needs } from '../rootkeys/permissions'
 import * as m from './model'
 

@@ -13,7 +13,8 @@ import {
   type RatelimitDefinition,
   type RatelimitInput,
 } from '../ratelimit/definitions'
-import { toPage, type ListInput, type Page } from '../permissions/service'
+import { toPage, type Page } from '../../db/pagination'
+import type { ListInput } from '../permissions/service'
 
 export interface Identity {
   id: string

@@ -4,7 +4,7 @@ import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
 import type { PermissionSpec } from '../../http/auth'
 import { preconditionFailed } from '../../http/errors'
-import { ok } from '../../http/request-context'
+import { ok, okPage } from '../../http/request-context'
 import { EmptyEnvelope, responses } from '../../http/schemas'
 import { allOf, isGranted, needs, type Requirement } from '../rootkeys/permissions'
 import { keyPermission, keyRequirement } from './access'
@@ -138,13 +138,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
       '/apis.listKeys',
       ({ body, auth, request }) => {
         const page = keys.list(auth.workspaceId, { apiId: body.apiId, limit: body.limit ?? 100, cursor: body.cursor, externalId: body.externalId })
-        return {
-          ...ok(
-            request,
-            page.keys.map((k) => keyView(k, body.decrypt ? decrypt(k) : undefined)),
-          ),
-          pagination: { hasMore: page.cursor !== undefined, ...(page.cursor ? { cursor: page.cursor } : {}) },
-        }
+        return okPage(request, { ...page, items: page.items.map((k) => keyView(k, body.decrypt ? decrypt(k) : undefined)) })
       },
       {
         permission: listKeysPermission,

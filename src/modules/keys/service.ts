@@ -6,6 +6,7 @@ import type { Clock } from '../../clock'
 import { createHash } from 'node:crypto'
 import { generateKey, hashKey } from '../../crypto'
 import { newId } from '../../ids'
+import { toPage, type Page, type PageInput } from '../../db/pagination'
 import { badRequest, notFound } from '../../http/errors'
 import type { ApiService } from '../apis/service'
 import type { IdentityService } from '../identities/service'
@@ -553,21 +554,19 @@ export class KeyService {
   /** Keys of an API, ordered by id; `cursor` is the first id of the page. */
   list(
     workspaceId: string,
-    input: { apiId: string; limit: number; cursor?: string; externalId?: string },
-  ): { keys: LoadedKey[]; cursor?: string } {
+    input: { apiId: string; externalId?: string } & PageInput,
+  ): Page<LoadedKey> {
     const api = this.deps.apis.get(workspaceId, input.apiId)
     this.flushCredits()
     let rows: KeyRow[]
     if (input.externalId !== undefined) {
       const identity = this.deps.identities.findByExternalId(workspaceId, input.externalId)
-      if (!identity) return { keys: [] }
+      if (!identity) return { items: [] }
       rows = this.stmt.listPageByIdentity.all(api.id, workspaceId, identity.id, input.cursor ?? '', input.limit + 1)
     } else {
       rows = this.stmt.listPage.all(api.id, workspaceId, input.cursor ?? '', input.limit + 1)
     }
-    const page = rows.slice(0, input.limit)
-    const next = rows.length > input.limit ? rows[input.limit]!.id : undefined
-    return { keys: page.map((r) => this.load(r)), ...(next ? { cursor: next } : {}) }
+    return toPage(rows, input.limit, (r) => this.load(r))
   }
 
   decrypt(key: LoadedKey): string | undefined {

@@ -4,13 +4,13 @@
 import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
 import { wildcardPermission, type PermissionSpec } from '../../http/auth'
-import { ok } from '../../http/request-context'
+import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { allOf, needs } from '../rootkeys/permissions'
 import { creatingPermissions, mayCreatePermissions, withCreation } from './access'
 import { keyAccessRoutes } from './key-routes'
 import * as m from './model'
-import { okPage, roleView } from './view'
+import { roleView } from './view'
 
 export function permissionsRoutes(services: AppServices, prefix: string) {
   const { rbac } = services

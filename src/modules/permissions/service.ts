@@ -7,6 +7,7 @@
 import type { Database } from '../../db/database'
 import type { Clock } from '../../clock'
 import { newId } from '../../ids'
+import { toPage, type Page, type PageInput } from '../../db/pagination'
 import { conflict, notFound } from '../../http/errors'
 
 export interface Permission {
@@ -28,14 +29,7 @@ export interface RoleWithPermissions extends Role {
 }
 
 /** A page of a list ordered by id; `cursor` (the first id of the next page) is absent on the last page. */
-export interface Page<T> {
-  items: T[]
-  cursor?: string
-}
-
-export interface ListInput {
-  limit: number
-  cursor?: string
+export interface ListInput extends PageInput {
   /** Case-insensitive substring filter. */
   search?: string
 }
@@ -77,11 +71,6 @@ export const requestedPermissionNotFound = () => notFound('permission', 'The req
 export const requestedRoleNotFound = () => notFound('role', 'The requested role does not exist.')
 
 /** Rows of a page plus the id the next page starts at; `rows` holds up to limit + 1 entries. */
-export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const items = rows.slice(0, limit).map(map)
-  return rows.length > limit ? { items, cursor: rows[limit]!.id } : { items }
-}
-
 export class RbacService {
   private readonly changeListeners: ((workspaceId: string) => void)[] = []
 

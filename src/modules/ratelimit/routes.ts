@@ -3,7 +3,7 @@
 import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
 import type { PermissionSpec } from '../../http/auth'
-import { ok } from '../../http/request-context'
+import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { allOf, needs, type Requirement } from '../rootkeys/permissions'
 import type { RatelimitService } from './service'
@@ -133,10 +133,7 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
       '/ratelimit.listOverrides',
       ({ body, auth, request }) => {
         const page = ratelimit.listOverrides(auth.workspaceId, { namespace: body.namespace, cursor: body.cursor, limit: body.limit ?? 10 })
-        return {
-          ...ok(request, page.overrides.map(overrideView)),
-          pagination: { hasMore: page.cursor !== undefined, ...(page.cursor ? { cursor: page.cursor } : {}) },
-        }
+        return okPage(request, { ...page, items: page.items.map(overrideView) })
       },
       {
         permission: namespacePermission(ratelimit, 'read_override'),

@@ -14,6 +14,7 @@
 // identifier in code-unit order, so the choice never depends on storage order.
 import type { Database } from '../../db/database'
 import type { Clock } from '../../clock'
+import { toPage, type Page, type PageInput } from '../../db/pagination'
 import { newId } from '../../ids'
 import { namespaceGone, notFound } from '../../http/errors'
 import { SlidingWindowLimiter, type LimitOutcome } from './limiter'
@@ -265,11 +266,10 @@ export class RatelimitService {
   }
 
   /** Overrides of a namespace ordered by id; `cursor` is the first id of the next page. */
-  listOverrides(workspaceId: string, input: { namespace: string; limit: number; cursor?: string }): { overrides: Override[]; cursor?: string } {
+  listOverrides(workspaceId: string, input: { namespace: string } & PageInput): Page<Override> {
     const ns = this.liveNamespace(workspaceId, input.namespace)
     const rows = this.stmt.overridePage.all(ns.id, input.cursor ?? '', input.limit + 1)
-    const next = rows.length > input.limit ? rows[input.limit]!.id : undefined
-    return { overrides: rows.slice(0, input.limit).map(toOverride), ...(next ? { cursor: next } : {}) }
+    return toPage(rows, input.limit, toOverride)
   }
 
   /** Deletes the override with exactly this identifier (no wildcard matching), or 404. */
