@@ -23,8 +23,14 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
     log: config.logRequests ? stdoutLogger : null,
     masterKey: config.masterKey ? { key: config.masterKey } : { file: join(config.dataDir, 'master.key') },
   })
+  try {
+    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2 })
+  } catch (error) {
+    // e.g. the port is taken: leave nothing open that would keep the process alive.
+    closeDatabase(db)
+    throw error
+  }
   const stopBackground = services.startBackground()
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2 })
   const server = app.server!
   let stopping: Promise<void> | undefined
   const stop = () =>

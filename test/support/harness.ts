@@ -87,6 +87,14 @@ export function errorBody(status: number, title: string, type: string, detail: s
   return { meta: { requestId: REQUEST_ID }, error }
 }
 
+/** The 400 body of a schema-validation failure of one field. `rpc` is e.g. 'apis.createApi' (or a path). */
+export const invalidBody = (rpc: string, location: string, message: string) => {
+  const path = rpc.startsWith('/') ? rpc : `/v2/${rpc}`
+  return errorBody(400, 'Bad Request', 'unkey/application/invalid_input', `POST request body for '${path}' failed to validate: ${location}: ${message}`, [
+    { location, message },
+  ])
+}
+
 export const unauthorizedBody = (detail: string) => errorBody(401, 'Unauthorized', 'unauthorized', detail)
 export const forbiddenBody = (permissions: string[]) =>
   errorBody(403, 'Forbidden', 'forbidden', `Your key does not have the required ${permissions.map((p) => `'${p}'`).join(' or ')} permission`)

@@ -13,7 +13,8 @@ const ExternalId = t.String({
   description: 'Your own id for the owner of the key; links (or creates) an identity.',
 })
 export const Meta = t.Object({}, { additionalProperties: true, maxProperties: 100, description: 'Any JSON object; returned on verification.' })
-const PermissionSlug = t.String({ minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9_:\\-\\.\\*]+$' })
+export const SLUG_RULES = { minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9_:\\-\\.\\*]+$' }
+export const PermissionSlug = t.String({ ...SLUG_RULES, description: 'A permission slug: letters, digits and `_ : - . *`.' })
 const Permissions = t.Array(PermissionSlug, { maxItems: 1000, description: 'Permission slugs; unknown ones are created.' })
 const Roles = t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 100, description: 'Role names or ids; each must exist.' })
 const Expires = Int({ minimum: 0, maximum: EXPIRES_MAX, description: 'Unix time in ms after which the key stops verifying.' })

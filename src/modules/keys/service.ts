@@ -11,7 +11,7 @@ import { badRequest, notFound } from '../../http/errors'
 import type { ApiService } from '../apis/service'
 import type { IdentityService } from '../identities/service'
 import type { KeyAccess, RbacService } from '../permissions/service'
-import { assertUniqueNames, RatelimitDefinitions, type RatelimitDefinition, type RatelimitInput } from '../ratelimit/definitions'
+import { assertUniqueNames, type RatelimitDefinition, type RatelimitDefinitions, type RatelimitInput } from '../ratelimit/definitions'
 import { KeyCache } from './cache'
 import { VerificationLog } from './events'
 import { refillDue, refilledRemaining } from './refill'
@@ -161,6 +161,7 @@ function validateCredits(credits: { remaining?: number | null; refill?: CreditsI
 export class KeyService {
   readonly cache = new KeyCache<LoadedKey>()
   readonly events: VerificationLog
+  /** Ratelimit definitions of keys and identities (one store, shared with identities). */
   readonly ratelimits: RatelimitDefinitions
   /** Credits spent by verifications (and refills applied by them), not yet written: keyId -> state. */
   private readonly pendingCredits = new Map<string, { remaining: number | null; lastRefillAt: number | null }>()
@@ -172,7 +173,7 @@ export class KeyService {
     private readonly deps: { apis: ApiService; identities: IdentityService; rbac: RbacService; vault: Vault },
   ) {
     this.events = new VerificationLog(db)
-    this.ratelimits = new RatelimitDefinitions(db, clock)
+    this.ratelimits = deps.identities.ratelimits
     const live = 'k.deleted_at IS NULL AND EXISTS (SELECT 1 FROM apis a WHERE a.id = k.api_id AND a.deleted_at IS NULL)'
     this.stmt = {
       locate: db.query<{ id: string; api_id: string; recoverable: number }, [string, string]>(

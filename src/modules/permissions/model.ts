@@ -2,10 +2,8 @@
 // keys.*Roles routes, declared once.
 import { t } from 'elysia'
 import { body, EmptyEnvelope, envelope, Int, paginated } from '../../http/schemas'
-import { KeyId } from '../keys/model'
+import { KeyId, PermissionSlug, SLUG_RULES } from '../keys/model'
 
-const SLUG_RULES = { minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9_:\\-\\.\\*]+$' }
-export const PermissionSlug = t.String({ ...SLUG_RULES, description: 'A permission slug: letters, digits and `_ : - . *`.' })
 const Slugs = (description: string, options: { minItems?: number; maxItems?: number } = {}) =>
   t.Array(PermissionSlug, { maxItems: 1000, ...options, description })
 const RoleRef = t.String({ minLength: 1, maxLength: 128, description: 'A role name or id.' })

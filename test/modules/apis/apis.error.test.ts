@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody } from '../../support/harness'
+import { errorBody, Harness, notFoundBody, invalidBody } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -9,10 +9,6 @@ beforeEach(() => {
 })
 afterEach(() => h.close())
 
-const invalid = (path: string, location: string, message: string) =>
-  errorBody(400, 'Bad Request', 'unkey/application/invalid_input', `POST request body for '${path}' failed to validate: ${location}: ${message}`, [
-    { location, message },
-  ])
 
 describe('apis.createApi validation', () => {
   test.each([
@@ -24,7 +20,7 @@ describe('apis.createApi validation', () => {
   ])('%p is a 400', async (body, location, message) => {
     const res = await h.call('/v2/apis.createApi', body, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('/v2/apis.createApi', location, message))
+    expect(res.body).toEqual(invalidBody('/v2/apis.createApi', location, message))
   })
 
   test('a body that is not JSON is a 400 naming the body', async () => {

@@ -13,7 +13,7 @@ import {
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
-import { failure, parsed, serveForSdk } from '../permissions/sdk'
+import { failure, parsed, serveForSdk } from '../../support/sdk'
 
 let h: Harness
 let sdk: ReturnType<typeof serveForSdk>

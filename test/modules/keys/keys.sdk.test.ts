@@ -9,60 +9,36 @@ import {
   ForbiddenErrorResponse,
   NotFoundErrorResponse,
   PreconditionFailedErrorResponse,
-  ResponseValidationError,
   UnauthorizedErrorResponse,
-  UnkeyError,
 } from '@unkey/api/models/errors'
 import { Harness } from '../../support/harness'
+import { failure, parsed, serveForSdk } from '../../support/sdk'
 
 const REQUEST_ID = expect.stringMatching(/^req_[1-9A-HJ-NP-Za-km-z]+$/)
 const DOCS = 'https://unkey.com/docs/errors/'
 
 let h: Harness
-let server: ReturnType<typeof Bun.serve>
+let sdk: ReturnType<typeof serveForSdk>
 let rootKey: string
 let unkey: Unkey
 let wsId: string
 let now: number
 
-const client = (key: string) =>
-  new Unkey({ rootKey: key, serverURL: `http://127.0.0.1:${server.port}`, retryConfig: { strategy: 'none' } })
+const client = (key: string) => sdk.client(key)
 
 beforeAll(() => {
   h = new Harness()
   rootKey = h.rootKey('acme')
   wsId = h.workspaceId('acme')
   now = h.clock.now()
-  server = Bun.serve({ port: 0, fetch: (req) => h.app.handle(req) })
+  sdk = serveForSdk(h)
   unkey = client(rootKey)
 })
 
 afterAll(async () => {
-  await server.stop(true)
+  await sdk.stop()
   h.close()
 })
-
-/** Awaits an SDK call that must succeed; a ResponseValidationError fails with the zod issues. */
-async function parsed<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the response: ${error.pretty()}`)
-    throw error
-  }
-}
-
-/** Awaits an SDK call that must fail and returns the error. */
-async function failure(call: Promise<unknown>): Promise<UnkeyError> {
-  try {
-    await call
-  } catch (error) {
-    if (error instanceof ResponseValidationError) throw new Error(`the SDK could not parse the error: ${error.pretty()}`)
-    expect(error).toBeInstanceOf(UnkeyError)
-    return error as UnkeyError
-  }
-  throw new Error('expected the SDK call to fail')
-}
 
 async function newApi(name = 'payments'): Promise<string> {
   return (await parsed(unkey.apis.createApi({ name }))).data.apiId

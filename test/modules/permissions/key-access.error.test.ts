@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody } from '../../support/harness'
+import { errorBody, Harness, notFoundBody, invalidBody } from '../../support/harness'
 import { issueKey, verifiedAccess } from './fixtures'
 
 let h: Harness
@@ -12,10 +12,6 @@ beforeEach(() => {
 })
 afterEach(() => h.close())
 
-const invalid = (rpc: string, location: string, message: string) =>
-  errorBody(400, 'Bad Request', 'unkey/application/invalid_input', `POST request body for '/v2/${rpc}' failed to validate: ${location}: ${message}`, [
-    { location, message },
-  ])
 const keyNotFound = notFoundBody('key', 'The requested key does not exist or has been deleted.')
 const SLUG_PATTERN = "Expected string to match '^[a-zA-Z0-9_:\\-\\.\\*]+$'"
 const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i))
@@ -45,7 +41,7 @@ describe('validation (400 names the field)', () => {
   ])('%s is a 400 (%#)', async (rpc, body, location, message) => {
     const res = await h.call(`/v2/${rpc}`, body(k.keyId), key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid(rpc, location, message))
+    expect(res.body).toEqual(invalidBody(rpc, location, message))
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, forbiddenBody, Harness, notFoundBody } from '../../support/harness'
+import { errorBody, forbiddenBody, Harness, notFoundBody, invalidBody } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -9,10 +9,6 @@ beforeEach(() => {
 })
 afterEach(() => h.close())
 
-const invalid = (rpc: string, location: string, message: string) =>
-  errorBody(400, 'Bad Request', 'unkey/application/invalid_input', `POST request body for '/v2/${rpc}' failed to validate: ${location}: ${message}`, [
-    { location, message },
-  ])
 
 const SLUG_PATTERN = "Expected string to match '^[a-zA-Z0-9_:\\-\\.\\*]+$'"
 
@@ -50,7 +46,7 @@ describe('validation (400 names the field)', () => {
   ])('%s %j is a 400', async (rpc, body, location, message) => {
     const res = await h.call(`/v2/${rpc}`, body, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid(rpc, location, message))
+    expect(res.body).toEqual(invalidBody(rpc, location, message))
   })
 
   test('nothing is written when validation fails', async () => {

@@ -14,7 +14,7 @@ import {
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
-import { failure, parsed, serveForSdk } from './sdk'
+import { failure, parsed, serveForSdk } from '../../support/sdk'
 
 let h: Harness
 let sdk: ReturnType<typeof serveForSdk>

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, forbiddenBody, Harness } from '../../support/harness'
+import { errorBody, forbiddenBody, Harness, invalidBody } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -9,10 +9,6 @@ beforeEach(() => {
 })
 afterEach(() => h.close())
 
-const invalid = (rpc: string, location: string, message: string) =>
-  errorBody(400, 'Bad Request', 'unkey/application/invalid_input', `POST request body for '/v2/${rpc}' failed to validate: ${location}: ${message}`, [
-    { location, message },
-  ])
 const namespaceMissing = errorBody(404, 'Not Found', 'unkey/data/ratelimit_namespace_not_found', 'This namespace does not exist.')
 const overrideMissing = errorBody(404, 'Not Found', 'unkey/data/ratelimit_override_not_found', 'This override does not exist.')
 const gone = errorBody(410, 'Resource Gone', 'unkey/data/ratelimit_namespace_gone', 'This namespace has been deleted.')
@@ -38,7 +34,7 @@ describe('ratelimit.limit validation', () => {
   test.each(limitCases)('%s is a 400', async (_label, over, location, message) => {
     const res = await h.call('/v2/ratelimit.limit', { ...valid, ...over }, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('ratelimit.limit', location, message))
+    expect(res.body).toEqual(invalidBody('ratelimit.limit', location, message))
   })
 
   test.each(['namespace', 'identifier', 'limit', 'duration'])('missing %s is a 400', async (field) => {
@@ -46,7 +42,7 @@ describe('ratelimit.limit validation', () => {
     delete body[field]
     const res = await h.call('/v2/ratelimit.limit', body, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('ratelimit.limit', `body.${field}`, `Property '${field}' is missing`))
+    expect(res.body).toEqual(invalidBody('ratelimit.limit', `body.${field}`, `Property '${field}' is missing`))
   })
 
   test('an invalid request creates no namespace and counts nothing', async () => {
@@ -65,19 +61,19 @@ describe('ratelimit.multiLimit validation', () => {
   test('an empty array is a 400', async () => {
     const res = await h.call('/v2/ratelimit.multiLimit', [], key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('ratelimit.multiLimit', 'body', 'Expected array length to be greater or equal to 1'))
+    expect(res.body).toEqual(invalidBody('ratelimit.multiLimit', 'body', 'Expected array length to be greater or equal to 1'))
   })
 
   test('more than 100 checks is a 400', async () => {
     const res = await h.call('/v2/ratelimit.multiLimit', Array.from({ length: 101 }, () => valid), key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('ratelimit.multiLimit', 'body', 'Expected array length to be less or equal to 100'))
+    expect(res.body).toEqual(invalidBody('ratelimit.multiLimit', 'body', 'Expected array length to be less or equal to 100'))
   })
 
   test('an object instead of an array is a 400', async () => {
     const res = await h.call('/v2/ratelimit.multiLimit', valid, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid('ratelimit.multiLimit', 'body', 'Expected array'))
+    expect(res.body).toEqual(invalidBody('ratelimit.multiLimit', 'body', 'Expected array'))
   })
 
   test.each(limitCases)('a check with %s is a 400 naming its index', async (_label, over, location, message) => {
@@ -85,7 +81,7 @@ describe('ratelimit.multiLimit validation', () => {
     expect(res.status).toBe(400)
     // The shared validation renderer prefixes the index inside the unknown-property message.
     const expected = message.replace("Property 'async'", "Property '1.async'")
-    expect(res.body).toEqual(invalid('ratelimit.multiLimit', location.replace('body.', 'body[1].'), expected))
+    expect(res.body).toEqual(invalidBody('ratelimit.multiLimit', location.replace('body.', 'body[1].'), expected))
   })
 
   test('nothing is counted when validation fails', async () => {
@@ -117,7 +113,7 @@ describe('override routes validation', () => {
           : { namespace: 'email', identifier: 'user_1' }
     const res = await h.call(`/v2/${rpc}`, { ...base, ...over }, key)
     expect(res.status).toBe(400)
-    expect(res.body).toEqual(invalid(rpc, location, message))
+    expect(res.body).toEqual(invalidBody(rpc, location, message))
   })
 })
 

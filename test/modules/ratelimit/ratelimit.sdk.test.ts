@@ -5,25 +5,26 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Unkey } from '@unkey/api'
 import { BadRequestErrorResponse, ForbiddenErrorResponse, GoneErrorResponse, NotFoundErrorResponse } from '@unkey/api/models/errors'
 import { Harness } from '../../support/harness'
+import { serveForSdk } from '../../support/sdk'
 
 const REQUEST_ID = expect.stringMatching(/^req_/)
 
 let h: Harness
-let server: ReturnType<typeof Bun.serve>
+let sdk: ReturnType<typeof serveForSdk>
 let unkey: Unkey
 let now: number
 
-const client = (rootKey: string) => new Unkey({ rootKey, serverURL: `http://127.0.0.1:${server.port}`, retryConfig: { strategy: 'none' } })
+const client = (rootKey: string) => sdk.client(rootKey)
 
 beforeAll(() => {
   h = new Harness()
   now = h.clock.now()
-  server = Bun.serve({ port: 0, fetch: (request) => h.app.handle(request) })
+  sdk = serveForSdk(h)
   unkey = client(h.rootKey('acme'))
 })
 
 afterAll(async () => {
-  await server.stop(true)
+  await sdk.stop()
   h.close()
 })
 

@@ -1,9 +1,9 @@
-// The official SDK (@unkey/api) against a real listening latch, for the RBAC
-// and identity SDK tests. (A candidate for test/support/, next to the harness.)
+// The official SDK (@unkey/api) against a real listening latch, shared by the SDK
+// tests of every module.
 import { expect } from 'bun:test'
 import { Unkey } from '@unkey/api'
 import { ResponseValidationError, UnkeyError } from '@unkey/api/models/errors'
-import type { Harness } from '../../support/harness'
+import type { Harness } from './harness'
 
 /** Serves `h.app` on a free port; `client(key)` talks to it without retries. */
 export function serveForSdk(h: Harness) {
