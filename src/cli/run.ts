@@ -9,15 +9,16 @@ import { RootKeyInputError } from '../modules/rootkeys/service'
 import { UsageError, parseArgs, wantsHelp } from './args'
 import type { CliContext, Command } from './command'
 import { commandHelp, generalHelp, groupHelp } from './help'
+import { migrationsCommands } from './migrations'
 import { rootKeysCommands } from './root-keys'
 import { seedCommand } from './seed'
 import { serveCommand } from './serve'
 
 export type { CliContext } from './command'
 
-export const COMMANDS: readonly Command<any>[] = [serveCommand, seedCommand, ...rootKeysCommands]
+export const COMMANDS: readonly Command<any>[] = [serveCommand, seedCommand, ...rootKeysCommands, ...migrationsCommands]
 
-const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands }
+const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands, migrations: migrationsCommands }
 
 /** Runs one invocation of the executable; resolves to its exit code. */
 export async function runCli(argv: readonly string[], context: Partial<CliContext> = {}): Promise<number> {

@@ -213,6 +213,11 @@ export class KeyService {
       ),
       completeMigration: db.query('UPDATE keys SET hash = ?, start = ?, pending_migration_id = NULL WHERE id = ?'),
       setStart: db.query('UPDATE keys SET start = ? WHERE id = ?'),
+      listMigrations: db.query<{ id: string; algorithm: MigrationAlgorithm; created_at: number; pending: number }, [string]>(
+        `SELECT m.id, m.algorithm, m.created_at,
+           (SELECT COUNT(*) FROM keys k WHERE k.pending_migration_id = m.id AND k.deleted_at IS NULL) AS pending
+         FROM key_migrations m WHERE m.workspace_id = ? ORDER BY m.created_at, m.id`,
+      ),
     }
     // A deleted API takes its keys with it, effective at the next verify.
     deps.apis.onDeleted((api) => this.cache.invalidateWorkspace(api.workspaceId))
@@ -305,6 +310,16 @@ export class KeyService {
     const migration = { id: newId('mig'), workspaceId, algorithm, createdAt: this.clock.now() }
     this.stmt.insertMigration.run(migration.id, workspaceId, algorithm, migration.createdAt)
     return migration
+  }
+
+  listMigrations(workspaceId: string): (KeyMigration & { pendingKeys: number })[] {
+    return this.stmt.listMigrations.all(workspaceId).map((m) => ({
+      id: m.id,
+      workspaceId,
+      algorithm: m.algorithm,
+      createdAt: m.created_at,
+      pendingKeys: m.pending,
+    }))
   }
 
   /**
