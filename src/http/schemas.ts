@@ -4,9 +4,11 @@ import { Type, type IntegerOptions } from '@sinclair/typebox'
 
 /**
  * A JSON integer. Elysia's t.Integer also accepts numeric strings ("5"); the
- * upstream API does not, so this is TypeBox's plain integer.
+ * upstream API does not, so this is TypeBox's plain integer. Capped at 2^53-1
+ * unless told otherwise: larger numbers are not exact in JSON or JavaScript.
  */
-export const Int = (options: IntegerOptions = {}) => Type.Integer(options)
+export const Int = (options: IntegerOptions = {}) =>
+  Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...options })
 
 export const Meta = t.Object({ requestId: t.String({ description: 'Unique id of this request (also in the X-Request-Id header).' }) })
 
