@@ -4,7 +4,8 @@
 import { join } from 'node:path'
 import { createApp } from './app'
 import type { Config } from './config'
-import { closeDatabase, openDatabase } from './db/database'
+import { closeDatabase, openDatabase, type Database } from './db/database'
+import { lockDatabase } from './db/server-lock'
 import { stdoutLogger } from './http/request-context'
 import { MAX_BODY_BYTES } from './http/error-handler'
 import { systemClock, type Clock } from './clock'
@@ -16,7 +17,14 @@ export interface RunningServer {
 }
 
 export function startServer(config: Config, options: { clock?: Clock; handleSignals?: boolean } = {}): RunningServer {
-  const db = openDatabase(config.dbPath)
+  const unlock = lockDatabase(config.dbPath)
+  let db: Database
+  try {
+    db = openDatabase(config.dbPath)
+  } catch (error) {
+    unlock()
+    throw error
+  }
   const { app, services } = createApp({
     db,
     clock: options.clock ?? systemClock,
@@ -24,10 +32,13 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
     masterKey: config.masterKey ? { key: config.masterKey } : { file: join(config.dataDir, 'master.key') },
   })
   try {
-    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2 })
+    // reusePort off (Elysia turns it on): a second latch on the same port must fail, not silently
+    // share traffic, since each process keeps its own caches and counters.
+    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2, reusePort: false })
   } catch (error) {
     // e.g. the port is taken: leave nothing open that would keep the process alive.
     closeDatabase(db)
+    unlock()
     throw error
   }
   const stopBackground = services.startBackground()
@@ -39,6 +50,7 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
       stopBackground()
       services.flush()
       closeDatabase(db)
+      unlock()
     })())
 
   if (options.handleSignals !== false) {

@@ -1,0 +1,104 @@
+// The server as `latch serve` runs it: a real socket, a real SQLite file, and
+// a clean stop that leaves nothing behind in memory.
+import { afterEach, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ManualClock } from '../src/clock'
+import { loadConfig } from '../src/config'
+import { closeDatabase, openDatabase } from '../src/db/database'
+import { createServices } from '../src/app'
+import { startServer } from '../src/server'
+import { DatabaseInUseError } from '../src/db/server-lock'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-server-'))
+  dirs.push(dir)
+  const dbPath = join(dir, 'latch.db')
+  const clock = new ManualClock(Date.UTC(2026, 5, 15, 12))
+  // Prepare data directly, as the CLI would.
+  const db = openDatabase(dbPath)
+  const services = createServices(db, clock)
+  const root = services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] }).key
+  const ws = services.rootKeys.workspaces.find('ws')!.id
+  const api = services.apis.create(ws, 'main')
+  const key = services.keys.create(ws, { apiId: api.id, credits: { remaining: 10, refill: { interval: 'daily', amount: 10 } } })
+  closeDatabase(db)
+  const config = { ...loadConfig({ port: '0', host: '127.0.0.1', db: dbPath }, { LATCH_LOG: 'off' }, dir) }
+  return { dir, dbPath, clock, root, key, config }
+}
+
+const verify = (url: string, root: string, key: string) =>
+  fetch(`${url}/v2/keys.verifyKey`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${root}` },
+    body: JSON.stringify({ key }),
+  }).then((r) => r.json() as Promise<any>)
+
+describe('serve', () => {
+  test('a clean stop writes spent credits, events and last-used times, and checkpoints the WAL', async () => {
+    const s = setup()
+    const server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    for (let i = 0; i < 3; i++) expect((await verify(server.url, s.root, s.key.key)).data.valid).toBe(true)
+    await server.stop()
+    const db = openDatabase(s.dbPath)
+    expect(db.query('SELECT remaining, last_used_at FROM keys WHERE id = ?').get(s.key.keyId)).toEqual({ remaining: 7, last_used_at: s.clock.now() })
+    expect(db.query('SELECT COUNT(*) AS n FROM verification_events').get()).toEqual({ n: 3 })
+    closeDatabase(db)
+    expect(Bun.file(`${s.dbPath}-wal`).size).toBe(0)
+  })
+
+  test('a refill missed while the server was down happens when it starts', async () => {
+    const s = setup()
+    let server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    for (let i = 0; i < 10; i++) await verify(server.url, s.root, s.key.key)
+    expect((await verify(server.url, s.root, s.key.key)).data.code).toBe('USAGE_EXCEEDED')
+    await server.stop()
+    // Two days later latch starts again: the start-up job refills before any verification.
+    s.clock.set(Date.UTC(2026, 5, 17, 8))
+    server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    const db = openDatabase(s.dbPath)
+    expect(db.query('SELECT remaining, last_refill_at FROM keys WHERE id = ?').get(s.key.keyId)).toEqual({ remaining: 10, last_refill_at: s.clock.now() })
+    closeDatabase(db)
+    expect((await verify(server.url, s.root, s.key.key)).data).toMatchObject({ valid: true, credits: 9 })
+    await server.stop()
+  })
+
+  test('a port that is taken fails start-up and releases the database', async () => {
+    const a = setup()
+    const b = setup()
+    const first = startServer(a.config, { clock: a.clock, handleSignals: false })
+    expect(() => startServer({ ...b.config, port: first.port }, { clock: b.clock, handleSignals: false })).toThrow()
+    expect(existsSync(`${b.dbPath}.lock`)).toBe(false)
+    // b's database is free again.
+    const second = startServer(b.config, { clock: b.clock, handleSignals: false })
+    await second.stop()
+    await first.stop()
+  })
+
+  test('only one server per database file; a stale lock is taken over', async () => {
+    const s = setup()
+    const first = startServer(s.config, { clock: s.clock, handleSignals: false })
+    expect(readFileSync(`${s.dbPath}.lock`, 'utf8')).toBe(String(process.pid))
+    expect(() => startServer(s.config, { clock: s.clock, handleSignals: false })).toThrow(DatabaseInUseError)
+    await first.stop()
+    expect(existsSync(`${s.dbPath}.lock`)).toBe(false)
+    // A lock left by a process that no longer exists does not block.
+    const dead = Bun.spawnSync(['true']).pid
+    writeFileSync(`${s.dbPath}.lock`, String(dead))
+    const other = { ...s.config }
+    const again = startServer(other, { clock: s.clock, handleSignals: false })
+    await again.stop()
+  })
+
+  test('another process holding the lock blocks start-up with a clear message', () => {
+    const s = setup()
+    writeFileSync(`${s.dbPath}.lock`, String(process.ppid))
+    expect(() => startServer(s.config, { clock: s.clock, handleSignals: false })).toThrow(`Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`)
+  })
+})
