@@ -16,7 +16,8 @@ export function keyRequirement(keys: KeyLocator, workspaceId: string, keyId: str
 
 /** `api.*.<action>` or `api.<apiId>.<action>` for the key named by `body.keyId`, plus optional extra requirements. */
 export function keyPermission(keys: KeyLocator, action: string, ...extra: Requirement[]): PermissionSpec<{ keyId: string }> {
-  const describe = [`('api.*.${action}' or 'api.<apiId of the key>.${action}')`, ...extra.map(describeExtra)].join(' and ')
+  const own = `'api.*.${action}' or 'api.<apiId of the key>.${action}'`
+  const describe = extra.length ? [`(${own})`, ...extra.map(describeExtra)].join(' and ') : own
   return {
     describe,
     requirement: ({ body, auth }) => {

@@ -39,7 +39,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
     .post('/keys.verifyKey', ({ body, auth, request }) => ok(request, verifier.verify(auth, body)), {
       permission: verifyPermission,
       body: m.VerifyKeyBody,
-      response: responses(m.VerifyKeyResponse),
+      response: responses(m.VerifyKeyResponse, 412),
       detail: {
         summary: 'Verify a key',
         description:
