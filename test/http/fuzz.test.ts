@@ -5,6 +5,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { Harness } from '../support/harness'
 
+// A fixed seed keeps CI deterministic; FUZZ_SEED=<n> explores other inputs.
+fc.configureGlobal({ seed: Number(process.env.FUZZ_SEED ?? 20261127) })
+
 const h = new Harness()
 const root = h.rootKey('fuzz')
 afterAll(() => h.close())
