@@ -8,7 +8,7 @@
 // A route without the macro has no `auth` and is refused at start-up by
 // assertRoutesProtected (fail closed).
 import { Elysia } from 'elysia'
-import { forbidden, unauthorized } from './errors'
+import { badRequest, forbidden, unauthorized } from './errors'
 import { requestState } from './request-context'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { describeAlternatives, needs, unmet, type Requirement, type ResourceType } from '../modules/rootkeys/permissions'
@@ -67,6 +67,29 @@ export function enforce(auth: AuthContext, requirement: Requirement): void {
   if (missing) denied(missing)
 }
 
+/**
+ * The location of the first string (value or object key) holding a lone
+ * surrogate, which SQLite would silently turn into U+FFFD, or null.
+ */
+export function illFormedStringAt(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.isWellFormed() ? null : path
+  if (value === null || typeof value !== 'object') return null
+  const stack: [unknown, string][] = [[value, path]]
+  while (stack.length > 0) {
+    const [v, p] = stack.pop()!
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return p
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const at = Array.isArray(v) ? `${p}[${k}]` : `${p}.${k}`
+        if (!k.isWellFormed()) return at
+        stack.push([child, at])
+      }
+    }
+  }
+  return null
+}
+
 let instances = 0
 
 export function authPlugin(rootKeys: RootKeyService) {
@@ -78,6 +101,12 @@ export function authPlugin(rootKeys: RootKeyService) {
         const principal = principalFromHeader(rootKeys, ctx.request.headers.get('authorization'))
         requestState(ctx.request).rootKeyId = principal.rootKeyId
         ;(ctx as unknown as Record<symbol, Principal>)[PRINCIPAL] = principal
+        const broken = illFormedStringAt(ctx.body, 'body')
+        if (broken) {
+          throw badRequest(`${broken} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, [
+            { location: broken, message: 'not well-formed Unicode text' },
+          ])
+        }
       },
       resolve(ctx) {
         const principal = (ctx as unknown as Record<symbol, Principal | undefined>)[PRINCIPAL]

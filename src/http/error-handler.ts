@@ -73,7 +73,7 @@ export function errorHandler(
     })
     .onError({ as: 'global' }, ({ request, code, error }) => {
       if (error instanceof ApiError) return errorResponse(request, error)
-      if (code === 'VALIDATION') {
+      if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
         const v = error as unknown as { type?: string; all?: ValidationIssue[] }
         const on = v.type === 'body' || !v.type ? 'body' : v.type
         return errorResponse(request, validationError(request, on, v.all ?? []))
@@ -90,6 +90,7 @@ export function errorHandler(
         }
         return errorResponse(request, bodyUnreadable('The request body is missing or is not valid JSON.'))
       }
+      // Anything else is our fault, a response that broke its own schema included.
       logError(requestState(request).id, error)
       return errorResponse(request, internalError())
     })

@@ -5,6 +5,7 @@
 // link. Changes call `changed`, so linked keys verify with the new state at once.
 import type { Database } from '../../db/database'
 import type { Clock } from '../../clock'
+import { serializeMeta } from '../../meta'
 import { newId } from '../../ids'
 import { badRequest, conflict, notFound } from '../../http/errors'
 import {
@@ -52,24 +53,12 @@ export interface IdentityUpdate {
   ratelimits?: RatelimitInput[]
 }
 
-/** Largest serialized meta accepted, in bytes. */
-export const MAX_META_BYTES = 1024 * 1024
-
 export const identityNotFound = () => notFound('identity', 'This identity does not exist.')
 
-function assertMetaSize(meta: Record<string, unknown> | undefined): void {
-  if (meta === undefined) return
-  const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8')
-  if (bytes > MAX_META_BYTES) {
-    throw badRequest(`Metadata is too large: it takes ${bytes} bytes as JSON, at most ${MAX_META_BYTES} are allowed.`, [
-      { location: 'body.meta', message: `larger than ${MAX_META_BYTES} bytes as JSON`, fix: 'Keep large data elsewhere and store a reference in meta.' },
-    ])
-  }
-}
-
-function validateInput(input: { meta?: Record<string, unknown>; ratelimits?: RatelimitInput[] }): void {
-  assertMetaSize(input.meta)
+/** The meta to store (null when absent), after checking it and the ratelimit names: 400 otherwise. */
+function validateInput(input: { meta?: Record<string, unknown>; ratelimits?: RatelimitInput[] }): string | undefined {
   if (input.ratelimits) assertUniqueNames(input.ratelimits, 'ratelimits')
+  return input.meta === undefined ? undefined : serializeMeta(input.meta)
 }
 
 export const toIdentity = (r: IdentityRow): Identity => ({
@@ -123,12 +112,12 @@ export class IdentityService {
 
   /** 409 when a live identity already has the externalId; 400 for oversized meta or repeated ratelimit names. */
   create(workspaceId: string, input: IdentityInput): IdentityDetails {
-    validateInput(input)
+    const metaJson = validateInput(input) ?? null
     if (this.findByExternalId(workspaceId, input.externalId)) {
       throw conflict('identity', `Identity with externalId '${input.externalId}' already exists in this workspace.`)
     }
     return this.db.transaction(() => {
-      const identity = this.insert(workspaceId, input.externalId, input.meta ?? null)
+      const identity = this.insert(workspaceId, input.externalId, input.meta ?? null, metaJson)
       const ratelimits = input.ratelimits?.length ? this.ratelimits.replace(workspaceId, { identityId: identity.id }, input.ratelimits) : []
       return { ...identity, ratelimits }
     })()
@@ -153,11 +142,11 @@ export class IdentityService {
 
   /** Applies the fields present in `update`; returns the identity afterwards. */
   update(workspaceId: string, idOrExternalId: string, update: IdentityUpdate): IdentityDetails {
-    validateInput(update)
+    const metaJson = validateInput(update)
     const identity = this.require(workspaceId, idOrExternalId)
     const now = this.clock.now()
     this.db.transaction(() => {
-      if (update.meta !== undefined) this.stmt.setMeta.run(JSON.stringify(update.meta), now, identity.id)
+      if (metaJson !== undefined) this.stmt.setMeta.run(metaJson, now, identity.id)
       else this.stmt.touch.run(now, identity.id)
       if (update.ratelimits !== undefined) this.ratelimits.replace(workspaceId, { identityId: identity.id }, update.ratelimits)
     })()
@@ -193,9 +182,14 @@ export class IdentityService {
   }
 
   /** Inserts a new identity. The caller checks uniqueness of externalId (and runs the transaction). */
-  insert(workspaceId: string, externalId: string, meta: Record<string, unknown> | null): Identity {
+  insert(
+    workspaceId: string,
+    externalId: string,
+    meta: Record<string, unknown> | null,
+    metaJson: string | null = meta === null ? null : serializeMeta(meta),
+  ): Identity {
     const identity: Identity = { id: newId('id'), workspaceId, externalId, meta, createdAt: this.clock.now(), updatedAt: null }
-    this.stmt.insert.run(identity.id, workspaceId, externalId, meta === null ? null : JSON.stringify(meta), identity.createdAt)
+    this.stmt.insert.run(identity.id, workspaceId, externalId, metaJson, identity.createdAt)
     return identity
   }
 

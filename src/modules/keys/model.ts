@@ -162,8 +162,8 @@ export const VerifyKeyBody = body({
         {
           name: t.String({ minLength: 3, maxLength: 255 }),
           cost: t.Optional(Int({ minimum: 0, default: 1 })),
-          limit: t.Optional(Int({ minimum: 0 })),
-          duration: t.Optional(Int({ minimum: 0 })),
+          limit: t.Optional(Int({ minimum: 0, description: 'With duration: an inline limit for this call.' })),
+          duration: t.Optional(Int({ minimum: 1000, maximum: 2592000000, description: 'With limit: the inline window in ms.' })),
         },
         { additionalProperties: false },
       ),

@@ -62,7 +62,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
     .post(
       '/keys.whoami',
       ({ body, auth, request }) => {
-        const key = keys.lookupByPlaintext(body.key)
+        const key = keys.lookupByPlaintext(body.key, auth.workspaceId)
         const found = key && key.workspaceId === auth.workspaceId ? keys.require(auth.workspaceId, key.id) : null
         // Lacking read access to the key's API answers exactly like a missing key.
         if (!found || !canRead(auth.permissions, found.apiId)) throw keyNotFound()

@@ -6,6 +6,7 @@ import type { Clock } from '../../clock'
 import { createHash } from 'node:crypto'
 import { generateKey, hashKey } from '../../crypto'
 import { newId } from '../../ids'
+import { serializeMeta } from '../../meta'
 import { toPage, type Page, type PageInput } from '../../db/pagination'
 import { badRequest, notFound } from '../../http/errors'
 import type { ApiService } from '../apis/service'
@@ -130,10 +131,23 @@ export type MigrateKeyInput = Omit<CreateKeyInput, 'apiId' | 'prefix' | 'byteLen
 
 const migrationNotFound = () => notFound('migration', 'The requested migration does not exist.')
 
-/** `prefix_` + 4 characters, or the first 4 characters of an unprefixed key. */
+const PREFIX = /^[a-zA-Z0-9]{1,16}$/
+
+/**
+ * `prefix_` + 4 characters, or the first 4 characters when the key has no
+ * prefix, for a key whose plaintext latch did not generate (migrated keys).
+ * Only a short alphanumeric part before the first `_` counts as a prefix, so
+ * that `start` never holds more of the secret than 4 characters.
+ */
 function startOf(key: string): string {
-  const underscore = key.lastIndexOf('_')
-  return underscore > 0 ? key.slice(0, underscore + 5) : key.slice(0, 4)
+  const underscore = key.indexOf('_')
+  return underscore > 0 && PREFIX.test(key.slice(0, underscore)) ? key.slice(0, underscore + 5) : key.slice(0, 4)
+}
+
+/** The prefix a key was created with, read back from its `start` (which ends with 4 characters of the secret). */
+function prefixOf(start: string): string | undefined {
+  const prefix = start.length > 5 && start[start.length - 5] === '_' ? start.slice(0, -5) : undefined
+  return prefix && /^[a-zA-Z0-9_]{1,16}$/.test(prefix) ? prefix : undefined
 }
 
 const EXPIRES_MAX = 4102444800000
@@ -212,6 +226,8 @@ export class KeyService {
         'SELECT id FROM keys WHERE workspace_id = ? AND pending_migration_id = ? AND hash = ? AND deleted_at IS NULL',
       ),
       completeMigration: db.query('UPDATE keys SET hash = ?, start = ?, pending_migration_id = NULL WHERE id = ?'),
+      hashHolder: db.query<{ id: string; live: number }, [string]>(`SELECT k.id, (${live}) AS live FROM keys k WHERE k.hash = ?`),
+      retireHash: db.query("UPDATE keys SET hash = 'retired:' || id WHERE id = ?"),
       setStart: db.query('UPDATE keys SET start = ? WHERE id = ?'),
       listMigrations: db.query<{ id: string; algorithm: MigrationAlgorithm; created_at: number; pending: number }, [string]>(
         `SELECT m.id, m.algorithm, m.created_at,
@@ -276,18 +292,18 @@ export class KeyService {
    * callers compare workspaces. With a migration id, a key imported under a
    * foreign hash is found by that hash and rewritten to latch's own.
    */
-  lookupByPlaintext(plaintext: string, migrationId?: string, workspaceId?: string): LoadedKey | null {
+  lookupByPlaintext(plaintext: string, workspaceId: string, migrationId?: string): LoadedKey | null {
     const hash = hashKey(plaintext)
     const load = (h: string) => {
       const row = this.stmt.byHash.get(h)
       return row ? this.load(row) : null
     }
     let key = this.cache.lookup(hash, load)
-    if (!key && migrationId && workspaceId && this.completeMigration(workspaceId, migrationId, plaintext, hash)) {
+    if (!key && migrationId && this.completeMigration(workspaceId, migrationId, plaintext, hash)) {
       key = this.cache.lookup(hash, load)
     }
-    // Migrated keys have no `start` until their plaintext is first seen.
-    if (key && key.start === '') {
+    // Migrated keys have no `start` until their plaintext is first seen by their own workspace.
+    if (key && key.start === '' && key.workspaceId === workspaceId) {
       key.start = startOf(plaintext)
       this.stmt.setStart.run(key.start, key.id)
     }
@@ -300,7 +316,13 @@ export class KeyService {
     const legacy = createHash('sha256').update(plaintext).digest('hex')
     const row = this.stmt.pendingByLegacyHash.get(workspaceId, migrationId, legacy)
     if (!row) return false
-    this.stmt.completeMigration.run(hash, startOf(plaintext), row.id)
+    // The native hash may still sit on a deleted key (hashes are unique); a live holder wins.
+    const holder = this.stmt.hashHolder.get(hash)
+    if (holder?.live) return false
+    this.db.transaction(() => {
+      if (holder) this.stmt.retireHash.run(holder.id)
+      this.stmt.completeMigration.run(hash, startOf(plaintext), row.id)
+    })()
     this.cache.invalidateHash(hash)
     this.cache.invalidateKey(row.id)
     return true
@@ -417,7 +439,7 @@ export class KeyService {
       hash: material.hash,
       start: material.start,
       name: input.name ?? null,
-      meta: input.meta ? JSON.stringify(input.meta) : null,
+      meta: input.meta ? serializeMeta(input.meta) : null,
       identityId: this.linkIdentity(workspaceId, input.externalId),
       enabled: input.enabled === false ? 0 : 1,
       expiresAt: input.expires ?? null,
@@ -445,7 +467,7 @@ export class KeyService {
       values[column] = value
     }
     if (input.name !== undefined) set('name', input.name)
-    if (input.meta !== undefined) set('meta', input.meta === null ? null : JSON.stringify(input.meta))
+    if (input.meta !== undefined) set('meta', input.meta === null ? null : serializeMeta(input.meta))
     if (input.expires !== undefined) set('expires_at', input.expires)
     if (input.enabled !== undefined) set('enabled', input.enabled ? 1 : 0)
     if (input.credits !== undefined) {
@@ -456,6 +478,8 @@ export class KeyService {
         set('refill_day', null)
       } else {
         if (c.remaining !== undefined) set('remaining', c.remaining)
+        // A balance or refill set now starts the refill schedule now: no instant refill for an old key.
+        if (c.remaining !== undefined || c.refill) set('last_refill_at', this.clock.now())
         // Clearing the balance makes the key unlimited, which leaves nothing to refill.
         if (c.refill === null || (c.remaining === null && c.refill === undefined)) {
           set('refill_amount', null)
@@ -496,6 +520,11 @@ export class KeyService {
     value: number | null | undefined,
   ): { remaining: number | null; refill?: { interval: RefillInterval; amount: number; refillDay?: number } } {
     const key = this.require(workspaceId, keyId)
+    // A refill that is due happens first, so that increments add to the refilled balance.
+    if (refillDue(key, this.clock.now())) {
+      key.remaining = refilledRemaining(key)
+      key.lastRefillAt = this.clock.now()
+    }
     let remaining: number | null
     let clearRefill = false
     if (operation === 'set') {
@@ -513,11 +542,16 @@ export class KeyService {
         ])
       }
       remaining = operation === 'increment' ? key.remaining + value : Math.max(0, key.remaining - value)
+      if (remaining > Number.MAX_SAFE_INTEGER) {
+        throw badRequest(`The balance would exceed ${Number.MAX_SAFE_INTEGER} credits.`, [
+          { location: 'body.value', message: 'the resulting balance is too large' },
+        ])
+      }
     }
     this.db.transaction(() => {
       this.db
-        .query(`UPDATE keys SET remaining = ?, updated_at = ?${clearRefill ? ', refill_amount = NULL, refill_day = NULL' : ''} WHERE id = ?`)
-        .run(remaining, this.clock.now(), key.id)
+        .query(`UPDATE keys SET remaining = ?, updated_at = ?, last_refill_at = ?${clearRefill ? ', refill_amount = NULL, refill_day = NULL' : ''} WHERE id = ?`)
+        .run(remaining, this.clock.now(), key.lastRefillAt, key.id)
     })()
     this.cache.invalidateKey(key.id)
     const refill = clearRefill ? undefined : refillView(key)
@@ -530,9 +564,7 @@ export class KeyService {
    */
   reroll(workspaceId: string, keyId: string, expirationMs: number): { keyId: string; key: string } {
     const old = this.require(workspaceId, keyId)
-    const underscore = old.start.lastIndexOf('_')
-    const prefix = underscore > 0 ? old.start.slice(0, underscore) : undefined
-    const generated = generateKey(prefix, 16)
+    const generated = generateKey(prefixOf(old.start), 16)
     const encrypted = old.encrypted ? this.deps.vault.encrypt(generated.key) : null
     const newKeyId = newId('key')
     const now = this.clock.now()

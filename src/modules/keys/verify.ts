@@ -65,7 +65,7 @@ export class KeyVerifier {
     // A malformed query is the caller's mistake whatever the key: 400 before any lookup.
     const query = input.permissions === undefined ? null : this.steps.permissionQuery(input.permissions)
     const now = this.clock.now()
-    const key = this.keys.lookupByPlaintext(input.key, input.migrationId, auth.workspaceId)
+    const key = this.keys.lookupByPlaintext(input.key, auth.workspaceId, input.migrationId)
     if (
       !key ||
       key.workspaceId !== auth.workspaceId ||
@@ -119,7 +119,8 @@ export class KeyVerifier {
       ...(key.name !== null ? { name: key.name } : {}),
       ...(key.meta !== null ? { meta: key.meta } : {}),
       ...(key.expiresAt !== null ? { expires: key.expiresAt } : {}),
-      ...(key.remaining !== null ? { credits: key.remaining } : {}),
+      // Like the upstream, a refused spend reports 0 credits left for this request.
+      ...(key.remaining !== null ? { credits: code === 'USAGE_EXCEEDED' ? 0 : key.remaining } : {}),
       enabled: key.enabled,
       ...(key.access.permissions.length ? { permissions: key.access.permissions } : {}),
       ...(key.access.roles.length ? { roles: key.access.roles } : {}),

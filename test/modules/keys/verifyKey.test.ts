@@ -98,7 +98,9 @@ describe('credits', () => {
     const { key } = await create({ credits: { remaining: 5 } })
     expect(await verify({ key })).toMatchObject({ valid: true, credits: 4 })
     expect(await verify({ key, credits: { cost: 3 } })).toMatchObject({ valid: true, credits: 1 })
-    expect(await verify({ key, credits: { cost: 2 } })).toMatchObject({ valid: false, code: 'USAGE_EXCEEDED', credits: 1 })
+    expect(await verify({ key, credits: { cost: 2 } })).toMatchObject({ valid: false, code: 'USAGE_EXCEEDED', credits: 0 })
+    // Nothing was spent by the refused call.
+    expect(await verify({ key, credits: { cost: 0 } })).toMatchObject({ valid: true, credits: 1 })
     expect(await verify({ key })).toMatchObject({ valid: true, credits: 0 })
     expect(await verify({ key })).toMatchObject({ valid: false, code: 'USAGE_EXCEEDED', credits: 0 })
   })

@@ -12,13 +12,13 @@ export function issueKey(h: Harness, workspace = 'acme', input: { externalId?: s
 }
 
 /** The key's permissions and roles as verification sees them (through the key cache). */
-export function verifiedAccess(h: Harness, plaintext: string) {
-  return h.services.keys.lookupByPlaintext(plaintext)!.access
+export function verifiedAccess(h: Harness, plaintext: string, workspace = 'acme') {
+  return h.services.keys.lookupByPlaintext(plaintext, h.workspaceId(workspace))!.access
 }
 
 /** The key's identity as verification sees it (through the key cache). */
-export function verifiedIdentity(h: Harness, plaintext: string) {
-  return h.services.keys.lookupByPlaintext(plaintext)!.identity
+export function verifiedIdentity(h: Harness, plaintext: string, workspace = 'acme') {
+  return h.services.keys.lookupByPlaintext(plaintext, h.workspaceId(workspace))!.identity
 }
 
 export const PERMISSION_ID = expect.stringMatching(/^perm_[1-9A-HJ-NP-Za-km-z]+$/)
