@@ -1,10 +1,10 @@
 // Authentication and authorization of management calls.
 //
-// The `permission` macro is the only way a route gets a workspace to work in:
-//   1. transform (before body validation): `Authorization: Bearer <root key>`
-//      becomes a principal, or the request ends with 401;
-//   2. resolve (after validation): the route's requirement is checked against
-//      the principal's grants (403), then `auth` is handed to the handler.
+//   1. a derive step (before body validation) turns `Authorization: Bearer
+//      <root key>` into a principal, or ends the request with 401;
+//   2. the `permission` macro (after validation) checks the route's
+//      requirement against the principal's grants (403) and only then hands
+//      the handler `auth`, the one way a route gets a workspace to work in.
 // A route without the macro has no `auth` and is refused at start-up by
 // assertRoutesProtected (fail closed).
 import { Elysia } from 'elysia'
@@ -40,8 +40,6 @@ export function permissionOn(type: ResourceType, action: string, field: string):
     requirement: ({ body }) => needs(type, action, body[field]),
   }
 }
-
-const PRINCIPAL = Symbol('principal')
 
 export function principalFromHeader(rootKeys: RootKeyService, header: string | null): Principal {
   if (header === null || header.trim() === '') {
@@ -93,38 +91,42 @@ export function illFormedStringAt(value: unknown, path: string): string | null {
 let instances = 0
 
 export function authPlugin(rootKeys: RootKeyService) {
-  return new Elysia({ name: 'auth', seed: ++instances }).macro({
-    permission: (spec: PermissionSpec) => ({
-      // Every RPC body is JSON, whatever Content-Type the client sent.
-      parse: 'json' as never,
-      transform(ctx) {
-        const principal = principalFromHeader(rootKeys, ctx.request.headers.get('authorization'))
-        requestState(ctx.request).rootKeyId = principal.rootKeyId
-        ;(ctx as unknown as Record<symbol, Principal>)[PRINCIPAL] = principal
-        const broken = illFormedStringAt(ctx.body, 'body')
+  return (
+    new Elysia({ name: 'auth', seed: ++instances })
+      // Before body validation: no valid root key, no further work (401 before 400).
+      .derive({ as: 'scoped' }, ({ request, body }) => {
+        const principal = principalFromHeader(rootKeys, request.headers.get('authorization'))
+        requestState(request).rootKeyId = principal.rootKeyId
+        const broken = illFormedStringAt(body, 'body')
         if (broken) {
           throw badRequest(`${broken} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, [
             { location: broken, message: 'not well-formed Unicode text' },
           ])
         }
-      },
-      resolve(ctx) {
-        const principal = (ctx as unknown as Record<symbol, Principal | undefined>)[PRINCIPAL]
-        if (!principal) throw unauthorized('The request was not authenticated.')
-        const auth: AuthContext = {
-          workspaceId: principal.workspaceId,
-          rootKeyId: principal.rootKeyId,
-          permissions: principal.permissions,
-        }
-        enforce(auth, spec.requirement({ body: ctx.body, auth }))
-        return { auth }
-      },
-      detail: {
-        security: [{ rootKey: [] }],
-        'x-required-permissions': spec.describe,
-      } as Record<string, unknown>,
-    }),
-  })
+        return { principal }
+      })
+      .macro({
+        permission: (spec: PermissionSpec) => ({
+          // Every RPC body is JSON, whatever Content-Type the client sent.
+          parse: 'json' as never,
+          // After body validation: the route's requirement against the principal's grants (403).
+          resolve({ principal, body }) {
+            if (!principal) throw unauthorized('The request was not authenticated.')
+            const auth: AuthContext = {
+              workspaceId: principal.workspaceId,
+              rootKeyId: principal.rootKeyId,
+              permissions: principal.permissions,
+            }
+            enforce(auth, spec.requirement({ body, auth }))
+            return { auth }
+          },
+          detail: {
+            security: [{ rootKey: [] }],
+            'x-required-permissions': spec.describe,
+          } as Record<string, unknown>,
+        }),
+      })
+  )
 }
 
 /** Routes reachable without a root key. Everything else must use the `permission` macro. */
