@@ -144,7 +144,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
         permission: listKeysPermission,
         body: m.ListKeysBody,
         response: responses(m.ListKeysResponse, 404, 412),
-        detail: { summary: 'List the keys of an API', description: 'Pages through an API’s keys, ordered by id. Never returns hashes.' },
+        detail: { summary: 'List the keys of an API', description: 'Pages through an API’s keys, ordered by id. Never returns hashes.', tags: ['apis'] },
       },
     )
 }
