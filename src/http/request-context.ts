@@ -43,25 +43,24 @@ export const stdoutLogger: Logger = (line) => {
 }
 
 export function requestContext(log: Logger | null) {
-  return new Elysia({ name: 'request-context' })
-    .onRequest(({ request, set }) => {
-      set.headers['x-request-id'] = requestState(request).id
+  const plugin = new Elysia({ name: 'request-context' }).onRequest(({ request, set }) => {
+    set.headers['x-request-id'] = requestState(request).id
+  })
+  if (!log) return plugin
+  return plugin.onAfterResponse({ as: 'global' }, ({ request, set }) => {
+    const state = requestState(request)
+    const status = state.status ?? (typeof set.status === 'number' ? set.status : 200)
+    log({
+      time: new Date().toISOString(),
+      level: status >= 500 ? 'error' : 'info',
+      requestId: state.id,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status,
+      durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+      ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),
     })
-    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
-      if (!log) return
-      const state = requestState(request)
-      const status = state.status ?? (typeof set.status === 'number' ? set.status : 200)
-      log({
-        time: new Date().toISOString(),
-        level: status >= 500 ? 'error' : 'info',
-        requestId: state.id,
-        method: request.method,
-        path: new URL(request.url).pathname,
-        status,
-        durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
-        ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),
-      })
-    })
+  })
 }
 
 /** The success envelope: `{ meta: { requestId }, data }`. */

@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../src/app'
+import { closeDatabase, openDatabase } from '../../src/db/database'
+import type { RequestLogLine } from '../../src/http/request-context'
+
+const dir = mkdtempSync(join(tmpdir(), 'latch-log-'))
+const db = openDatabase(join(dir, 'latch.db'))
+const lines: RequestLogLine[] = []
+const { app, services } = createApp({ db, log: (line) => lines.push(line) })
+afterAll(() => {
+  closeDatabase(db)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const post = (path: string, body: unknown, key?: string) =>
+  app.handle(
+    new Request(`http://localhost${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    }),
+  )
+
+describe('request log', () => {
+  test('one JSON line per request with id, method, path, status, duration and root key id; never a secret', async () => {
+    const root = services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] })
+    const created = await post('/v2/apis.createApi', { name: 'logged' }, root.key)
+    const { data } = (await created.json()) as any
+    const key = await post('/v2/keys.createKey', { apiId: data.apiId }, root.key)
+    const plaintext = ((await key.json()) as any).data.key
+    await post('/v2/keys.verifyKey', { key: plaintext }, root.key)
+    await post('/v2/apis.createApi', { name: 'x' }, 'unkey_wrong_key_0123456789')
+    // onAfterResponse runs after the response is handed over.
+    await Bun.sleep(5)
+    expect(lines).toHaveLength(4)
+    expect(lines[0]).toEqual({
+      time: expect.any(String),
+      level: 'info',
+      requestId: created.headers.get('x-request-id')!,
+      method: 'POST',
+      path: '/v2/apis.createApi',
+      status: 200,
+      durationMs: expect.any(Number),
+      rootKeyId: root.rootKeyId,
+    })
+    expect(lines[3]).toMatchObject({ status: 401, path: '/v2/apis.createApi' })
+    expect(lines[3]!.rootKeyId).toBeUndefined()
+    const text = JSON.stringify(lines)
+    for (const secret of [root.key, plaintext, 'unkey_wrong_key_0123456789']) expect(text).not.toContain(secret)
+  })
+})
