@@ -2,12 +2,11 @@
 // updateIdentity and deleteIdentity.
 import { Elysia } from 'elysia'
 import type { AppServices } from '../../app'
-import { wildcardPermission, type PermissionSpec } from '../../http/auth'
+import { enforce, wildcardPermission, type PermissionSpec } from '../../http/auth'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { identityView } from '../keys/view'
-
-import { needs } from '../rootkeys/permissions'
+import { allOf, needs } from '../rootkeys/permissions'
 import * as m from './model'
 
 export function identitiesRoutes(services: AppServices, prefix: string) {
@@ -49,11 +48,15 @@ export function identitiesRoutes(services: AppServices, prefix: string) {
       '/identities.listIdentities',
       ({ body, auth, request }) => {
         const page = identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
+        // Every identity on the page must be readable, by the wildcard or its own grant.
+        enforce(auth, allOf(...page.items.map((i) => needs('identity', 'read_identity', i.id))))
         return okPage(request, { ...page, items: page.items.map(identityView) })
       },
       {
-        // Simplification: the upstream also accepts a per-identity grant for every identity on the page; latch needs the wildcard.
-        permission: wildcardPermission('identity', 'read_identity'),
+        permission: {
+          describe: "'identity.*.read_identity', or 'identity.<identity id>.read_identity' for every identity listed",
+          requirement: () => ({ anyResource: { type: 'identity', action: 'read_identity' } }),
+        },
         body: m.ListIdentitiesBody,
         response: responses(m.ListIdentitiesResponse),
         detail: {

@@ -45,7 +45,7 @@ const PermissionRef = t.String({ ...SLUG_RULES, description: 'The permission id 
 export const GetPermissionBody = body({ permission: PermissionRef })
 export const GetPermissionResponse = envelope(Permission)
 
-export const ListPermissionsBody = ListBody('Only permissions whose name or slug contains this text (case-insensitive).')
+export const ListPermissionsBody = ListBody('Only permissions whose id, name, slug or description contains this text (case-insensitive).')
 export const ListPermissionsResponse = paginated(Permission)
 
 export const DeletePermissionBody = body({ permission: PermissionRef })
@@ -61,7 +61,7 @@ export const CreateRoleResponse = envelope(t.Object({ roleId: t.String() }))
 export const GetRoleBody = body({ role: RoleRef })
 export const GetRoleResponse = envelope(Role)
 
-export const ListRolesBody = ListBody('Only roles whose name contains this text (case-insensitive).')
+export const ListRolesBody = ListBody('Only roles whose id, name or description contains this text (case-insensitive).')
 export const ListRolesResponse = paginated(Role)
 
 export const DeleteRoleBody = body({ role: RoleRef })

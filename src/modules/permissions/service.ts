@@ -128,14 +128,17 @@ export class RbacService {
       ),
       permissionPage: db.query<PermissionRow, [string, string, string, number]>(
         `SELECT * FROM permissions WHERE workspace_id = ?1 AND id >= ?2
-           AND (?3 = '' OR instr(lower(name), lower(?3)) > 0 OR instr(lower(slug), lower(?3)) > 0)
+           AND (?3 = '' OR instr(lower(id), lower(?3)) > 0 OR instr(lower(name), lower(?3)) > 0
+                OR instr(lower(slug), lower(?3)) > 0 OR instr(lower(coalesce(description, '')), lower(?3)) > 0)
          ORDER BY id LIMIT ?4`,
       ),
       deletePermission: db.query('DELETE FROM permissions WHERE id = ?'),
       roleByName: db.query<RoleRow, [string, string]>('SELECT * FROM roles WHERE workspace_id = ? AND name = ?'),
       insertRole: db.query('INSERT INTO roles (id, workspace_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)'),
       rolePage: db.query<RoleRow, [string, string, string, number]>(
-        `SELECT * FROM roles WHERE workspace_id = ?1 AND id >= ?2 AND (?3 = '' OR instr(lower(name), lower(?3)) > 0)
+        `SELECT * FROM roles WHERE workspace_id = ?1 AND id >= ?2
+           AND (?3 = '' OR instr(lower(id), lower(?3)) > 0 OR instr(lower(name), lower(?3)) > 0
+                OR instr(lower(coalesce(description, '')), lower(?3)) > 0)
          ORDER BY id LIMIT ?4`,
       ),
       deleteRole: db.query('DELETE FROM roles WHERE id = ?'),
@@ -230,7 +233,10 @@ export class RbacService {
     const role: Role = { id: newId('role'), name: input.name, ...(input.description ? { description: input.description } : {}) }
     this.db.transaction(() => {
       this.stmt.insertRole.run(role.id, workspaceId, input.name, input.description || null, this.clock.now())
-      for (const p of this.ensurePermissionsGuarded(workspaceId, input.permissions ?? [], beforeCreate)) {
+      // Like the upstream, slugs that differ only in case count once when creating a role.
+      const seen = new Set<string>()
+      const slugs = (input.permissions ?? []).filter((slug) => !seen.has(slug.toLowerCase()) && seen.add(slug.toLowerCase()))
+      for (const p of this.ensurePermissionsGuarded(workspaceId, slugs, beforeCreate)) {
         this.stmt.addRolePermission.run(role.id, p.id)
       }
     })()

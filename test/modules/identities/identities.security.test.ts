@@ -37,10 +37,10 @@ describeSecurity({
 describeSecurity({
   rpc: 'identities.listIdentities',
   setup: (h, admin) => withIdentity(h, admin, () => ({})),
-  allowed: [['*'], ['identity.*.read_identity']],
+  // A grant for each listed identity is as good as the wildcard.
+  allowed: [['*'], ['identity.*.read_identity'], ['identity.{identityId}.read_identity']],
   denied: [
-    // Simplification (documented on the route): per-identity grants do not cover listing.
-    { grants: ['identity.{identityId}.read_identity'], missing: ['identity.*.read_identity'] },
+    { grants: ['identity.id_someoneelse.read_identity'], missing: ['identity.*.read_identity', 'identity.{identityId}.read_identity'] },
     { grants: ['identity.*.create_identity'], missing: ['identity.*.read_identity'] },
   ],
   otherWorkspaceStatus: 200,
@@ -73,6 +73,23 @@ describe('getIdentity with a grant for one identity', () => {
     const unknown = await h.call('/v2/identities.getIdentity', { identity: 'nobody' }, key)
     expect(unknown.status).toBe(404)
     expect(unknown.body).toEqual(identityMissing)
+    h.close()
+  })
+})
+
+describe('listIdentities with grants for some identities', () => {
+  test('every identity on the page must be readable; search can narrow the page to those', async () => {
+    const h = new Harness()
+    const admin = h.rootKey('ws')
+    const a = await h.ok('identities.createIdentity', { externalId: 'alpha' }, admin)
+    const b = await h.ok('identities.createIdentity', { externalId: 'beta' }, admin)
+    const onlyA = h.rootKey('ws', [`identity.${a.identityId}.read_identity`])
+    const all = await h.call('/v2/identities.listIdentities', {}, onlyA)
+    expect(all.status).toBe(403)
+    expect(all.body.error.detail).toBe(`Your key does not have the required 'identity.*.read_identity' or 'identity.${b.identityId}.read_identity' permission`)
+    const narrowed = await h.call('/v2/identities.listIdentities', { search: 'alpha' }, onlyA)
+    expect(narrowed.status).toBe(200)
+    expect(narrowed.body.data.map((i: any) => i.id)).toEqual([a.identityId])
     h.close()
   })
 })
