@@ -14,7 +14,7 @@ describe('search', () => {
   test('listPermissions matches id, name, slug and description, ignoring case', async () => {
     const { permissionId } = await h.ok('permissions.createPermission', { name: 'Read docs', slug: 'docs.read', description: 'Download invoices' }, root)
     await h.ok('permissions.createPermission', { name: 'Other', slug: 'other.thing' }, root)
-    for (const search of ['DOWNLOAD', permissionId, 'read DOCS'.split(' ')[1]!, 'docs.READ']) {
+    for (const search of ['DOWNLOAD', permissionId, 'DOCS', 'docs.READ']) {
       const page = await h.ok('permissions.listPermissions', { search }, root)
       expect([search, page.map((p: any) => p.id)]).toEqual([search, [permissionId]])
     }
