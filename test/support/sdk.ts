@@ -35,3 +35,13 @@ export async function failure(call: Promise<unknown>): Promise<UnkeyError> {
   }
   throw new Error('expected the SDK call to fail')
 }
+
+/** Every page the SDK's iterator yields; fails if it does not end within `maxPages` (a cursor that never ends). */
+export async function allPages<P>(first: AsyncIterable<P>, maxPages = 10): Promise<P[]> {
+  const pages: P[] = []
+  for await (const page of first) {
+    pages.push(page)
+    if (pages.length > maxPages) throw new Error('the SDK page iterator does not end')
+  }
+  return pages
+}

@@ -13,7 +13,7 @@ import {
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
-import { failure, parsed, serveForSdk } from '../../support/sdk'
+import { allPages, failure, parsed, serveForSdk } from '../../support/sdk'
 
 let h: Harness
 let sdk: ReturnType<typeof serveForSdk>
@@ -72,15 +72,9 @@ describe('identities', () => {
     const externalIds = Array.from({ length: 5 }, (_, i) => `sdk-list-${i}`)
     for (const externalId of externalIds) await parsed(unkey.identities.createIdentity({ externalId }))
     const first = await parsed(unkey.identities.listIdentities({ limit: 2, search: 'sdk-list' }))
-    const seen: string[] = []
-    let pages = 0
-    for await (const page of first) {
-      pages++
-      seen.push(...page.result.data.map((i) => i.externalId))
-      expect(pages).toBeLessThan(10)
-    }
-    expect(pages).toBe(3)
-    expect(seen.sort()).toEqual(externalIds)
+    const pages = await allPages(first)
+    expect(pages).toHaveLength(3)
+    expect(pages.flatMap((page) => page.result.data.map((i) => i.externalId)).sort()).toEqual(externalIds)
   })
 })
 

@@ -14,7 +14,7 @@ import {
 } from '@unkey/api/models/errors'
 import { Harness, REQUEST_ID } from '../../support/harness'
 import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
-import { failure, parsed, serveForSdk } from '../../support/sdk'
+import { allPages, failure, parsed, serveForSdk } from '../../support/sdk'
 
 let h: Harness
 let sdk: ReturnType<typeof serveForSdk>
@@ -62,15 +62,9 @@ describe('permissions', () => {
     const first = await parsed(unkey.permissions.listPermissions({ limit: 2, search: 'sdk.list' }))
     expect(first.result.data).toHaveLength(2)
     expect(first.result.pagination.hasMore).toBe(true)
-    const seen: string[] = []
-    let pages = 0
-    for await (const page of first) {
-      pages++
-      seen.push(...page.result.data.map((p) => p.slug))
-      expect(pages).toBeLessThan(10)
-    }
-    expect(pages).toBe(3)
-    expect(seen.sort()).toEqual(slugs)
+    const pages = await allPages(first)
+    expect(pages).toHaveLength(3)
+    expect(pages.flatMap((page) => page.result.data.map((p) => p.slug)).sort()).toEqual(slugs)
   })
 })
 

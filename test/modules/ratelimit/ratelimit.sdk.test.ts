@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Unkey } from '@unkey/api'
 import { BadRequestErrorResponse, ForbiddenErrorResponse, GoneErrorResponse, NotFoundErrorResponse } from '@unkey/api/models/errors'
 import { Harness } from '../../support/harness'
-import { serveForSdk } from '../../support/sdk'
+import { allPages, serveForSdk } from '../../support/sdk'
 
 const REQUEST_ID = expect.stringMatching(/^req_/)
 
@@ -67,14 +67,9 @@ describe('ratelimit through @unkey/api', () => {
     })
 
     // Two per page: the iterator follows the cursor and stops on the last page.
-    const listed: string[] = []
-    const pages: boolean[] = []
-    for await (const page of await unkey.ratelimit.listOverrides({ namespace: 'sdk', limit: 2 })) {
-      listed.push(...page.result.data.map((o) => o.overrideId))
-      pages.push(page.result.pagination?.hasMore ?? false)
-    }
-    expect(listed).toEqual([...ids].sort())
-    expect(pages).toEqual([true, false])
+    const pages = await allPages(await unkey.ratelimit.listOverrides({ namespace: 'sdk', limit: 2 }))
+    expect(pages.flatMap((page) => page.result.data.map((o) => o.overrideId))).toEqual([...ids].sort())
+    expect(pages.map((page) => page.result.pagination?.hasMore)).toEqual([true, false])
 
     const deleted = await unkey.ratelimit.deleteOverride({ namespace: 'sdk', identifier: 'vip_1' })
     expect(deleted).toEqual({ meta: { requestId: REQUEST_ID }, data: {} })
