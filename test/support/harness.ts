@@ -78,7 +78,7 @@ export class Harness {
 
 export const REQUEST_ID = expect.stringMatching(/^req_[1-9A-HJ-NP-Za-km-z]+$/)
 
-import { expect } from 'bun:test'
+import { afterEach, beforeEach, expect } from 'bun:test'
 
 /** The exact error envelope for a status, title, type suffix and detail. */
 export function errorBody(status: number, title: string, type: string, detail: string | ReturnType<typeof expect.stringContaining>, errors?: unknown) {
@@ -99,3 +99,26 @@ export const unauthorizedBody = (detail: string) => errorBody(401, 'Unauthorized
 export const forbiddenBody = (permissions: string[]) =>
   errorBody(403, 'Forbidden', 'forbidden', `Your key does not have the required ${permissions.map((p) => `'${p}'`).join(' or ')} permission`)
 export const notFoundBody = (kind: string, detail: string) => errorBody(404, 'Not Found', `unkey/data/${kind}_not_found`, detail)
+
+export interface ApiFixture {
+  h: Harness
+  /** A `*` root key of workspace 'ws'. */
+  root: string
+  /** An API of workspace 'ws'. */
+  apiId: string
+}
+
+/**
+ * Before each test of the file: a fresh Harness, a `*` root key of workspace
+ * 'ws' and an API, handed to `assign`; closed after each test.
+ */
+export function withApi(assign: (fixture: ApiFixture) => void): void {
+  let current: Harness | undefined
+  beforeEach(async () => {
+    const h = (current = new Harness())
+    const root = h.rootKey('ws')
+    const { apiId } = await h.ok('apis.createApi', { name: 'main' }, root)
+    assign({ h, root, apiId })
+  })
+  afterEach(() => current?.close())
+}

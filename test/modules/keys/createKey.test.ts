@@ -1,18 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { errorBody, Harness, notFoundBody, REQUEST_ID, TEST_MASTER_KEY } from '../../support/harness'
+import { errorBody, Harness, notFoundBody, REQUEST_ID, TEST_MASTER_KEY, withApi } from '../../support/harness'
 
 let h: Harness
 let root: string
 let apiId: string
-beforeEach(async () => {
-  h = new Harness()
-  root = h.rootKey('ws')
-  apiId = (await h.ok('apis.createApi', { name: 'main' }, root)).apiId
-})
-afterEach(() => h.close())
+withApi((f) => ({ h, root, apiId } = f))
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/
 

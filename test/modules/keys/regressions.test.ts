@@ -1,19 +1,14 @@
 // Defects found in review, each pinned by a test.
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import { errorHandler } from '../../../src/http/error-handler'
-import { errorBody, Harness } from '../../support/harness'
+import { errorBody, Harness, withApi } from '../../support/harness'
 
 let h: Harness
 let root: string
 let apiId: string
-beforeEach(async () => {
-  h = new Harness()
-  root = h.rootKey('ws')
-  apiId = (await h.ok('apis.createApi', { name: 'main' }, root)).apiId
-})
-afterEach(() => h.close())
+withApi((f) => ({ h, root, apiId } = f))
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex')
 

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { errorBody, Harness, withApi } from '../../support/harness'
 
 let h: Harness
 let root: string
 let apiId: string
-beforeEach(async () => {
-  h = new Harness()
-  root = h.rootKey('ws')
-  apiId = (await h.ok('apis.createApi', { name: 'main' }, root)).apiId
-})
-afterEach(() => h.close())
+withApi((f) => ({ h, root, apiId } = f))
 
 const verify = async (body: Record<string, unknown>) => h.ok('keys.verifyKey', body, root)
 

@@ -1,19 +1,16 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness } from '../../support/harness'
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { errorBody, Harness, withApi } from '../../support/harness'
 
 let h: Harness
 let root: string
 let apiId: string
 let ws: string
-beforeEach(async () => {
-  h = new Harness()
-  root = h.rootKey('ws')
+withApi((f) => ({ h, root, apiId } = f))
+beforeEach(() => {
   ws = h.workspaceId('ws')
-  apiId = (await h.ok('apis.createApi', { name: 'main' }, root)).apiId
   // Start on a window boundary so that windows are easy to reason about.
   h.clock.set(Date.UTC(2026, 5, 15, 12, 0, 0))
 })
-afterEach(() => h.close())
 
 const create = async (body: Record<string, unknown> = {}) => h.ok('keys.createKey', { apiId, ...body }, root) as Promise<{ keyId: string; key: string }>
 const verify = async (body: Record<string, unknown>) => h.ok('keys.verifyKey', body, root)

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, REQUEST_ID, withApi } from '../../support/harness'
 
 let h: Harness
 let root: string
 let apiId: string
-beforeEach(async () => {
-  h = new Harness()
-  root = h.rootKey('ws')
-  apiId = (await h.ok('apis.createApi', { name: 'main' }, root)).apiId
-})
-afterEach(() => h.close())
+withApi((f) => ({ h, root, apiId } = f))
 
 const create = async (body: Record<string, unknown> = {}) => h.ok('keys.createKey', { apiId, ...body }, root) as Promise<{ keyId: string; key: string }>
 const verify = async (body: Record<string, unknown>, key = root) => h.ok('keys.verifyKey', body, key)
