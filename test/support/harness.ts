@@ -100,6 +100,19 @@ export const forbiddenBody = (permissions: string[]) =>
   errorBody(403, 'Forbidden', 'forbidden', `Your key does not have the required ${permissions.map((p) => `'${p}'`).join(' or ')} permission`)
 export const notFoundBody = (kind: string, detail: string) => errorBody(404, 'Not Found', `unkey/data/${kind}_not_found`, detail)
 
+/**
+ * Before each test of the file: a fresh Harness and a `*` root key of
+ * `workspace`, handed to `assign`; the harness is closed after each test.
+ */
+export function withHarness(assign: (fixture: { h: Harness; root: string }) => unknown, workspace = 'ws'): void {
+  let current: Harness | undefined
+  beforeEach(async () => {
+    current = new Harness()
+    await assign({ h: current, root: current.rootKey(workspace) })
+  })
+  afterEach(() => current?.close())
+}
+
 export interface ApiFixture {
   h: Harness
   /** A `*` root key of workspace 'ws'. */
@@ -108,17 +121,10 @@ export interface ApiFixture {
   apiId: string
 }
 
-/**
- * Before each test of the file: a fresh Harness, a `*` root key of workspace
- * 'ws' and an API, handed to `assign`; closed after each test.
- */
-export function withApi(assign: (fixture: ApiFixture) => void): void {
-  let current: Harness | undefined
-  beforeEach(async () => {
-    const h = (current = new Harness())
-    const root = h.rootKey('ws')
+/** withHarness, plus an API of workspace 'ws'. */
+export function withApi(assign: (fixture: ApiFixture) => unknown): void {
+  withHarness(async ({ h, root }) => {
     const { apiId } = await h.ok('apis.createApi', { name: 'main' }, root)
     assign({ h, root, apiId })
   })
-  afterEach(() => current?.close())
 }

@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 describe('apis.createApi', () => {
   test('creates an API and returns its id', async () => {

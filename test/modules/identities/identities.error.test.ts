@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody, invalidBody } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { errorBody, Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 const identityMissing = notFoundBody('identity', 'This identity does not exist.')
 const rl = (over: Record<string, unknown> = {}) => ({ name: 'requests', limit: 10, duration: 60_000, autoApply: false, ...over })

@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
 import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 const perMinute = (name: string, limit = 10, autoApply = false) => ({ name, limit, duration: 60_000, autoApply })
 

@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
 import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 const createPermission = async (slug: string, extra: Record<string, string> = {}) =>
   (await h.ok('permissions.createPermission', { name: slug, slug, ...extra }, key)).permissionId as string

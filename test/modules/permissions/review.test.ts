@@ -1,14 +1,10 @@
 // Behaviour pinned after a review against the upstream contract.
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, withHarness } from '../../support/harness'
 
 let h: Harness
 let root: string
-beforeEach(() => {
-  h = new Harness()
-  root = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: root } = f), 'acme')
 
 describe('search', () => {
   test('listPermissions matches id, name, slug and description, ignoring case', async () => {

@@ -1,15 +1,11 @@
 // Accuracy through the real HTTP route. Time moves only through the harness's
 // ManualClock; there are no timed assertions.
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { Harness, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 const LIMIT = 100
 const DURATION = 1000

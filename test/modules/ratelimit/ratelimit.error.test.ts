@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, forbiddenBody, Harness, invalidBody } from '../../support/harness'
+import { describe, expect, test } from 'bun:test'
+import { errorBody, forbiddenBody, Harness, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
-})
-afterEach(() => h.close())
+withHarness((f) => ({ h, root: key } = f), 'acme')
 
 const namespaceMissing = errorBody(404, 'Not Found', 'unkey/data/ratelimit_namespace_not_found', 'This namespace does not exist.')
 const overrideMissing = errorBody(404, 'Not Found', 'unkey/data/ratelimit_override_not_found', 'This override does not exist.')
