@@ -195,4 +195,13 @@ export const migrations: Migration[] = [
       CREATE INDEX keys_pending_migration ON keys(pending_migration_id, hash) WHERE pending_migration_id IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'keys_refill_due_index',
+    sql: `
+      DROP INDEX keys_refill;
+      CREATE INDEX keys_refill_due ON keys(refill_day, coalesce(last_refill_at, created_at))
+        WHERE refill_amount IS NOT NULL AND deleted_at IS NULL;
+    `,
+  },
 ]

@@ -39,7 +39,7 @@ export function refillDue(key: Refillable, now: number): boolean {
 }
 
 /** The remaining credits after a refill: the refill amount, never lowering a larger balance. */
-export function refilledRemaining(key: Refillable): number {
+export function refilledRemaining(key: Pick<Refillable, 'remaining' | 'refillAmount'>): number {
   const amount = key.refillAmount!
   return key.remaining === null || key.remaining < amount ? amount : key.remaining
 }

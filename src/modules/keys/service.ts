@@ -15,7 +15,7 @@ import type { KeyAccess, RbacService } from '../permissions/service'
 import { assertUniqueNames, type RatelimitDefinition, type RatelimitDefinitions, type RatelimitInput } from '../ratelimit/definitions'
 import { KeyCache } from './cache'
 import { VerificationLog } from './events'
-import { refillDue, refilledRemaining } from './refill'
+import { lastRefillBoundary, refillDue, refilledRemaining } from './refill'
 import { noVault, type Vault } from './vault'
 
 export type RefillInterval = 'daily' | 'monthly'
@@ -216,7 +216,15 @@ export class KeyService {
       identityById: db.query<{ id: string; external_id: string; meta: string | null }, [string]>(
         'SELECT id, external_id, meta FROM identities WHERE id = ? AND deleted_at IS NULL',
       ),
-      dueRefills: db.query<KeyRow, []>('SELECT * FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL'),
+      // Keys whose last refill (or creation) predates their boundary; one query per refill day (null = daily).
+      dueDaily: db.query<{ id: string; remaining: number | null; refill_amount: number }, [number]>(
+        `SELECT id, remaining, refill_amount FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL
+           AND refill_day IS NULL AND coalesce(last_refill_at, created_at) < ?`,
+      ),
+      dueMonthly: db.query<{ id: string; remaining: number | null; refill_amount: number }, [number, number]>(
+        `SELECT id, remaining, refill_amount FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL
+           AND refill_day = ? AND coalesce(last_refill_at, created_at) < ?`,
+      ),
       insertMigration: db.query('INSERT INTO key_migrations (id, workspace_id, algorithm, created_at) VALUES (?, ?, ?, ?)'),
       migrationById: db.query<{ id: string; workspace_id: string; algorithm: MigrationAlgorithm; created_at: number }, [string, string]>(
         'SELECT * FROM key_migrations WHERE id = ? AND workspace_id = ?',
@@ -648,16 +656,10 @@ export class KeyService {
     const now = this.clock.now()
     let refilled = 0
     this.db.transaction(() => {
-      for (const row of this.stmt.dueRefills.all()) {
-        const state = {
-          remaining: row.remaining,
-          refillAmount: row.refill_amount,
-          refillDay: row.refill_day,
-          lastRefillAt: row.last_refill_at,
-          createdAt: row.created_at,
-        }
-        if (!refillDue(state, now)) continue
-        this.stmt.setCredits.run(refilledRemaining(state), now, row.id)
+      const due = [this.stmt.dueDaily.all(lastRefillBoundary(now, null))]
+      for (let day = 1; day <= 31; day++) due.push(this.stmt.dueMonthly.all(day, lastRefillBoundary(now, day)))
+      for (const row of due.flat()) {
+        this.stmt.setCredits.run(refilledRemaining({ remaining: row.remaining, refillAmount: row.refill_amount }), now, row.id)
         this.cache.invalidateKey(row.id)
         refilled++
       }
