@@ -187,6 +187,22 @@ describe('refill (controllable clock)', () => {
     expect((await h.ok('keys.getKey', { keyId }, root)).credits).toEqual({ remaining: 7, refill: { interval: 'daily', amount: 7 } })
   })
 
+  test('the scheduler refills monthly keys on their day, and on the last day of a shorter month', async () => {
+    h.clock.set(Date.UTC(2026, 0, 10))
+    const on31 = await create({ credits: { remaining: 0, refill: { interval: 'monthly', amount: 4, refillDay: 31 } } })
+    const on15 = await create({ credits: { remaining: 0, refill: { interval: 'monthly', amount: 6, refillDay: 15 } } })
+    const remaining = (keyId: string) => (h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId) as any).remaining
+    h.clock.set(Date.UTC(2026, 0, 14, 23))
+    expect(h.services.keys.runRefills()).toBe(0)
+    h.clock.set(Date.UTC(2026, 0, 15, 0, 1))
+    expect(h.services.keys.runRefills()).toBe(1)
+    expect([remaining(on15.keyId), remaining(on31.keyId)]).toEqual([6, 0])
+    h.clock.set(Date.UTC(2026, 1, 28, 0, 1))
+    expect(h.services.keys.runRefills()).toBe(2)
+    expect([remaining(on15.keyId), remaining(on31.keyId)]).toEqual([6, 4])
+    expect(h.services.keys.runRefills()).toBe(0)
+  })
+
   test('a refill never lowers a larger balance', async () => {
     h.clock.set(Date.UTC(2026, 5, 15, 12))
     const { key } = await create({ credits: { remaining: 50, refill: { interval: 'daily', amount: 10 } } })
