@@ -1,16 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody, invalidBody } from '../../support/harness'
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { errorBody, Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
 import { issueKey, verifiedAccess } from './fixtures'
 
 let h: Harness
 let key: string
 let k: ReturnType<typeof issueKey>
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
+withHarness((f) => {
+  ;({ h, root: key } = f)
   k = issueKey(h)
-})
-afterEach(() => h.close())
+}, 'acme')
 
 const keyNotFound = notFoundBody('key', 'The requested key does not exist or has been deleted.')
 const SLUG_PATTERN = "Expected string to match '^[a-zA-Z0-9_:\\-\\.\\*]+$'"

@@ -1,19 +1,17 @@
 // keys.addPermissions / removePermissions / setPermissions / addRoles /
 // removeRoles / setRoles: results, idempotency, and that verification sees
 // every change at once.
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID } from '../../support/harness'
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
 import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
 
 let h: Harness
 let key: string
 let k: ReturnType<typeof issueKey>
-beforeEach(() => {
-  h = new Harness()
-  key = h.rootKey('acme')
+withHarness((f) => {
+  ;({ h, root: key } = f)
   k = issueKey(h)
-})
-afterEach(() => h.close())
+}, 'acme')
 
 const slugs = (permissions: { slug: string }[]) => permissions.map((p) => p.slug)
 
