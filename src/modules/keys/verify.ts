@@ -49,7 +49,8 @@ export interface RatelimitCheck {
 }
 
 /** Checks a key's ratelimits (all-or-nothing); provided by the ratelimit module. */
-export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[], now: number) => { passed: boolean; checks: RatelimitCheck[] }
+/** The limiter reads the same clock as the verifier, so no time is passed. */
+export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[]) => { passed: boolean; checks: RatelimitCheck[] }
 
 /** Compiles a permission query (throwing a 400 on bad syntax) into a predicate over a key's permissions. */
 export type PermissionQueryStep = (query: string) => (has: (slug: string) => boolean) => boolean
@@ -91,7 +92,7 @@ export class KeyVerifier {
     else if (key.expiresAt !== null && key.expiresAt <= now) code = 'EXPIRED'
     else if (query && !query((slug) => key.permissionSet.has(slug))) code = 'INSUFFICIENT_PERMISSIONS'
     if (code === 'VALID') {
-      const limited = this.steps.ratelimits(key, input.ratelimits ?? [], now)
+      const limited = this.steps.ratelimits(key, input.ratelimits ?? [])
       checks = limited.checks
       if (!limited.passed) code = 'RATE_LIMITED'
     }
