@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../src/app'
 import { systemClock } from '../src/clock'
-import { closeDatabase, openDatabase } from '../src/db/database'
+import { openSqliteStores } from '../src/db/sqlite'
 import { SlidingWindowLimiter, type LimitRequest } from '../src/modules/ratelimit/limiter'
+import { createServices } from '../src/services'
 
 const args = process.argv.slice(2)
 const iterations = Number(args[args.indexOf('--iterations') + 1]) || 20_000
@@ -49,10 +50,11 @@ console.log(`  counters held after the distinct run: ${limiter.size}`)
 
 // --- the routes ---------------------------------------------------------------
 const dir = mkdtempSync(join(tmpdir(), 'latch-bench-'))
-const db = openDatabase(join(dir, 'bench.db'))
-const { app, services } = createApp({ db, log: null })
-const root = services.rootKeys.create({ workspace: 'bench', name: 'bench', permissions: ['*'] }).key
-const ws = services.rootKeys.workspaces.find('bench')!.id
+const stores = openSqliteStores(join(dir, 'bench.db'))
+const services = createServices({ stores })
+const app = createApp(services, { log: null })
+const root = (await services.rootKeys.create({ workspace: 'bench', name: 'bench', permissions: ['*'] })).key
+const ws = (await services.workspaces.find('bench'))!.id
 
 const post = (rpc: string, body: unknown) =>
   new Request(`http://localhost/v2/${rpc}`, {
@@ -67,9 +69,9 @@ const handled = async (request: Request) => {
 const limitBody = (identifier: string) => ({ namespace: 'bench', identifier, limit: 1_000_000_000, duration: 60_000 })
 
 await handled(post('ratelimit.limit', limitBody('warm-up'))) // creates the namespace
-services.ratelimit.limit(ws, [{ ...limitBody('x'), namespace: 'wild' }])
+await services.ratelimit.limit(ws, [{ ...limitBody('x'), namespace: 'wild' }])
 for (let i = 0; i < 100; i++) {
-  services.ratelimit.setOverride(ws, { namespace: 'wild', identifier: `tenant-${i}-*`, limit: 1_000_000_000, duration: 60_000 })
+  await services.ratelimit.setOverride(ws, { namespace: 'wild', identifier: `tenant-${i}-*`, limit: 1_000_000_000, duration: 60_000 })
 }
 
 const liveness = await rate('baseline: GET /v2/liveness', iterations, () => handled(new Request('http://localhost/v2/liveness')))
@@ -88,6 +90,6 @@ console.log(`ratelimit.limit / liveness:                  ${(route / liveness).t
 console.log(`ratelimit.limit + 100 wildcards / liveness:  ${(routeWild / liveness).toFixed(3)}`)
 console.log(`ratelimit.multiLimit (10) / liveness:        ${(multi / liveness).toFixed(3)}`)
 
-services.flush()
-closeDatabase(db)
+await services.flush()
+stores.close()
 rmSync(dir, { recursive: true, force: true })

@@ -11,18 +11,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../src/app'
-import { closeDatabase, openDatabase } from '../src/db/database'
+import { openSqliteStores } from '../src/db/sqlite'
+import { createServices } from '../src/services'
 
 const args = process.argv.slice(2)
 const iterations = Number(args[args.indexOf('--iterations') + 1]) || 20_000
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-bench-'))
-const db = openDatabase(join(dir, 'bench.db'))
-const { app, services } = createApp({ db, log: null })
-const root = services.rootKeys.create({ workspace: 'bench', name: 'bench', permissions: ['*'] }).key
-const ws = services.rootKeys.workspaces.find('bench')!.id
-const api = services.apis.create(ws, 'bench')
-const { key } = services.keys.create(ws, {
+const stores = openSqliteStores(join(dir, 'bench.db'))
+const services = createServices({ stores })
+const app = createApp(services, { log: null })
+const root = (await services.rootKeys.create({ workspace: 'bench', name: 'bench', permissions: ['*'] })).key
+const ws = (await services.workspaces.find('bench'))!.id
+const api = await services.apis.create(ws, 'bench')
+const { key } = await services.keys.create(ws, {
   apiId: api.id,
   permissions: ['read', 'write'],
   credits: { remaining: 1_000_000_000 },
@@ -56,13 +58,13 @@ async function measure(label: string, makeRequest: () => Request, before?: () =>
 const liveness = await measure('baseline: GET /v2/liveness', () => new Request('http://localhost/v2/liveness'))
 const warm = await measure('verifyKey, warm (cache hit)', () => post({ key }))
 const warmQuery = await measure('verifyKey, warm + permission query', () => post({ key, permissions: 'read AND (write OR admin)' }))
-const cold = await measure('verifyKey, cold (SQLite each call)', () => post({ key }), () => services.keys.cache.clear())
+const cold = await measure('verifyKey, cold (SQLite each call)', () => post({ key }), () => services.keyCache.clear())
 
 console.log()
 console.log(`warm verify / liveness baseline:       ${(warm / liveness).toFixed(3)}`)
 console.log(`warm verify+query / liveness baseline: ${(warmQuery / liveness).toFixed(3)}`)
 console.log(`warm verify / cold verify (cache gain): ${(warm / cold).toFixed(2)}x`)
 
-services.flush()
-closeDatabase(db)
+await services.flush()
+stores.close()
 rmSync(dir, { recursive: true, force: true })

@@ -3,6 +3,37 @@
 // location (inside a compiled binary that directory is virtual).
 import { resolve } from 'node:path'
 
+/**
+ * Every tunable of latch, with its default. The README's configuration table
+ * lists them; change a default here and nowhere else.
+ */
+export interface Tunables {
+  /** Request bodies larger than this are refused with 413 (identity meta may be 1 MB). */
+  maxBodyBytes: number
+  /** How often batched writes (last-used times, verification events, credits) are flushed. */
+  flushIntervalMs: number
+  /** How often scheduled jobs (refills) run; they also run at start. */
+  jobIntervalMs: number
+  /** Verifiable keys held in memory; the oldest tenth is dropped at the cap. */
+  keyCacheMaxEntries: number
+  /** Root keys held in memory by hash; cleared at the cap. */
+  rootKeyCacheMaxEntries: number
+  /** Verification events buffered before a flush is forced. */
+  verificationEventBuffer: number
+  /** Ratelimit counters held in memory; the oldest is evicted at the cap. */
+  ratelimitMaxCounters: number
+}
+
+export const DEFAULT_TUNABLES: Tunables = {
+  maxBodyBytes: 2 * 1024 * 1024,
+  flushIntervalMs: 1_000,
+  jobIntervalMs: 60_000,
+  keyCacheMaxEntries: 1_000_000,
+  rootKeyCacheMaxEntries: 10_000,
+  verificationEventBuffer: 5_000,
+  ratelimitMaxCounters: 1_000_000,
+}
+
 export interface Config {
   port: number
   host: string
@@ -11,8 +42,11 @@ export interface Config {
   dataDir: string
   /** 32-byte key for recoverable keys, from LATCH_MASTER_KEY (base64 or hex). */
   masterKey?: string
+  /** The master key file, used when LATCH_MASTER_KEY is not set: <data dir>/master.key. */
+  masterKeyFile: string
   /** Emit one JSON log line per request. */
   logRequests: boolean
+  tunables: Tunables
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +84,8 @@ export function loadConfig(
     dataDir,
     dbPath: dbPath ? (dbPath === ':memory:' ? dbPath : resolve(cwd, dbPath)) : resolve(dataDir, 'latch.db'),
     masterKey: env.LATCH_MASTER_KEY || undefined,
+    masterKeyFile: resolve(dataDir, 'master.key'),
     logRequests: env.LATCH_LOG !== 'off',
+    tunables: DEFAULT_TUNABLES,
   }
 }

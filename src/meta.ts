@@ -2,7 +2,7 @@
 // returned on verification. Checked before it is stored: at most 1 MB as JSON
 // and at most 32 levels deep (deeper nesting would overflow JSON.stringify's
 // stack, and no sane use needs it).
-import { badRequest } from './http/errors'
+import { badRequest } from './errors'
 
 export const MAX_META_BYTES = 1024 * 1024
 export const MAX_META_DEPTH = 32

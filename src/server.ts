@@ -1,14 +1,13 @@
 // Runs the app on a socket: opens the database, starts background work
 // (batched writes, scheduled jobs), and shuts everything down cleanly on
 // SIGINT/SIGTERM, checkpointing the WAL.
-import { join } from 'node:path'
 import { createApp } from './app'
+import { systemClock, type Clock } from './clock'
 import type { Config } from './config'
-import { closeDatabase, openDatabase, type Database } from './db/database'
+import { openSqliteStores, type SqliteStores } from './db/sqlite'
 import { lockDatabase } from './db/server-lock'
 import { stdoutLogger } from './http/request-context'
-import { MAX_BODY_BYTES } from './http/error-handler'
-import { systemClock, type Clock } from './clock'
+import { createServices } from './services'
 
 export interface RunningServer {
   url: string
@@ -16,28 +15,31 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export function startServer(config: Config, options: { clock?: Clock; handleSignals?: boolean } = {}): RunningServer {
+export async function startServer(config: Config, options: { clock?: Clock; handleSignals?: boolean } = {}): Promise<RunningServer> {
   const unlock = lockDatabase(config.dbPath)
-  let db: Database
+  let stores: SqliteStores
   try {
-    db = openDatabase(config.dbPath)
+    stores = openSqliteStores(config.dbPath)
   } catch (error) {
     unlock()
     throw error
   }
-  const { app, services } = createApp({
-    db,
+  const services = createServices({
+    stores,
     clock: options.clock ?? systemClock,
-    log: config.logRequests ? stdoutLogger : null,
-    masterKey: config.masterKey ? { key: config.masterKey } : { file: join(config.dataDir, 'master.key') },
+    masterKey: config.masterKey ? { key: config.masterKey } : { file: config.masterKeyFile },
+    tunables: config.tunables,
   })
+  const app = createApp(services, { log: config.logRequests ? stdoutLogger : null })
   try {
+    // Work missed while latch was down (refills) happens before the first request.
+    await services.runScheduledJobs()
     // reusePort off (Elysia turns it on): a second latch on the same port must fail, not silently
     // share traffic, since each process keeps its own caches and counters.
-    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: MAX_BODY_BYTES * 2, reusePort: false })
+    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.tunables.maxBodyBytes * 2, reusePort: false })
   } catch (error) {
     // e.g. the port is taken: leave nothing open that would keep the process alive.
-    closeDatabase(db)
+    stores.close()
     unlock()
     throw error
   }
@@ -48,8 +50,8 @@ export function startServer(config: Config, options: { clock?: Clock; handleSign
     (stopping ??= (async () => {
       await server.stop()
       stopBackground()
-      services.flush()
-      closeDatabase(db)
+      await services.flush()
+      stores.close()
       unlock()
     })())
 

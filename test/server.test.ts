@@ -6,29 +6,30 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../src/clock'
 import { loadConfig } from '../src/config'
-import { closeDatabase, openDatabase } from '../src/db/database'
-import { createServices } from '../src/app'
-import { startServer } from '../src/server'
+import { openSqliteStores } from '../src/db/sqlite'
+import { closeDatabase, openDatabase } from '../src/db/sqlite/engine'
 import { DatabaseInUseError } from '../src/db/server-lock'
+import { startServer } from '../src/server'
+import { createServices } from '../src/services'
 
 const dirs: string[] = []
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-function setup() {
+async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'latch-server-'))
   dirs.push(dir)
   const dbPath = join(dir, 'latch.db')
   const clock = new ManualClock(Date.UTC(2026, 5, 15, 12))
   // Prepare data directly, as the CLI would.
-  const db = openDatabase(dbPath)
-  const services = createServices(db, clock)
-  const root = services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] }).key
-  const ws = services.rootKeys.workspaces.find('ws')!.id
-  const api = services.apis.create(ws, 'main')
-  const key = services.keys.create(ws, { apiId: api.id, credits: { remaining: 10, refill: { interval: 'daily', amount: 10 } } })
-  closeDatabase(db)
+  const stores = openSqliteStores(dbPath)
+  const services = createServices({ stores, clock })
+  const root = (await services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] })).key
+  const ws = (await services.workspaces.find('ws'))!.id
+  const api = await services.apis.create(ws, 'main')
+  const key = await services.keys.create(ws, { apiId: api.id, credits: { remaining: 10, refill: { interval: 'daily', amount: 10 } } })
+  stores.close()
   const config = { ...loadConfig({ port: '0', host: '127.0.0.1', db: dbPath }, { LATCH_LOG: 'off' }, dir) }
   return { dir, dbPath, clock, root, key, config }
 }
@@ -42,8 +43,8 @@ const verify = (url: string, root: string, key: string) =>
 
 describe('serve', () => {
   test('a clean stop writes spent credits, events and last-used times, and checkpoints the WAL', async () => {
-    const s = setup()
-    const server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    const s = await setup()
+    const server = await startServer(s.config, { clock: s.clock, handleSignals: false })
     for (let i = 0; i < 3; i++) expect((await verify(server.url, s.root, s.key.key)).data.valid).toBe(true)
     await server.stop()
     const db = openDatabase(s.dbPath)
@@ -54,14 +55,14 @@ describe('serve', () => {
   })
 
   test('a refill missed while the server was down happens when it starts', async () => {
-    const s = setup()
-    let server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    const s = await setup()
+    let server = await startServer(s.config, { clock: s.clock, handleSignals: false })
     for (let i = 0; i < 10; i++) await verify(server.url, s.root, s.key.key)
     expect((await verify(server.url, s.root, s.key.key)).data.code).toBe('USAGE_EXCEEDED')
     await server.stop()
     // Two days later latch starts again: the start-up job refills before any verification.
     s.clock.set(Date.UTC(2026, 5, 17, 8))
-    server = startServer(s.config, { clock: s.clock, handleSignals: false })
+    server = await startServer(s.config, { clock: s.clock, handleSignals: false })
     const db = openDatabase(s.dbPath)
     expect(db.query('SELECT remaining, last_refill_at FROM keys WHERE id = ?').get(s.key.keyId)).toEqual({ remaining: 10, last_refill_at: s.clock.now() })
     closeDatabase(db)
@@ -70,35 +71,35 @@ describe('serve', () => {
   })
 
   test('a port that is taken fails start-up and releases the database', async () => {
-    const a = setup()
-    const b = setup()
-    const first = startServer(a.config, { clock: a.clock, handleSignals: false })
-    expect(() => startServer({ ...b.config, port: first.port }, { clock: b.clock, handleSignals: false })).toThrow()
+    const a = await setup()
+    const b = await setup()
+    const first = await startServer(a.config, { clock: a.clock, handleSignals: false })
+    await expect(startServer({ ...b.config, port: first.port }, { clock: b.clock, handleSignals: false })).rejects.toThrow()
     expect(existsSync(`${b.dbPath}.lock`)).toBe(false)
     // b's database is free again.
-    const second = startServer(b.config, { clock: b.clock, handleSignals: false })
+    const second = await startServer(b.config, { clock: b.clock, handleSignals: false })
     await second.stop()
     await first.stop()
   })
 
   test('only one server per database file; a stale lock is taken over', async () => {
-    const s = setup()
-    const first = startServer(s.config, { clock: s.clock, handleSignals: false })
+    const s = await setup()
+    const first = await startServer(s.config, { clock: s.clock, handleSignals: false })
     expect(readFileSync(`${s.dbPath}.lock`, 'utf8')).toBe(String(process.pid))
-    expect(() => startServer(s.config, { clock: s.clock, handleSignals: false })).toThrow(DatabaseInUseError)
+    await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(DatabaseInUseError)
     await first.stop()
     expect(existsSync(`${s.dbPath}.lock`)).toBe(false)
     // A lock left by a process that no longer exists does not block.
     const dead = Bun.spawnSync(['true']).pid
     writeFileSync(`${s.dbPath}.lock`, String(dead))
     const other = { ...s.config }
-    const again = startServer(other, { clock: s.clock, handleSignals: false })
+    const again = await startServer(other, { clock: s.clock, handleSignals: false })
     await again.stop()
   })
 
-  test('another process holding the lock blocks start-up with a clear message', () => {
-    const s = setup()
+  test('another process holding the lock blocks start-up with a clear message', async () => {
+    const s = await setup()
     writeFileSync(`${s.dbPath}.lock`, String(process.ppid))
-    expect(() => startServer(s.config, { clock: s.clock, handleSignals: false })).toThrow(`Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`)
+    await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(`Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`)
   })
 })

@@ -3,7 +3,8 @@
 // the database named by --db / LATCH_DB / LATCH_DATA_DIR.
 import type { Clock } from '../clock'
 import { loadConfig } from '../config'
-import { closeDatabase, openDatabase, type Database } from '../db/database'
+import { openSqliteStores, type SqliteStores } from '../db/sqlite'
+import { createServices, type Services } from '../services'
 import type { FlagSpec, FlagSpecs, ParsedArgs } from './args'
 
 export interface Writer {
@@ -48,15 +49,22 @@ export const DB_FLAG = {
 
 export const JSON_FLAG = { type: 'boolean', description: 'Print JSON instead of text' } as const satisfies FlagSpec
 
-/** Opens the database the flags and environment point at, runs `work`, and always closes it. */
-export async function withDatabase<T>(db: string | undefined, ctx: CliContext, work: (db: Database) => T | Promise<T>): Promise<T> {
+/**
+ * Opens the database the flags and environment point at, builds latch's
+ * services over it (no HTTP app), runs `work`, writes what it batched, and
+ * always closes the database.
+ */
+export async function withServices<T>(db: string | undefined, ctx: CliContext, work: (services: Services) => T | Promise<T>): Promise<T> {
   // Only the database settings matter here: a PORT meant for serve must not break other commands.
-  const { dbPath } = loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
-  const handle = openDatabase(dbPath)
+  const config = loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
+  const stores: SqliteStores = openSqliteStores(config.dbPath)
   try {
-    return await work(handle)
+    const services = createServices({ stores, clock: ctx.clock, tunables: config.tunables })
+    const result = await work(services)
+    await services.flush()
+    return result
   } finally {
-    closeDatabase(handle)
+    stores.close()
   }
 }
 

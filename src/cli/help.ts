@@ -1,6 +1,6 @@
 // Help text, generated from the command declarations so that it cannot drift
 // from the flags the parser accepts.
-import { VERSION } from '../app'
+import { VERSION } from '../version'
 import type { FlagSpec } from './args'
 import type { Command } from './command'
 

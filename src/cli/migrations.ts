@@ -2,11 +2,18 @@
 // keys from another system by their existing hashes. A migration names the
 // hash algorithm of that system; its id is passed to migrateKeys and, for
 // foreign hash formats, to verifyKey until each key has been seen once.
-import { UsageError } from './args'
-import { createServices } from '../app'
-import { MIGRATION_ALGORITHMS, type MigrationAlgorithm } from '../modules/keys/service'
+import { MIGRATION_ALGORITHMS, type MigrationAlgorithm } from '../modules/keys/migrations'
 import { RootKeyInputError } from '../modules/rootkeys/service'
-import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, isoOrDash, withDatabase, writeJson } from './command'
+import type { Services } from '../services'
+import { UsageError } from './args'
+import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, isoOrDash, withServices, writeJson } from './command'
+
+/** The workspace named by --workspace; an unknown one is bad input (exit 2). */
+async function existingWorkspace(services: Services, idOrName: string) {
+  const workspace = await services.workspaces.find(idOrName)
+  if (!workspace) throw new RootKeyInputError(`no workspace named or with id '${idOrName}'`)
+  return workspace
+}
 
 export const migrationsCreate = defineCommand({
   name: 'migrations create',
@@ -27,11 +34,9 @@ With --json the output is {"migrationId","workspaceId","algorithm"}.`,
     if (!(MIGRATION_ALGORITHMS as readonly string[]).includes(algorithm)) {
       throw new UsageError(`--algorithm must be one of ${MIGRATION_ALGORITHMS.join(', ')}, got '${algorithm}'`, 'migrations create')
     }
-    return withDatabase(flags.db, ctx, (db) => {
-      const services = createServices(db, ctx.clock)
-      const workspace = services.rootKeys.workspaces.find(flags.workspace!)
-      if (!workspace) throw new RootKeyInputError(`no workspace named or with id '${flags.workspace}'`)
-      const migration = services.keys.createMigration(workspace.id, algorithm as MigrationAlgorithm)
+    return withServices(flags.db, ctx, async (services) => {
+      const workspace = await existingWorkspace(services, flags.workspace!)
+      const migration = await services.keyMigrations.create(workspace.id, algorithm as MigrationAlgorithm)
       if (flags.json) writeJson(ctx.stdout, { migrationId: migration.id, workspaceId: workspace.id, algorithm })
       else ctx.stdout.write(`Created migration ${migration.id} (${algorithm}) in workspace ${workspace.name} (${workspace.id}).\n`)
       return 0
@@ -49,11 +54,9 @@ export const migrationsList = defineCommand({
     db: DB_FLAG,
   },
   async run({ flags }, ctx) {
-    return withDatabase(flags.db, ctx, (db) => {
-      const services = createServices(db, ctx.clock)
-      const workspace = services.rootKeys.workspaces.find(flags.workspace!)
-      if (!workspace) throw new RootKeyInputError(`no workspace named or with id '${flags.workspace}'`)
-      const migrations = services.keys.listMigrations(workspace.id)
+    return withServices(flags.db, ctx, async (services) => {
+      const workspace = await existingWorkspace(services, flags.workspace!)
+      const migrations = await services.keyMigrations.list(workspace.id)
       if (flags.json) writeJson(ctx.stdout, migrations.map((m) => ({ migrationId: m.id, algorithm: m.algorithm, createdAt: m.createdAt, pendingKeys: m.pendingKeys })))
       else
         ctx.stdout.write(

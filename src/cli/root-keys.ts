@@ -3,7 +3,8 @@
 // key is printed once, when it is created; listings show only its start.
 import { ConfigError, parseDuration } from '../config'
 import { RootKeyInputError, RootKeyService, type RootKeyInfo } from '../modules/rootkeys/service'
-import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, isoOrDash, withDatabase, writeJson, writeSecret } from './command'
+import type { WorkspaceService } from '../modules/workspaces/service'
+import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, isoOrDash, withServices, writeJson, writeSecret } from './command'
 
 function positiveDuration(value: string, flag: string): number {
   const ms = parseDuration(value)
@@ -12,8 +13,8 @@ function positiveDuration(value: string, flag: string): number {
 }
 
 /** `name (ws_…)` for messages. */
-function describeWorkspace(rootKeys: RootKeyService, workspaceId: string): string {
-  const ws = rootKeys.workspaces.find(workspaceId)
+async function describeWorkspace(workspaces: WorkspaceService, workspaceId: string): Promise<string> {
+  const ws = await workspaces.find(workspaceId)
   return ws ? `${ws.name} (${ws.id})` : workspaceId
 }
 
@@ -38,13 +39,12 @@ With --json the output is exactly {"rootKeyId","key","workspaceId"}.`,
     // Everything that can be checked without the database is checked before opening it.
     const permissions = RootKeyService.validatePermissions(flags.permission!)
     const expiresInMs = flags['expires-in'] === undefined ? undefined : positiveDuration(flags['expires-in'], '--expires-in')
-    return withDatabase(flags.db, ctx, (db) => {
-      const rootKeys = new RootKeyService(db, ctx.clock)
+    return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
       const workspace = flags.workspace!
-      if (/^ws_/.test(workspace) && !rootKeys.workspaces.find(workspace)) {
+      if (/^ws_/.test(workspace) && !(await workspaces.find(workspace))) {
         throw new RootKeyInputError(`no workspace with id '${workspace}' (to create a workspace, give its name)`)
       }
-      const created = rootKeys.create({
+      const created = await rootKeys.create({
         workspace,
         name: flags.name!,
         permissions,
@@ -54,8 +54,8 @@ With --json the output is exactly {"rootKeyId","key","workspaceId"}.`,
         writeJson(ctx.stdout, { rootKeyId: created.rootKeyId, key: created.key, workspaceId: created.workspaceId })
         return 0
       }
-      const info = rootKeys.get(created.rootKeyId)!
-      ctx.stdout.write(`Created root key ${info.id} "${info.name}" in workspace ${describeWorkspace(rootKeys, info.workspaceId)}.\n`)
+      const info = (await rootKeys.get(created.rootKeyId))!
+      ctx.stdout.write(`Created root key ${info.id} "${info.name}" in workspace ${await describeWorkspace(workspaces, info.workspaceId)}.\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)
       if (info.expiresAt !== null) ctx.stdout.write(`Expires:     ${isoOrDash(info.expiresAt)}\n`)
       writeSecret(ctx.stdout, created.key)
@@ -92,11 +92,10 @@ an array of {"id","name","start","permissions","createdAt","expiresAt","lastUsed
     db: DB_FLAG,
   },
   async run({ flags }, ctx) {
-    return withDatabase(flags.db, ctx, (db) => {
-      const rootKeys = new RootKeyService(db, ctx.clock)
-      const ws = rootKeys.workspaces.find(flags.workspace!)
+    return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
+      const ws = await workspaces.find(flags.workspace!)
       if (!ws) throw new RootKeyInputError(`no workspace named or with id '${flags.workspace}'`)
-      const keys = rootKeys.list(ws.id).map(listedKey)
+      const keys = (await rootKeys.list(ws.id)).map(listedKey)
       if (flags.json) {
         writeJson(ctx.stdout, keys)
         return 0
@@ -135,15 +134,14 @@ export const rootKeysRevoke = defineCommand({
   flags: { db: DB_FLAG },
   async run({ flags, positionals }, ctx) {
     const id = positionals[0]!
-    return withDatabase(flags.db, ctx, (db) => {
-      const rootKeys = new RootKeyService(db, ctx.clock)
-      const key = rootKeys.get(id)
+    return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
+      const key = await rootKeys.get(id)
       if (!key) throw new RootKeyInputError(`no root key with id '${id}'`)
-      if (!rootKeys.revoke(id)) {
+      if (!(await rootKeys.revoke(id))) {
         ctx.stdout.write(`Root key ${id} was already revoked at ${isoOrDash(key.revokedAt)}; nothing changed.\n`)
         return 0
       }
-      ctx.stdout.write(`Revoked root key ${id} "${key.name}" of workspace ${describeWorkspace(rootKeys, key.workspaceId)}.\n`)
+      ctx.stdout.write(`Revoked root key ${id} "${key.name}" of workspace ${await describeWorkspace(workspaces, key.workspaceId)}.\n`)
       return 0
     })
   },
@@ -166,17 +164,16 @@ With --json the output is {"rootKeyId","key","workspaceId","replacedRootKeyId","
   async run({ flags, positionals }, ctx) {
     const id = positionals[0]!
     const graceMs = flags.grace === undefined ? 0 : parseDuration(flags.grace)
-    return withDatabase(flags.db, ctx, (db) => {
-      const rootKeys = new RootKeyService(db, ctx.clock)
-      const created = rootKeys.rotate(id, graceMs)
-      const old = rootKeys.get(id)!
+    return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
+      const created = await rootKeys.rotate(id, graceMs)
+      const old = (await rootKeys.get(id))!
       const stopsAt = old.revokedAt ?? old.expiresAt!
       if (flags.json) {
         writeJson(ctx.stdout, { ...created, replacedRootKeyId: id, replacedKeyStopsAt: stopsAt })
         return 0
       }
-      const info = rootKeys.get(created.rootKeyId)!
-      ctx.stdout.write(`Rotated root key ${id} "${info.name}" of workspace ${describeWorkspace(rootKeys, info.workspaceId)}.\n`)
+      const info = (await rootKeys.get(created.rootKeyId))!
+      ctx.stdout.write(`Rotated root key ${id} "${info.name}" of workspace ${await describeWorkspace(workspaces, info.workspaceId)}.\n`)
       ctx.stdout.write(`New key:     ${info.id}\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)
       if (info.expiresAt !== null) ctx.stdout.write(`Expires:     ${isoOrDash(info.expiresAt)}\n`)

@@ -2,7 +2,7 @@
 // it, and turns failures into a message and an exit code:
 //   0 success, 1 the command could not be carried out (e.g. the database is
 //   newer than this binary), 2 bad input (usage, flags, permissions, ids).
-import { VERSION } from '../app'
+import { VERSION } from '../version'
 import { systemClock } from '../clock'
 import { ConfigError } from '../config'
 import { RootKeyInputError } from '../modules/rootkeys/service'

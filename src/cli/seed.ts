@@ -1,7 +1,8 @@
 // `latch seed`: development, staging and production workspaces with one `*`
-// root key each (logic in scripts/seed.ts). Prints each new key exactly once.
-import { SEED_WORKSPACES, seedWorkspaces, type SeedResult } from '../../scripts/seed'
-import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, shownOnceWarning, withDatabase, writeJson } from './command'
+// root key each (logic in src/modules/rootkeys/seed.ts). Prints each new key
+// exactly once.
+import { SEED_WORKSPACES, seedWorkspaces, type SeedResult } from '../modules/rootkeys/seed'
+import { DB_FLAG, JSON_FLAG, defineCommand, formatTable, shownOnceWarning, withServices, writeJson } from './command'
 
 /** The --json output: `key` only for keys issued by this run. */
 export function seedJson(result: SeedResult) {
@@ -29,8 +30,8 @@ where "key" is present only for keys issued by this run.`,
     db: DB_FLAG,
   },
   async run({ flags }, ctx) {
-    return withDatabase(flags.db, ctx, (db) => {
-      const result = seedWorkspaces(db, ctx.clock, { rotate: flags.rotate === true })
+    return withServices(flags.db, ctx, async (services) => {
+      const result = await seedWorkspaces(services, ctx.clock, { rotate: flags.rotate === true })
       if (flags.json) {
         writeJson(ctx.stdout, seedJson(result))
         return 0

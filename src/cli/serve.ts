@@ -1,8 +1,7 @@
 // `latch serve`: runs the HTTP server until SIGINT/SIGTERM (or, when embedded
 // in tests, until the context's AbortSignal fires).
-import { VERSION } from '../app'
 import { loadConfig } from '../config'
-import { startServer } from '../server'
+import { VERSION } from '../version'
 import { DB_FLAG, defineCommand } from './command'
 
 export const serveCommand = defineCommand({
@@ -19,7 +18,9 @@ Set LATCH_LOG=off to silence the per-request JSON log lines on stdout.`,
   },
   async run({ flags }, ctx) {
     const config = loadConfig({ port: flags.port, host: flags.host, db: flags.db }, ctx.env, ctx.cwd)
-    const server = startServer(config, { clock: ctx.clock, handleSignals: ctx.signal === undefined })
+    // Loaded here so that other commands never load the HTTP app.
+    const { startServer } = await import('../server')
+    const server = await startServer(config, { clock: ctx.clock, handleSignals: ctx.signal === undefined })
     const where =
       config.host === '0.0.0.0' || config.host === '::' ? `all interfaces, port ${server.port} (${server.url})` : server.url
     ctx.stdout.write(`latch ${VERSION} listening on ${where}, database ${config.dbPath}\n`)

@@ -16,3 +16,9 @@ export function toPage<R extends { id: string }, T>(rows: R[], limit: number, ma
   const items = rows.slice(0, limit).map(map)
   return rows.length > limit ? { items, cursor: rows[limit]!.id } : { items }
 }
+
+/** A page of a list ordered by id, optionally narrowed by a search text. */
+export interface ListInput extends PageInput {
+  /** Case-insensitive substring filter. */
+  search?: string
+}

@@ -8,40 +8,12 @@
 // A route without the macro has no `auth` and is refused at start-up by
 // assertRoutesProtected (fail closed).
 import { Elysia } from 'elysia'
-import { badRequest, forbidden, unauthorized } from './errors'
-import { requestState } from './request-context'
+import { badRequest, unauthorized } from '../errors'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
-import { describeAlternatives, needs, unmet, type Requirement, type ResourceType } from '../modules/rootkeys/permissions'
+import { enforce, type AuthContext, type PermissionSpec } from '../rbac/requirements'
+import { requestState } from './request-context'
 
-/** What a handler may act on: one workspace, on behalf of one root key. */
-export interface AuthContext {
-  workspaceId: string
-  rootKeyId: string
-  permissions: ReadonlySet<string>
-}
-
-export interface PermissionSpec<Body = any> {
-  /** Human-readable requirement, shown in the OpenAPI document. */
-  describe: string
-  /** The requirement for this request; may look at the body and the caller's workspace. */
-  requirement: (input: { body: Body; auth: AuthContext }) => Requirement
-}
-
-/** `type.*.action`, regardless of the request. */
-export function wildcardPermission(type: ResourceType, action: string): PermissionSpec {
-  const requirement = needs(type, action)
-  return { describe: `'${type}.*.${action}'`, requirement: () => requirement }
-}
-
-/** `type.*.action` or `type.<id>.action`, where the id is the body field `field`. */
-export function permissionOn(type: ResourceType, action: string, field: string): PermissionSpec {
-  return {
-    describe: `'${type}.*.${action}' or '${type}.<${field}>.${action}'`,
-    requirement: ({ body }) => needs(type, action, body[field]),
-  }
-}
-
-export function principalFromHeader(rootKeys: RootKeyService, header: string | null): Principal {
+export function principalFromHeader(rootKeys: Pick<RootKeyService, 'authenticate'>, header: string | null): Principal | Promise<Principal> {
   if (header === null || header.trim() === '') {
     throw unauthorized("The Authorization header is missing. Send your root key as 'Authorization: Bearer <root key>'.")
   }
@@ -50,19 +22,13 @@ export function principalFromHeader(rootKeys: RootKeyService, header: string | n
     throw unauthorized("The Authorization header is malformed. It must have the form 'Bearer <root key>'.")
   }
   const result = rootKeys.authenticate(match[1]!)
+  return result instanceof Promise ? result.then(principalOrThrow) : principalOrThrow(result)
+}
+
+function principalOrThrow(result: Principal | 'invalid' | 'expired'): Principal {
   if (result === 'invalid') throw unauthorized('The provided root key is invalid or has been revoked')
   if (result === 'expired') throw unauthorized('The provided root key has expired')
   return result
-}
-
-export function denied(missing: string[]): never {
-  throw forbidden(`Your key does not have the required ${describeAlternatives(missing)} permission`)
-}
-
-/** Throws 403 naming the first unmet part of `requirement`. */
-export function enforce(auth: AuthContext, requirement: Requirement): void {
-  const missing = unmet(auth.permissions, requirement)
-  if (missing) denied(missing)
 }
 
 /**
@@ -90,12 +56,12 @@ export function illFormedStringAt(value: unknown, path: string): string | null {
 
 let instances = 0
 
-export function authPlugin(rootKeys: RootKeyService) {
+export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>) {
   return (
     new Elysia({ name: 'auth', seed: ++instances })
       // Before body validation: no valid root key, no further work (401 before 400).
-      .derive({ as: 'scoped' }, ({ request, body }) => {
-        const principal = principalFromHeader(rootKeys, request.headers.get('authorization'))
+      .derive({ as: 'scoped' }, async ({ request, body }) => {
+        const principal = await principalFromHeader(rootKeys, request.headers.get('authorization'))
         requestState(request).rootKeyId = principal.rootKeyId
         const broken = illFormedStringAt(body, 'body')
         if (broken) {
@@ -110,14 +76,14 @@ export function authPlugin(rootKeys: RootKeyService) {
           // Every RPC body is JSON, whatever Content-Type the client sent.
           parse: 'json' as never,
           // After body validation: the route's requirement against the principal's grants (403).
-          resolve({ principal, body }) {
+          async resolve({ principal, body }) {
             if (!principal) throw unauthorized('The request was not authenticated.')
             const auth: AuthContext = {
               workspaceId: principal.workspaceId,
               rootKeyId: principal.rootKeyId,
               permissions: principal.permissions,
             }
-            enforce(auth, spec.requirement({ body, auth }))
+            enforce(auth, await spec.requirement({ body, auth }))
             return { auth }
           },
           detail: {
@@ -128,6 +94,8 @@ export function authPlugin(rootKeys: RootKeyService) {
       })
   )
 }
+
+export type AuthPlugin = ReturnType<typeof authPlugin>
 
 /** Routes reachable without a root key. Everything else must use the `permission` macro. */
 export const PUBLIC_ROUTES = new Set(['GET /v2/liveness', 'GET /v1/liveness'])

@@ -2,11 +2,8 @@
 // validation failures as a 400 with one `errors[]` entry per field, unknown
 // routes as a 404, anything else as a 500 that leaks nothing internal.
 import { Elysia } from 'elysia'
-import { ApiError, badRequest, bodyUnreadable, internalError, notFound, payloadTooLarge, type FieldError } from './errors'
+import { ApiError, badRequest, bodyUnreadable, internalError, notFound, payloadTooLarge, type FieldError } from '../errors'
 import { requestState } from './request-context'
-
-/** Request bodies larger than this are refused before parsing (identity meta may be 1 MB). */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024
 
 interface ValidationIssue {
   path?: string
@@ -64,14 +61,16 @@ function validationError(request: Request, on: string, issues: ValidationIssue[]
  */
 export function errorHandler(
   logError: (requestId: string, error: unknown) => void,
-  authenticate: (request: Request) => void,
+  authenticate: (request: Request) => Promise<void>,
+  /** Request bodies larger than this are refused before parsing. */
+  maxBodyBytes: number,
 ) {
   return new Elysia({ name: 'error-handler' })
     .onRequest(({ request }) => {
       const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > MAX_BODY_BYTES) throw payloadTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+      if (length > maxBodyBytes) throw payloadTooLarge(`The request body is larger than ${maxBodyBytes} bytes.`)
     })
-    .onError({ as: 'global' }, ({ request, code, error }) => {
+    .onError({ as: 'global' }, async ({ request, code, error }) => {
       if (error instanceof ApiError) return errorResponse(request, error)
       if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
         const v = error as unknown as { type?: string; all?: ValidationIssue[] }
@@ -83,7 +82,7 @@ export function errorHandler(
       }
       if (code === 'PARSE') {
         try {
-          authenticate(request)
+          await authenticate(request)
         } catch (authError) {
           if (authError instanceof ApiError) return errorResponse(request, authError)
           throw authError

@@ -12,6 +12,9 @@ export const Int = (options: IntegerOptions = {}) =>
 
 export const Meta = t.Object({ requestId: t.String({ description: 'Unique id of this request (also in the X-Request-Id header).' }) })
 
+/** The caller's own `meta` JSON object, kept with keys and identities (not the envelope's `meta` above). */
+export const MetaObject = t.Object({}, { additionalProperties: true, maxProperties: 100, description: 'Any JSON object; returned on verification.' })
+
 export const Pagination = t.Object({
   cursor: t.Optional(t.String({ description: 'Pass as `cursor` to fetch the next page; absent on the last page.' })),
   hasMore: t.Boolean(),

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { runCli } from '../../src/cli/run'
-import { closeDatabase, openDatabase, type Database } from '../../src/db/database'
-import { RootKeyService } from '../../src/modules/rootkeys/service'
+import { openSqliteStores } from '../../src/db/sqlite'
+import type { Database } from '../../src/db/sqlite/engine'
+import type { RootKeyService } from '../../src/modules/rootkeys/service'
+import { createServices, type Services } from '../../src/services'
 
 export interface CliResult {
   code: number
@@ -46,18 +48,23 @@ export class CliHarness {
     return existsSync(this.dbPath)
   }
 
-  /** Opens the database directly, with a RootKeyService on the harness clock. */
-  inspect<T>(work: (rootKeys: RootKeyService, db: Database) => T): T {
-    const db = openDatabase(this.dbPath)
+  /**
+   * Opens the database directly, with latch's services on the harness clock
+   * (a fresh RootKeyService: nothing cached). What they batch in memory
+   * (last-used times) is dropped unless `work` flushes it.
+   */
+  async inspect<T>(work: (rootKeys: RootKeyService, db: Database, services: Services) => T | Promise<T>): Promise<T> {
+    const stores = openSqliteStores(this.dbPath)
     try {
-      return work(new RootKeyService(db, this.clock), db)
+      const services = createServices({ stores, clock: this.clock })
+      return await work(services.rootKeys, stores.db, services)
     } finally {
-      closeDatabase(db)
+      stores.close()
     }
   }
 
   /** Every row of the tables the CLI writes, to prove that a failed command changed nothing. */
-  snapshot(): unknown {
+  snapshot(): Promise<unknown> {
     return this.inspect((_, db) => ({
       workspaces: db.query('SELECT * FROM workspaces ORDER BY id').all(),
       rootKeys: db.query('SELECT * FROM root_keys ORDER BY id').all(),

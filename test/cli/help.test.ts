@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { VERSION } from '../../src/app'
+import { VERSION } from '../../src/version'
 import { COMMANDS } from '../../src/cli/run'
 import pkg from '../../package.json'
 import { CliHarness } from './harness'

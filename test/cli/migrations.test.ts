@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { createApp } from '../../src/app'
-import { closeDatabase, openDatabase } from '../../src/db/database'
+import { openSqliteStores } from '../../src/db/sqlite'
+import { createServices } from '../../src/services'
 import { CliHarness } from './harness'
 
 let h: CliHarness
@@ -15,8 +16,8 @@ describe('migrations create / list', () => {
     expect(out).toEqual({ migrationId: expect.stringMatching(/^mig_/), workspaceId: seeded.development.workspaceId, algorithm: 'sha256_hex' })
 
     // Use it through the real app on the same database file.
-    const db = openDatabase(h.dbPath)
-    const { app } = createApp({ db, clock: h.clock, log: null })
+    const stores = openSqliteStores(h.dbPath)
+    const app = createApp(createServices({ stores, clock: h.clock }), { log: null })
     const post = async (rpc: string, body: unknown) => {
       const res = await app.handle(
         new Request(`http://localhost/v2/${rpc}`, {
@@ -32,7 +33,7 @@ describe('migrations create / list', () => {
     const migrated = await post('keys.migrateKeys', { migrationId: out.migrationId, apiId: api.data.apiId, keys: [{ hash: hex }] })
     expect(migrated.status).toBe(200)
     expect(migrated.body.data.migrated).toHaveLength(1)
-    closeDatabase(db)
+    stores.close()
 
     const listed = await h.json(['migrations', 'list', '--workspace', 'development'])
     expect(listed).toEqual([{ migrationId: out.migrationId, algorithm: 'sha256_hex', createdAt: h.clock.now(), pendingKeys: 1 }])
@@ -49,7 +50,7 @@ describe('migrations create / list', () => {
     const missing = await h.run(['migrations', 'create', '--workspace', 'nowhere', '--algorithm', 'sha256_hex'])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain("no workspace named or with id 'nowhere'")
-    h.inspect((_, db) => expect(db.query('SELECT COUNT(*) AS n FROM key_migrations').get()).toEqual({ n: 0 }))
+    await h.inspect((_, db) => expect(db.query('SELECT COUNT(*) AS n FROM key_migrations').get()).toEqual({ n: 0 }))
     const noFlag = await h.run(['migrations', 'create', '--workspace', 'development'])
     expect(noFlag.code).toBe(2)
   })

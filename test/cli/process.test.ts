@@ -35,8 +35,8 @@ describe('bun src/index.ts (spawned)', () => {
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
     expect(Object.keys(out).sort()).toEqual(['key', 'rootKeyId', 'workspaceId'])
-    h.inspect((rootKeys) => {
-      expect(rootKeys.authenticate(out.key)).toEqual({ rootKeyId: out.rootKeyId, workspaceId: out.workspaceId, permissions: new Set(['api.*.read_api']) })
+    await h.inspect(async (rootKeys) => {
+      expect(await rootKeys.authenticate(out.key)).toEqual({ rootKeyId: out.rootKeyId, workspaceId: out.workspaceId, permissions: new Set(['api.*.read_api']) })
     })
   })
 

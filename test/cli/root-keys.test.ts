@@ -20,15 +20,15 @@ describe('root-keys create', () => {
     expect(Object.keys(out).sort()).toEqual(['key', 'rootKeyId', 'workspaceId'])
     expect(out.key).toMatch(/^unkey_[1-9A-HJ-NP-Za-km-z]{20,}$/)
     expect(out.rootKeyId).toMatch(/^rk_/)
-    h.inspect((rootKeys) => {
-      expect(rootKeys.workspaces.find('production')!.id).toBe(out.workspaceId)
-      const principal = rootKeys.authenticate(out.key)
+    await h.inspect(async (rootKeys, _db, { workspaces }) => {
+      expect((await workspaces.find('production'))!.id).toBe(out.workspaceId)
+      const principal = await rootKeys.authenticate(out.key)
       expect(principal).toEqual({
         rootKeyId: out.rootKeyId,
         workspaceId: out.workspaceId,
         permissions: new Set(['api.*.read_api', 'api.*.create_key']),
       })
-      expect(rootKeys.get(out.rootKeyId)).toMatchObject({ name: 'ci', expiresAt: null, revokedAt: null })
+      expect(await rootKeys.get(out.rootKeyId)).toMatchObject({ name: 'ci', expiresAt: null, revokedAt: null })
     })
   })
 
@@ -40,7 +40,7 @@ describe('root-keys create', () => {
     expect(keys).toHaveLength(1)
     expect(r.stdout).toContain('This is the only time latch shows this key')
     expect(r.stdout).toContain('Permissions: *')
-    h.inspect((rootKeys) => expect(rootKeys.authenticate(keys![0]!)).toMatchObject({ permissions: new Set(['*']) }))
+    await h.inspect(async (rootKeys) => expect(await rootKeys.authenticate(keys![0]!)).toMatchObject({ permissions: new Set(['*']) }))
   })
 
   test('a second key in the same workspace, named by name or by id, joins that workspace', async () => {
@@ -49,14 +49,14 @@ describe('root-keys create', () => {
     const byName = await h.json(create('--permission', '*'))
     expect(byId.workspaceId).toBe(first.workspaceId)
     expect(byName.workspaceId).toBe(first.workspaceId)
-    h.inspect((rootKeys) => expect(rootKeys.list(first.workspaceId)).toHaveLength(3))
+    await h.inspect(async (rootKeys) => expect(await rootKeys.list(first.workspaceId)).toHaveLength(3))
   })
 
   test('an unknown workspace id is refused instead of becoming a workspace name', async () => {
     const r = await h.run(['root-keys', 'create', '--workspace', 'ws_doesNotExist', '--name', 'x', '--permission', '*'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("no workspace with id 'ws_doesNotExist'")
-    expect(h.snapshot()).toEqual({ workspaces: [], rootKeys: [] })
+    expect(await h.snapshot()).toEqual({ workspaces: [], rootKeys: [] })
   })
 
   describe.each([
@@ -80,11 +80,11 @@ describe('root-keys create', () => {
 
     test('writes nothing to an existing database', async () => {
       await h.json(['seed'])
-      const before = h.snapshot()
+      const before = await h.snapshot()
       const r = await h.run(create('--permission', permission, '--json'))
       expect(r.code).toBe(2)
       expect(r.stdout).toBe('')
-      expect(h.snapshot()).toEqual(before)
+      expect(await h.snapshot()).toEqual(before)
     })
   })
 
@@ -115,10 +115,10 @@ describe('root-keys create', () => {
     const out = await h.json(create('--permission', '*', '--expires-in', '2h'))
     const [listed] = await h.json(['root-keys', 'list', '--workspace', 'production'])
     expect(listed.expiresAt).toBe(now + 2 * HOUR)
-    h.inspect((rootKeys) => {
-      expect(rootKeys.authenticate(out.key)).toMatchObject({ rootKeyId: out.rootKeyId })
+    await h.inspect(async (rootKeys) => {
+      expect(await rootKeys.authenticate(out.key)).toMatchObject({ rootKeyId: out.rootKeyId })
       h.clock.advance(2 * HOUR)
-      expect(rootKeys.authenticate(out.key)).toBe('expired')
+      expect(await rootKeys.authenticate(out.key)).toBe('expired')
     })
   })
 
@@ -134,9 +134,9 @@ describe('root-keys list', () => {
     const a = await h.json(create('--permission', '*'))
     h.clock.advance(1000)
     const b = await h.json(['root-keys', 'create', '--workspace', 'production', '--name', 'reader', '--permission', 'api.*.read_api', '--expires-in', '1d'])
-    h.inspect((rootKeys) => {
-      rootKeys.authenticate(a.key)
-      rootKeys.flushUsage()
+    await h.inspect(async (rootKeys) => {
+      await rootKeys.authenticate(a.key)
+      await rootKeys.flushUsage()
     })
     const list = await h.json(['root-keys', 'list', '--workspace', 'production'])
     expect(list).toEqual([
@@ -184,7 +184,7 @@ describe('root-keys list', () => {
 
   test('an empty workspace says so; --json gives []', async () => {
     const a = await h.json(create('--permission', '*'))
-    h.inspect((_, db) => db.query('DELETE FROM root_keys').run())
+    await h.inspect((_, db) => db.query('DELETE FROM root_keys').run())
     expect((await h.run(['root-keys', 'list', '--workspace', 'production'])).stdout).toBe(`Workspace production (${a.workspaceId}) has no root keys.\n`)
     expect(await h.json(['root-keys', 'list', '--workspace', 'production'])).toEqual([])
   })
@@ -209,25 +209,25 @@ describe('root-keys revoke', () => {
     const a = await h.json(create('--permission', '*'))
     const r = await h.run(['root-keys', 'revoke', a.rootKeyId])
     expect(r).toEqual({ code: 0, stdout: `Revoked root key ${a.rootKeyId} "ci" of workspace production (${a.workspaceId}).\n`, stderr: '' })
-    h.inspect((rootKeys) => {
-      expect(rootKeys.authenticate(a.key)).toBe('invalid')
-      expect(rootKeys.get(a.rootKeyId)!.revokedAt).toBe(h.clock.now())
+    await h.inspect(async (rootKeys) => {
+      expect(await rootKeys.authenticate(a.key)).toBe('invalid')
+      expect((await rootKeys.get(a.rootKeyId))!.revokedAt).toBe(h.clock.now())
     })
     h.clock.advance(5000)
     const again = await h.run(['root-keys', 'revoke', a.rootKeyId])
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('was already revoked at')
-    h.inspect((rootKeys) => expect(rootKeys.get(a.rootKeyId)!.revokedAt).toBe(h.clock.now() - 5000))
+    await h.inspect(async (rootKeys) => expect((await rootKeys.get(a.rootKeyId))!.revokedAt).toBe(h.clock.now() - 5000))
   })
 
   test('an unknown id or a missing id exits 2', async () => {
     await h.json(['seed'])
-    const before = h.snapshot()
+    const before = await h.snapshot()
     expect(await h.run(['root-keys', 'revoke', 'rk_nope'])).toEqual({ code: 2, stdout: '', stderr: "latch: no root key with id 'rk_nope'\n" })
     const missing = await h.run(['root-keys', 'revoke'])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('missing <rootKeyId>')
-    expect(h.snapshot()).toEqual(before)
+    expect(await h.snapshot()).toEqual(before)
   })
 })
 
@@ -238,10 +238,10 @@ describe('root-keys rotate', () => {
     expect(Object.keys(r).sort()).toEqual(['key', 'replacedKeyStopsAt', 'replacedRootKeyId', 'rootKeyId', 'workspaceId'])
     expect(r).toMatchObject({ workspaceId: old.workspaceId, replacedRootKeyId: old.rootKeyId, replacedKeyStopsAt: h.clock.now() })
     expect(r.rootKeyId).not.toBe(old.rootKeyId)
-    h.inspect((rootKeys) => {
-      expect(rootKeys.authenticate(old.key)).toBe('invalid')
-      expect(rootKeys.authenticate(r.key)).toEqual({ rootKeyId: r.rootKeyId, workspaceId: old.workspaceId, permissions: new Set(['api.*.read_api']) })
-      expect(rootKeys.get(r.rootKeyId)!.name).toBe('ci')
+    await h.inspect(async (rootKeys) => {
+      expect(await rootKeys.authenticate(old.key)).toBe('invalid')
+      expect(await rootKeys.authenticate(r.key)).toEqual({ rootKeyId: r.rootKeyId, workspaceId: old.workspaceId, permissions: new Set(['api.*.read_api']) })
+      expect((await rootKeys.get(r.rootKeyId))!.name).toBe('ci')
     })
   })
 
@@ -253,27 +253,27 @@ describe('root-keys rotate', () => {
     expect(r.stdout).toContain(`The old key ${old.rootKeyId} keeps working until ${new Date(stopsAt).toISOString()}.`)
     const key = r.stdout.match(/unkey_[1-9A-HJ-NP-Za-km-z]{20,}/g)
     expect(key).toHaveLength(1)
-    h.inspect((rootKeys) => {
-      expect(rootKeys.get(old.rootKeyId)).toMatchObject({ expiresAt: stopsAt, revokedAt: null })
+    await h.inspect(async (rootKeys) => {
+      expect(await rootKeys.get(old.rootKeyId)).toMatchObject({ expiresAt: stopsAt, revokedAt: null })
       h.clock.advance(HOUR - 1)
-      expect(rootKeys.authenticate(old.key)).toMatchObject({ rootKeyId: old.rootKeyId })
+      expect(await rootKeys.authenticate(old.key)).toMatchObject({ rootKeyId: old.rootKeyId })
       h.clock.advance(1)
-      expect(rootKeys.authenticate(old.key)).toBe('expired')
-      expect(rootKeys.authenticate(key![0]!)).toMatchObject({ workspaceId: old.workspaceId })
+      expect(await rootKeys.authenticate(old.key)).toBe('expired')
+      expect(await rootKeys.authenticate(key![0]!)).toMatchObject({ workspaceId: old.workspaceId })
     })
   })
 
   test('a revoked or unknown key cannot be rotated (exit 2, nothing written)', async () => {
     const old = await h.json(create('--permission', '*'))
     await h.run(['root-keys', 'revoke', old.rootKeyId])
-    const before = h.snapshot()
+    const before = await h.snapshot()
     const revoked = await h.run(['root-keys', 'rotate', old.rootKeyId])
     expect(revoked).toEqual({ code: 2, stdout: '', stderr: `latch: root key '${old.rootKeyId}' is already revoked or expired\n` })
     const unknown = await h.run(['root-keys', 'rotate', 'rk_nope', '--json'])
     expect(unknown).toEqual({ code: 2, stdout: '', stderr: "latch: no root key with id 'rk_nope'\n" })
     const badGrace = await h.run(['root-keys', 'rotate', old.rootKeyId, '--grace', 'later'])
     expect(badGrace.code).toBe(2)
-    expect(h.snapshot()).toEqual(before)
+    expect(await h.snapshot()).toEqual(before)
   })
 })
 
@@ -295,7 +295,7 @@ describe('choosing the database', () => {
 
   test('a database from a newer latch is refused with exit 1 and left untouched', async () => {
     await h.json(['seed'])
-    h.inspect((_, db) => db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run())
+    await h.inspect((_, db) => db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run())
     // openDatabase refuses this file too, so read it raw.
     const rows = () => {
       const raw = new Database(h.dbPath, { readonly: true })

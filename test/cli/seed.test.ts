@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { SEED_KEY_NAME, SEED_WORKSPACES, seedWorkspaces } from '../../scripts/seed'
+import { SEED_KEY_NAME, SEED_WORKSPACES, seedWorkspaces } from '../../src/modules/rootkeys/seed'
 import { CliHarness } from './harness'
 
 let h: CliHarness
@@ -19,12 +19,12 @@ describe('latch seed', () => {
     expect(keys).toHaveLength(3)
     expect(new Set(keys).size).toBe(3)
     expect(r.stdout).toContain('This is the only time latch shows these keys')
-    h.inspect((rootKeys) => {
+    await h.inspect(async (rootKeys, _db, { workspaces }) => {
       for (const [i, name] of SEED_WORKSPACES.entries()) {
-        const ws = rootKeys.workspaces.find(name)!
+        const ws = (await workspaces.find(name))!
         expect(r.stdout).toContain(`  ${name.padEnd(12)} ${keys[i]}`)
-        expect(rootKeys.authenticate(keys[i]!)).toMatchObject({ workspaceId: ws.id, permissions: new Set(['*']) })
-        expect(rootKeys.listSeeded(ws.id)).toEqual([expect.objectContaining({ name: SEED_KEY_NAME, permissions: ['*'] })])
+        expect(await rootKeys.authenticate(keys[i]!)).toMatchObject({ workspaceId: ws.id, permissions: new Set(['*']) })
+        expect(await rootKeys.listSeeded(ws.id)).toEqual([expect.objectContaining({ name: SEED_KEY_NAME, permissions: ['*'] })])
       }
     })
   })
@@ -42,17 +42,17 @@ describe('latch seed', () => {
     const out = await h.json(['seed'])
     const ids = SEED_WORKSPACES.map((name) => out[name].workspaceId)
     expect(new Set(ids).size).toBe(3)
-    h.inspect((rootKeys) => {
+    await h.inspect(async (rootKeys) => {
       for (const name of SEED_WORKSPACES) {
-        expect(rootKeys.authenticate(out[name].key)).toMatchObject({ workspaceId: out[name].workspaceId, rootKeyId: out[name].rootKeyId })
-        expect(rootKeys.list(out[name].workspaceId).map((k) => k.id)).toEqual([out[name].rootKeyId])
+        expect(await rootKeys.authenticate(out[name].key)).toMatchObject({ workspaceId: out[name].workspaceId, rootKeyId: out[name].rootKeyId })
+        expect((await rootKeys.list(out[name].workspaceId)).map((k) => k.id)).toEqual([out[name].rootKeyId])
       }
     })
   })
 
   test('a second run changes nothing and prints no secret', async () => {
     const first = await h.json(['seed'])
-    const before = h.snapshot()
+    const before = await h.snapshot()
     h.clock.advance(60_000)
     const again = await h.run(['seed'])
     expect(again.code).toBe(0)
@@ -63,25 +63,25 @@ describe('latch seed', () => {
     expect(json).toEqual(
       Object.fromEntries(SEED_WORKSPACES.map((name) => [name, { workspaceId: first[name].workspaceId, rootKeyId: first[name].rootKeyId }])),
     )
-    expect(h.snapshot()).toEqual(before)
+    expect(await h.snapshot()).toEqual(before)
   })
 
   test('--rotate issues new keys that authenticate and revokes the previous seed keys', async () => {
     const first = await h.json(['seed'])
     h.clock.advance(1000)
     const rotated = await h.json(['seed', '--rotate'])
-    h.inspect((rootKeys) => {
+    await h.inspect(async (rootKeys) => {
       for (const name of SEED_WORKSPACES) {
         expect(rotated[name].workspaceId).toBe(first[name].workspaceId)
         expect(rotated[name].rootKeyId).not.toBe(first[name].rootKeyId)
-        expect(rootKeys.authenticate(first[name].key)).toBe('invalid')
-        expect(rootKeys.get(first[name].rootKeyId)!.revokedAt).toBe(h.clock.now())
-        expect(rootKeys.authenticate(rotated[name].key)).toEqual({
+        expect(await rootKeys.authenticate(first[name].key)).toBe('invalid')
+        expect((await rootKeys.get(first[name].rootKeyId))!.revokedAt).toBe(h.clock.now())
+        expect(await rootKeys.authenticate(rotated[name].key)).toEqual({
           rootKeyId: rotated[name].rootKeyId,
           workspaceId: first[name].workspaceId,
           permissions: new Set(['*']),
         })
-        expect(rootKeys.listSeeded(first[name].workspaceId).map((k) => k.id)).toEqual([rotated[name].rootKeyId])
+        expect((await rootKeys.listSeeded(first[name].workspaceId)).map((k) => k.id)).toEqual([rotated[name].rootKeyId])
       }
     })
     // The rotated keys are now the seed keys: a plain run leaves them alone.
@@ -105,26 +105,26 @@ describe('latch seed', () => {
     expect(again.development).toEqual({ workspaceId: first.development.workspaceId, rootKeyId: first.development.rootKeyId })
     expect(again.production).toEqual({ workspaceId: first.production.workspaceId, rootKeyId: first.production.rootKeyId })
     expect(again.staging).toEqual({ workspaceId: first.staging.workspaceId, rootKeyId: expect.stringMatching(/^rk_/), key: expect.stringMatching(/^unkey_/) })
-    h.inspect((rootKeys) => expect(rootKeys.authenticate(again.staging.key)).toMatchObject({ workspaceId: first.staging.workspaceId }))
+    await h.inspect(async (rootKeys) => expect(await rootKeys.authenticate(again.staging.key)).toMatchObject({ workspaceId: first.staging.workspaceId }))
   })
 
   test('root keys created by hand in a seed workspace are not seed keys', async () => {
     await h.json(['root-keys', 'create', '--workspace', 'staging', '--name', 'mine', '--permission', '*'])
     const out = await h.json(['seed'])
     expect(out.staging.key).toMatch(/^unkey_/)
-    h.inspect((rootKeys) => expect(rootKeys.list(out.staging.workspaceId)).toHaveLength(2))
+    await h.inspect(async (rootKeys) => expect(await rootKeys.list(out.staging.workspaceId)).toHaveLength(2))
   })
 
   test('runs in one transaction: a failure part-way leaves nothing behind', async () => {
     await h.json(['root-keys', 'create', '--workspace', 'other', '--name', 'x', '--permission', '*'])
-    const before = h.snapshot()
-    h.inspect((_, db) => {
+    const before = await h.snapshot()
+    await h.inspect(async (_, db, services) => {
       // Make the last workspace's insert fail after the first two succeeded.
       db.exec("CREATE TRIGGER fail_production BEFORE INSERT ON workspaces WHEN NEW.name = 'production' BEGIN SELECT RAISE(ABORT, 'boom'); END")
-      expect(() => seedWorkspaces(db, h.clock)).toThrow('boom')
+      await expect(seedWorkspaces(services, h.clock)).rejects.toThrow('boom')
       db.exec('DROP TRIGGER fail_production')
     })
-    expect(h.snapshot()).toEqual(before)
+    expect(await h.snapshot()).toEqual(before)
   })
 
   test('ignores PORT, which only serve reads', async () => {

@@ -19,21 +19,21 @@ describe('liveness', () => {
 
 describe('envelope', () => {
   test('unknown routes are a 404 in the envelope, with the request id header', async () => {
-    const res = await h.call('/v2/keys.doesNotExist', {}, h.rootKey('ws'))
+    const res = await h.call('/v2/keys.doesNotExist', {}, await h.rootKey('ws'))
     expect(res.status).toBe(404)
     expect(res.body).toEqual(errorBody(404, 'Not Found', 'unkey/data/route_not_found', 'There is no route POST /v2/keys.doesNotExist.'))
     expect(res.headers.get('x-request-id')).toBe(res.body.meta.requestId)
   })
 
   test('every request gets a distinct request id', async () => {
-    const key = h.rootKey('ws')
+    const key = await h.rootKey('ws')
     const a = await h.call('/v2/apis.createApi', { name: 'one' }, key)
     const b = await h.call('/v2/apis.createApi', { name: 'two' }, key)
     expect(a.body.meta.requestId).not.toBe(b.body.meta.requestId)
   })
 
   test('unexpected exceptions become a 500 that leaks nothing', async () => {
-    const key = h.rootKey('ws')
+    const key = await h.rootKey('ws')
     h.services.apis.create = () => {
       throw new Error('SQLITE_CORRUPT: secret internal detail at /srv/db')
     }
@@ -47,13 +47,13 @@ describe('envelope', () => {
   })
 
   test('a request body over the size limit is a 413 in the envelope', async () => {
-    const res = await h.call('/v2/apis.createApi', { name: 'x'.repeat(3 * 1024 * 1024) }, h.rootKey('ws'))
+    const res = await h.call('/v2/apis.createApi', { name: 'x'.repeat(3 * 1024 * 1024) }, await h.rootKey('ws'))
     expect(res.status).toBe(413)
     expect(res.body.error.type).toBe('https://unkey.com/docs/errors/user/bad_request/request_body_too_large')
   })
 
   test('errors are application/problem+json when the client asks only for that', async () => {
-    const res = await h.call('/v2/apis.getApi', { apiId: 'api_missing1' }, h.rootKey('ws'), { accept: 'application/problem+json' })
+    const res = await h.call('/v2/apis.getApi', { apiId: 'api_missing1' }, await h.rootKey('ws'), { accept: 'application/problem+json' })
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
   })

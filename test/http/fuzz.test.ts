@@ -9,7 +9,7 @@ import { Harness } from '../support/harness'
 fc.configureGlobal({ seed: Number(process.env.FUZZ_SEED ?? 20261127) })
 
 const h = new Harness()
-const root = h.rootKey('fuzz')
+const root = await h.rootKey('fuzz')
 afterAll(() => h.close())
 
 const routes = h.app.routes.filter((r) => r.method === 'POST' && r.path.startsWith('/v2/')).map((r) => r.path)
@@ -43,7 +43,7 @@ async function templates(): Promise<Record<string, Record<string, unknown>>> {
   const limit = { namespace: 'fuzz-ns', identifier: 'user', limit: 10, duration: 60000 }
   await h.ok('ratelimit.limit', limit, root)
   await h.ok('ratelimit.setOverride', { namespace: 'fuzz-ns', identifier: 'u*', limit: 5, duration: 1000 }, root)
-  const migrationId = h.services.keys.createMigration(h.workspaceId('fuzz'), 'sha256_hex').id
+  const migrationId = (await h.services.keyMigrations.create(await h.workspaceId('fuzz'), 'sha256_hex')).id
   return {
     '/v2/apis.createApi': { name: 'another api' },
     '/v2/apis.getApi': { apiId },

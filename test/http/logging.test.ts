@@ -3,15 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
-import { closeDatabase, openDatabase } from '../../src/db/database'
+import { openSqliteStores } from '../../src/db/sqlite'
 import type { RequestLogLine } from '../../src/http/request-context'
+import { createServices } from '../../src/services'
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-log-'))
-const db = openDatabase(join(dir, 'latch.db'))
+const stores = openSqliteStores(join(dir, 'latch.db'))
 const lines: RequestLogLine[] = []
-const { app, services } = createApp({ db, log: (line) => lines.push(line) })
+const services = createServices({ stores })
+const app = createApp(services, { log: (line) => lines.push(line) })
 afterAll(() => {
-  closeDatabase(db)
+  stores.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -26,7 +28,7 @@ const post = (path: string, body: unknown, key?: string) =>
 
 describe('request log', () => {
   test('one JSON line per request with id, method, path, status, duration and root key id; never a secret', async () => {
-    const root = services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] })
+    const root = await services.rootKeys.create({ workspace: 'ws', name: 'r', permissions: ['*'] })
     const created = await post('/v2/apis.createApi', { name: 'logged' }, root.key)
     const { data } = (await created.json()) as any
     const key = await post('/v2/keys.createKey', { apiId: data.apiId }, root.key)

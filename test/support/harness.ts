@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { ManualClock } from '../../src/clock'
-import { closeDatabase, openDatabase } from '../../src/db/database'
+import { openSqliteStores } from '../../src/db/sqlite'
 import type { MasterKeySource } from '../../src/modules/keys/vault'
+import { createServices } from '../../src/services'
 
 /** A fixed 32-byte master key for tests of recoverable keys. */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
@@ -20,7 +21,9 @@ export interface CallResult {
 export class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), 'latch-test-'))
   readonly dbPath = join(this.dir, 'latch.db')
-  readonly db = openDatabase(this.dbPath)
+  readonly stores = openSqliteStores(this.dbPath)
+  /** The raw SQLite connection, for assertions on what was stored. */
+  readonly db = this.stores.db
   readonly clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
   readonly errors: unknown[] = []
   readonly app
@@ -28,24 +31,17 @@ export class Harness {
 
   /** `masterKey` enables recoverable keys; without it they are refused (412). */
   constructor(options: { masterKey?: MasterKeySource } = {}) {
-    const created = createApp({
-      db: this.db,
-      clock: this.clock,
-      log: null,
-      logError: (_id, e) => this.errors.push(e),
-      masterKey: options.masterKey,
-    })
-    this.app = created.app
-    this.services = created.services
+    this.services = createServices({ stores: this.stores, clock: this.clock, masterKey: options.masterKey })
+    this.app = createApp(this.services, { log: null, logError: (_id, e) => this.errors.push(e) })
   }
 
   /** Creates a root key in `workspace` (created on demand) and returns its plaintext. */
-  rootKey(workspace: string, permissions: string[] = ['*']): string {
-    return this.services.rootKeys.create({ workspace, name: `test ${permissions.join(' ')}`, permissions }).key
+  async rootKey(workspace: string, permissions: string[] = ['*']): Promise<string> {
+    return (await this.services.rootKeys.create({ workspace, name: `test ${permissions.join(' ')}`, permissions })).key
   }
 
-  workspaceId(workspace: string): string {
-    return this.services.rootKeys.workspaces.find(workspace)!.id
+  async workspaceId(workspace: string): Promise<string> {
+    return (await this.services.workspaces.find(workspace))!.id
   }
 
   async call(path: string, body: unknown, key?: string | null, headers: Record<string, string> = {}): Promise<CallResult> {
@@ -69,9 +65,9 @@ export class Harness {
     return res.body.data
   }
 
-  close(): void {
-    this.services.flush()
-    closeDatabase(this.db)
+  async close(): Promise<void> {
+    await this.services.flush()
+    this.stores.close()
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
@@ -108,7 +104,7 @@ export function withHarness(assign: (fixture: { h: Harness; root: string }) => u
   let current: Harness | undefined
   beforeEach(async () => {
     current = new Harness()
-    await assign({ h: current, root: current.rootKey(workspace) })
+    await assign({ h: current, root: await current.rootKey(workspace) })
   })
   afterEach(() => current?.close())
 }
@@ -125,6 +121,6 @@ export interface ApiFixture {
 export function withApi(assign: (fixture: ApiFixture) => unknown): void {
   withHarness(async ({ h, root }) => {
     const { apiId } = await h.ok('apis.createApi', { name: 'main' }, root)
-    assign({ h, root, apiId })
+    await assign({ h, root, apiId })
   })
 }

@@ -1,16 +1,19 @@
 // HTTP controller for apis.createApi, apis.getApi and apis.deleteApi.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
+import type { AuthPlugin } from '../../http/auth'
 import { ok } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { permissionOn, wildcardPermission } from '../../http/auth'
+import { permissionOn, wildcardPermission } from '../../rbac/requirements'
+import type { Services } from '../../services'
 import * as m from './model'
 
-export function apisRoutes(services: AppServices, prefix: string) {
-  const { apis } = services
+export type ApisRouteDeps = Pick<Services, 'apis'> & { auth: AuthPlugin }
+
+export function apisRoutes(deps: ApisRouteDeps, prefix: string) {
+  const { apis } = deps
   return new Elysia({ name: `apis${prefix}`, prefix, detail: { tags: ['apis'] } } as never)
-    .use(services.auth)
-    .post('/apis.createApi', ({ body, auth, request }) => ok(request, { apiId: apis.create(auth.workspaceId, body.name).id }), {
+    .use(deps.auth)
+    .post('/apis.createApi', async ({ body, auth, request }) => ok(request, { apiId: (await apis.create(auth.workspaceId, body.name)).id }), {
       permission: wildcardPermission('api', 'create_api'),
       body: m.CreateApiBody,
       response: responses(m.CreateApiResponse),
@@ -18,8 +21,8 @@ export function apisRoutes(services: AppServices, prefix: string) {
     })
     .post(
       '/apis.getApi',
-      ({ body, auth, request }) => {
-        const api = apis.get(auth.workspaceId, body.apiId)
+      async ({ body, auth, request }) => {
+        const api = await apis.get(auth.workspaceId, body.apiId)
         return ok(request, { id: api.id, name: api.name })
       },
       {
@@ -31,8 +34,8 @@ export function apisRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/apis.deleteApi',
-      ({ body, auth, request }) => {
-        apis.delete(auth.workspaceId, body.apiId)
+      async ({ body, auth, request }) => {
+        await apis.delete(auth.workspaceId, body.apiId)
         return ok(request, {})
       },
       {

@@ -1,8 +1,15 @@
 // Request and response schemas of identities.*, declared once. The identity
-// shape and ratelimit schemas are shared with keys (a key shows its identity).
+// shape is shared with keys (a key shows its identity).
 import { t } from 'elysia'
-import { body, envelope, Int, Meta as RequestMeta, paginated } from '../../http/schemas'
-import { IdentityResponse, Meta, Ratelimits } from '../keys/model'
+import { body, envelope, Int, Meta as RequestMeta, MetaObject as Meta, paginated } from '../../http/schemas'
+import { RatelimitResponse, Ratelimits } from '../ratelimit/model'
+
+export const IdentityResponse = t.Object({
+  id: t.String(),
+  externalId: t.String(),
+  meta: t.Optional(Meta),
+  ratelimits: t.Optional(t.Array(RatelimitResponse)),
+})
 
 const IdentityRef = t.String({ minLength: 1, description: 'The identity id (`id_…`) or your externalId for it.' })
 
@@ -37,3 +44,7 @@ export const UpdateIdentityBody = body({
 export const DeleteIdentityBody = body({ identity: IdentityRef })
 /** deleteIdentity answers with `meta` only, no `data`. */
 export const DeleteIdentityResponse = t.Object({ meta: RequestMeta })
+
+export type CreateIdentityInput = typeof CreateIdentityBody.static
+/** The fields of updateIdentity besides `identity`: those present are replaced. */
+export type IdentityUpdate = Omit<typeof UpdateIdentityBody.static, 'identity'>

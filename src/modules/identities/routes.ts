@@ -1,32 +1,35 @@
 // HTTP controller for identities.createIdentity, getIdentity, listIdentities,
 // updateIdentity and deleteIdentity.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
-import { enforce, wildcardPermission, type PermissionSpec } from '../../http/auth'
+import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { identityView } from '../keys/view'
-import { allOf, needs } from '../rootkeys/permissions'
+import { allOf, needs } from '../../rbac/grants'
+import { enforce, wildcardPermission, type PermissionSpec } from '../../rbac/requirements'
+import type { Services } from '../../services'
 import * as m from './model'
+import { identityView } from './view'
 
-export function identitiesRoutes(services: AppServices, prefix: string) {
-  const { identities } = services
+export type IdentitiesRouteDeps = Pick<Services, 'identities'> & { auth: AuthPlugin }
+
+export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
+  const { identities } = deps
 
   // `identity.<id>.read_identity` works too. When the identity does not exist,
   // holding read_identity on any identity is enough to be told 404.
   const readIdentity: PermissionSpec<{ identity: string }> = {
     describe: "'identity.*.read_identity' or 'identity.<identity id>.read_identity'",
-    requirement: ({ body, auth }) => {
-      const found = identities.find(auth.workspaceId, body.identity)
+    requirement: async ({ body, auth }) => {
+      const found = await identities.find(auth.workspaceId, body.identity)
       return found ? needs('identity', 'read_identity', found.id) : { anyResource: { type: 'identity', action: 'read_identity' } }
     },
   }
 
   return new Elysia({ name: `identities${prefix}`, prefix, detail: { tags: ['identities'] } } as never)
-    .use(services.auth)
+    .use(deps.auth)
     .post(
       '/identities.createIdentity',
-      ({ body, auth, request }) => ok(request, { identityId: identities.create(auth.workspaceId, body).id }),
+      async ({ body, auth, request }) => ok(request, { identityId: (await identities.create(auth.workspaceId, body)).id }),
       {
         permission: wildcardPermission('identity', 'create_identity'),
         body: m.CreateIdentityBody,
@@ -38,16 +41,20 @@ export function identitiesRoutes(services: AppServices, prefix: string) {
         },
       },
     )
-    .post('/identities.getIdentity', ({ body, auth, request }) => ok(request, identityView(identities.details(auth.workspaceId, body.identity))), {
-      permission: readIdentity,
-      body: m.GetIdentityBody,
-      response: responses(m.IdentityEnvelope, 404),
-      detail: { summary: 'Get an identity', description: 'Looks an identity up by its id or its externalId; returns its meta and ratelimits.' },
-    })
+    .post(
+      '/identities.getIdentity',
+      async ({ body, auth, request }) => ok(request, identityView(await identities.getDetails(auth.workspaceId, body.identity))),
+      {
+        permission: readIdentity,
+        body: m.GetIdentityBody,
+        response: responses(m.IdentityEnvelope, 404),
+        detail: { summary: 'Get an identity', description: 'Looks an identity up by its id or its externalId; returns its meta and ratelimits.' },
+      },
+    )
     .post(
       '/identities.listIdentities',
-      ({ body, auth, request }) => {
-        const page = identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
+      async ({ body, auth, request }) => {
+        const page = await identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
         // Every identity on the page must be readable, by the wildcard or its own grant.
         enforce(auth, allOf(...page.items.map((i) => needs('identity', 'read_identity', i.id))))
         return okPage(request, { ...page, items: page.items.map(identityView) })
@@ -67,9 +74,9 @@ export function identitiesRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/identities.updateIdentity',
-      ({ body, auth, request }) => {
+      async ({ body, auth, request }) => {
         const { identity, ...update } = body
-        return ok(request, identityView(identities.update(auth.workspaceId, identity, update)))
+        return ok(request, identityView(await identities.update(auth.workspaceId, identity, update)))
       },
       {
         permission: wildcardPermission('identity', 'update_identity'),
@@ -84,8 +91,8 @@ export function identitiesRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/identities.deleteIdentity',
-      ({ body, auth, request }) => {
-        identities.delete(auth.workspaceId, body.identity)
+      async ({ body, auth, request }) => {
+        await identities.delete(auth.workspaceId, body.identity)
         return { meta: { requestId: requestIdOf(request) } }
       },
       {

@@ -1,6 +1,9 @@
 // Request and response schemas of keys.* and apis.listKeys, declared once.
 import { t } from 'elysia'
-import { body, envelope, Int, paginated } from '../../http/schemas'
+import { body, envelope, Int, MetaObject as Meta, paginated } from '../../http/schemas'
+import { IdentityResponse } from '../identities/model'
+import { RatelimitResponse, Ratelimits } from '../ratelimit/model'
+import { PermissionSlug } from '../permissions/model'
 
 const EXPIRES_MAX = 4102444800000
 
@@ -12,39 +15,10 @@ const ExternalId = t.String({
   pattern: '^[a-zA-Z0-9_.-]+$',
   description: 'Your own id for the owner of the key; links (or creates) an identity.',
 })
-export const Meta = t.Object({}, { additionalProperties: true, maxProperties: 100, description: 'Any JSON object; returned on verification.' })
-export const SLUG_RULES = { minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9_:\\-\\.\\*]+$' }
-export const PermissionSlug = t.String({ ...SLUG_RULES, description: 'A permission slug: letters, digits and `_ : - . *`.' })
 const Permissions = t.Array(PermissionSlug, { maxItems: 1000, description: 'Permission slugs; unknown ones are created.' })
 const Roles = t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 100, description: 'Role names or ids; each must exist.' })
 const Expires = Int({ minimum: 0, maximum: EXPIRES_MAX, description: 'Unix time in ms after which the key stops verifying.' })
 const Interval = t.Union([t.Literal('daily'), t.Literal('monthly')])
-
-export const RatelimitRequest = t.Object(
-  {
-    name: t.String({ minLength: 3, maxLength: 128, description: 'Unique per key or identity.' }),
-    limit: Int({ minimum: 1, description: 'Requests allowed per window.' }),
-    duration: Int({ minimum: 1000, maximum: 2592000000, description: 'Window length in ms.' }),
-    autoApply: t.Optional(t.Boolean({ default: false, description: 'Check this limit on every verification.' })),
-  },
-  { additionalProperties: false },
-)
-export const Ratelimits = t.Array(RatelimitRequest, { maxItems: 50 })
-
-export const RatelimitResponse = t.Object({
-  id: t.String(),
-  name: t.String(),
-  limit: Int(),
-  duration: Int(),
-  autoApply: t.Boolean(),
-})
-
-export const IdentityResponse = t.Object({
-  id: t.String(),
-  externalId: t.String(),
-  meta: t.Optional(Meta),
-  ratelimits: t.Optional(t.Array(RatelimitResponse)),
-})
 
 const Refill = t.Object(
   {
@@ -173,9 +147,9 @@ export const VerifyKeyBody = body({
   migrationId: t.Optional(t.String({ maxLength: 256 })),
 })
 
-export const VerifyCode = t.Union(
-  ['VALID', 'NOT_FOUND', 'FORBIDDEN', 'INSUFFICIENT_PERMISSIONS', 'USAGE_EXCEEDED', 'RATE_LIMITED', 'DISABLED', 'EXPIRED'].map((c) => t.Literal(c)),
-)
+/** Every outcome of a verification, declared once. */
+export const VERIFY_CODES = ['VALID', 'NOT_FOUND', 'FORBIDDEN', 'INSUFFICIENT_PERMISSIONS', 'USAGE_EXCEEDED', 'RATE_LIMITED', 'DISABLED', 'EXPIRED'] as const
+export const VerifyCode = t.Union(VERIFY_CODES.map((c) => t.Literal(c)))
 
 export const VerifyRatelimitResult = t.Object({
   exceeded: t.Boolean(),
@@ -205,7 +179,7 @@ export const VerifyKeyResponse = envelope(
   }),
 )
 
-const MigrateKeyData = t.Object(
+export const MigrateKeyData = t.Object(
   {
     hash: t.String({ minLength: 3, maxLength: 512, description: 'The hash of the key as stored by your previous system.' }),
     name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),

@@ -6,12 +6,19 @@
 // limits count per key; an identity's are shared by all of the identity's
 // keys. All limits are checked together: if one fails, none consumes.
 import { createHash } from 'node:crypto'
-import { preconditionFailed } from '../../http/errors'
+import { preconditionFailed } from '../../errors'
 import { base58 } from '../../crypto'
 import type { RatelimitDefinition } from '../ratelimit/definitions'
 import type { LimitRequest, SlidingWindowLimiter } from '../ratelimit/limiter'
-import type { LoadedKey } from './service'
-import type { RatelimitCheck, RatelimitStep, VerifyRatelimitRequest } from './verify'
+import type { LoadedKey } from './loader'
+import type * as m from './model'
+
+/** One entry of verifyKey's `ratelimits`. */
+export type VerifyRatelimitRequest = NonNullable<(typeof m.VerifyKeyBody.static)['ratelimits']>[number]
+/** One checked limit, as verifyKey reports it. */
+export type RatelimitCheck = typeof m.VerifyRatelimitResult.static
+/** Checks a key's ratelimits (all-or-nothing). The limiter reads the same clock as the verifier, so no time is passed. */
+export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[]) => { passed: boolean; checks: RatelimitCheck[] }
 
 interface Planned {
   id: string

@@ -43,3 +43,11 @@ export function refilledRemaining(key: Pick<Refillable, 'remaining' | 'refillAmo
   const amount = key.refillAmount!
   return key.remaining === null || key.remaining < amount ? amount : key.remaining
 }
+
+/** The refill settings as responses show them, or undefined when the key has none. */
+export function refillView(key: { refillAmount: number | null; refillDay: number | null }) {
+  if (key.refillAmount === null) return undefined
+  return key.refillDay === null
+    ? { interval: 'daily' as const, amount: key.refillAmount }
+    : { interval: 'monthly' as const, amount: key.refillAmount, refillDay: key.refillDay }
+}

@@ -1,19 +1,22 @@
-// HTTP controller for keys.* (except the permission/role routes, which live
-// with RBAC) and apis.listKeys.
+// HTTP controller for keys.createKey, verifyKey, getKey, whoami, updateKey,
+// deleteKey, updateCredits, rerollKey, migrateKeys and apis.listKeys. A key's
+// permissions and roles are in access-routes.ts.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
-import type { PermissionSpec } from '../../http/auth'
-import { preconditionFailed } from '../../http/errors'
+import { preconditionFailed } from '../../errors'
+import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage } from '../../http/request-context'
 import { EmptyEnvelope, responses } from '../../http/schemas'
-import { allOf, isGranted, needs, type Requirement } from '../rootkeys/permissions'
-import { keyPermission, keyRequirement } from './access'
+import { allOf, isGranted, needs, type Requirement } from '../../rbac/grants'
+import { keyPermission, keyRequirement, type KeyLocator, type PermissionSpec } from '../../rbac/requirements'
+import type { Services } from '../../services'
+import type { LoadedKey } from './loader'
 import * as m from './model'
-import { keyNotFound, type KeyService, type LoadedKey } from './service'
+import { keyNotFound } from './service'
 import { keyView } from './view'
 
-export function keysRoutes(services: AppServices, prefix: string) {
-  const { keys, verifier } = services
+export type KeysRouteDeps = Pick<Services, 'keys' | 'keyMigrations' | 'keyLoader' | 'verifier'> & { auth: AuthPlugin }
+
+export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: KeysRouteDeps, prefix: string) {
 
   const decrypt = (key: LoadedKey): string | undefined => {
     try {
@@ -25,8 +28,8 @@ export function keysRoutes(services: AppServices, prefix: string) {
   }
 
   return new Elysia({ name: `keys${prefix}`, prefix, detail: { tags: ['keys'] } } as never)
-    .use(services.auth)
-    .post('/keys.createKey', ({ body, auth, request }) => ok(request, keys.create(auth.workspaceId, body)), {
+    .use(auth)
+    .post('/keys.createKey', async ({ body, auth, request }) => ok(request, await keys.create(auth.workspaceId, body)), {
       permission: createKeyPermission,
       body: m.CreateKeyBody,
       response: responses(m.CreateKeyResponse, 404, 412),
@@ -36,7 +39,11 @@ export function keysRoutes(services: AppServices, prefix: string) {
           'Issues a new key for an API. The key itself is in this response only; latch stores its SHA-256 hash (and, with `recoverable`, an encrypted copy).',
       },
     })
-    .post('/keys.verifyKey', ({ body, auth, request }) => ok(request, verifier.verify(auth, body)), {
+    .post('/keys.verifyKey', ({ body, auth, request }) => {
+      // A cached key is answered without awaiting anything.
+      const result = verifier.verify(auth, body)
+      return result instanceof Promise ? result.then((data) => ok(request, data)) : ok(request, result)
+    }, {
       permission: verifyPermission,
       body: m.VerifyKeyBody,
       response: responses(m.VerifyKeyResponse, 412),
@@ -48,8 +55,8 @@ export function keysRoutes(services: AppServices, prefix: string) {
     })
     .post(
       '/keys.getKey',
-      ({ body, auth, request }) => {
-        const key = keys.require(auth.workspaceId, body.keyId)
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
         return ok(request, keyView(key, body.decrypt ? decrypt(key) : undefined))
       },
       {
@@ -61,9 +68,9 @@ export function keysRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.whoami',
-      ({ body, auth, request }) => {
-        const key = keys.lookupByPlaintext(body.key, auth.workspaceId)
-        const found = key && key.workspaceId === auth.workspaceId ? keys.require(auth.workspaceId, key.id) : null
+      async ({ body, auth, request }) => {
+        const key = await keyLoader.findByPlaintext(body.key)
+        const found = key && key.workspaceId === auth.workspaceId ? await keys.get(auth.workspaceId, key.id) : null
         // Lacking read access to the key's API answers exactly like a missing key.
         if (!found || !canRead(auth.permissions, found.apiId)) throw keyNotFound()
         return ok(request, keyView(found))
@@ -77,8 +84,8 @@ export function keysRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.updateKey',
-      ({ body, auth, request }) => {
-        keys.update(auth.workspaceId, body)
+      async ({ body, auth, request }) => {
+        await keys.update(auth.workspaceId, body)
         return ok(request, {})
       },
       {
@@ -94,8 +101,8 @@ export function keysRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.deleteKey',
-      ({ body, auth, request }) => {
-        keys.delete(auth.workspaceId, body.keyId, body.permanent ?? false)
+      async ({ body, auth, request }) => {
+        await keys.delete(auth.workspaceId, body.keyId, body.permanent ?? false)
         return ok(request, {})
       },
       {
@@ -105,7 +112,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
         detail: { summary: 'Delete a key', description: 'Deletes a key; it stops verifying at once. `permanent` also removes its record.' },
       },
     )
-    .post('/keys.updateCredits', ({ body, auth, request }) => ok(request, keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value)), {
+    .post('/keys.updateCredits', async ({ body, auth, request }) => ok(request, await keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value)), {
       permission: keyPermission(keys, 'update_key'),
       body: m.UpdateCreditsBody,
       response: responses(m.UpdateCreditsResponse, 404),
@@ -114,7 +121,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
         description: 'Sets, increments or decrements the remaining credits. Setting null makes the key unlimited.',
       },
     })
-    .post('/keys.rerollKey', ({ body, auth, request }) => ok(request, keys.reroll(auth.workspaceId, body.keyId, body.expiration)), {
+    .post('/keys.rerollKey', async ({ body, auth, request }) => ok(request, await keys.reroll(auth.workspaceId, body.keyId, body.expiration)), {
       permission: rerollPermission(keys),
       body: m.RerollKeyBody,
       response: responses(m.CreateKeyResponse, 404),
@@ -124,7 +131,7 @@ export function keysRoutes(services: AppServices, prefix: string) {
           'Issues a new key with the same settings, permissions, roles and ratelimits, and lets the old one expire after `expiration` milliseconds.',
       },
     })
-    .post('/keys.migrateKeys', ({ body, auth, request }) => ok(request, keys.migrate(auth.workspaceId, body)), {
+    .post('/keys.migrateKeys', async ({ body, auth, request }) => ok(request, await keyMigrations.migrate(auth.workspaceId, body)), {
       permission: migratePermission,
       body: m.MigrateKeysBody,
       response: responses(m.MigrateKeysResponse, 404),
@@ -136,8 +143,8 @@ export function keysRoutes(services: AppServices, prefix: string) {
     })
     .post(
       '/apis.listKeys',
-      ({ body, auth, request }) => {
-        const page = keys.list(auth.workspaceId, { apiId: body.apiId, limit: body.limit ?? 100, cursor: body.cursor, externalId: body.externalId })
+      async ({ body, auth, request }) => {
+        const page = await keys.list(auth.workspaceId, { apiId: body.apiId, limit: body.limit ?? 100, cursor: body.cursor, externalId: body.externalId })
         return okPage(request, { ...page, items: page.items.map((k) => keyView(k, body.decrypt ? decrypt(k) : undefined)) })
       },
       {
@@ -178,22 +185,23 @@ const listKeysPermission: PermissionSpec<{ apiId: string; decrypt?: boolean }> =
   },
 }
 
-function getKeyPermission(keys: KeyService): PermissionSpec<{ keyId: string; decrypt?: boolean }> {
+function getKeyPermission(keys: KeyLocator): PermissionSpec<{ keyId: string; decrypt?: boolean }> {
   return {
     describe: "'api.*.read_key' or 'api.<apiId of the key>.read_key'; with `decrypt`, also decrypt_key",
-    requirement: ({ body, auth }) => {
-      const read = keyRequirement(keys, auth.workspaceId, body.keyId, 'read_key')
-      return body.decrypt ? allOf(read, keyRequirement(keys, auth.workspaceId, body.keyId, 'decrypt_key')) : read
+    requirement: async ({ body, auth }) => {
+      const read = await keyRequirement(keys, auth.workspaceId, body.keyId, 'read_key')
+      return body.decrypt ? allOf(read, await keyRequirement(keys, auth.workspaceId, body.keyId, 'decrypt_key')) : read
     },
   }
 }
 
-function rerollPermission(keys: KeyService): PermissionSpec<{ keyId: string }> {
+function rerollPermission(keys: KeyLocator): PermissionSpec<{ keyId: string }> {
   return {
     describe: "'api.*.create_key' or 'api.<apiId of the key>.create_key' (and encrypt_key for recoverable keys)",
-    requirement: ({ body, auth }) => {
-      const create = keyRequirement(keys, auth.workspaceId, body.keyId, 'create_key')
-      return keys.locate(auth.workspaceId, body.keyId)?.recoverable ? allOf(create, keyRequirement(keys, auth.workspaceId, body.keyId, 'encrypt_key')) : create
+    requirement: async ({ body, auth }) => {
+      const create = await keyRequirement(keys, auth.workspaceId, body.keyId, 'create_key')
+      const located = await keys.locate(auth.workspaceId, body.keyId)
+      return located?.recoverable ? allOf(create, await keyRequirement(keys, auth.workspaceId, body.keyId, 'encrypt_key')) : create
     },
   }
 }

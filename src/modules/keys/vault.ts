@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '../../crypto'
-import { preconditionFailed } from '../../http/errors'
+import { preconditionFailed } from '../../errors'
 
 export interface MasterKeySource {
   /** 32 bytes, base64 or hex. */

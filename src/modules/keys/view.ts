@@ -1,19 +1,10 @@
 // How a key is shown in responses: optional fields are omitted when empty,
 // never sent as null (the official SDK rejects null), except
 // `credits.remaining`, where null means unlimited.
-import type { RatelimitDefinition } from '../ratelimit/definitions'
-import { refillView, type IdentityView, type LoadedKey } from './service'
-
-const definitionView = (d: RatelimitDefinition) => ({ id: d.id, name: d.name, limit: d.limit, duration: d.duration, autoApply: d.autoApply })
-
-export function identityView(identity: IdentityView) {
-  return {
-    id: identity.id,
-    externalId: identity.externalId,
-    ...(identity.meta ? { meta: identity.meta } : {}),
-    ...(identity.ratelimits.length ? { ratelimits: identity.ratelimits.map(definitionView) } : {}),
-  }
-}
+import { identityView } from '../identities/view'
+import { ratelimitView } from '../ratelimit/view'
+import type { LoadedKey } from './loader'
+import { refillView } from './refill'
 
 export function creditsView(key: LoadedKey) {
   const refill = refillView(key)
@@ -38,6 +29,6 @@ export function keyView(key: LoadedKey, plaintext?: string) {
     ...(credits ? { credits } : {}),
     ...(key.identity ? { identity: identityView(key.identity) } : {}),
     ...(plaintext !== undefined ? { plaintext } : {}),
-    ...(key.ratelimits.length ? { ratelimits: key.ratelimits.map(definitionView) } : {}),
+    ...(key.ratelimits.length ? { ratelimits: key.ratelimits.map(ratelimitView) } : {}),
   }
 }

@@ -1,13 +1,16 @@
-// Request and response schemas of permissions.* and of the keys.*Permissions /
-// keys.*Roles routes, declared once.
+// Request and response schemas of permissions.*, declared once, and the slug
+// and role-reference shapes that keys' schemas reuse (keys import from here,
+// never the reverse).
 import { t } from 'elysia'
 import { body, EmptyEnvelope, envelope, Int, paginated } from '../../http/schemas'
-import { KeyId, PermissionSlug, SLUG_RULES } from '../keys/model'
 
-const Slugs = (description: string, options: { minItems?: number; maxItems?: number } = {}) =>
+export const SLUG_RULES = { minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9_:\\-\\.\\*]+$' }
+export const PermissionSlug = t.String({ ...SLUG_RULES, description: 'A permission slug: letters, digits and `_ : - . *`.' })
+
+export const Slugs = (description: string, options: { minItems?: number; maxItems?: number } = {}) =>
   t.Array(PermissionSlug, { maxItems: 1000, ...options, description })
 const RoleRef = t.String({ minLength: 1, maxLength: 128, description: 'A role name or id.' })
-const RoleRefs = (description: string, minItems?: number) =>
+export const RoleRefs = (description: string, minItems?: number) =>
   t.Array(RoleRef, { maxItems: 100, ...(minItems ? { minItems } : {}), description })
 const Description = t.String({ maxLength: 512, description: 'Free text for your own reference.' })
 
@@ -39,6 +42,7 @@ export const CreatePermissionBody = body({
   slug: t.String({ ...SLUG_RULES, description: 'What keys are checked against; unique in the workspace.' }),
   description: t.Optional(Description),
 })
+export type CreatePermissionInput = typeof CreatePermissionBody.static
 export const CreatePermissionResponse = envelope(t.Object({ permissionId: t.String() }))
 
 const PermissionRef = t.String({ ...SLUG_RULES, description: 'The permission id or slug.' })
@@ -56,6 +60,7 @@ export const CreateRoleBody = body({
   description: t.Optional(Description),
   permissions: t.Optional(Slugs('Permission slugs the role grants; unknown ones are created.')),
 })
+export type CreateRoleInput = typeof CreateRoleBody.static
 export const CreateRoleResponse = envelope(t.Object({ roleId: t.String() }))
 
 export const GetRoleBody = body({ role: RoleRef })
@@ -71,24 +76,5 @@ export const SetRolePermissionsBody = body({
   roleId: t.String({ minLength: 3, maxLength: 255, pattern: '^[a-zA-Z0-9_-]+$', description: 'The role id or name.' }),
   permissions: Slugs('The complete set of slugs the role grants afterwards; unknown ones are created, an empty list clears.'),
 })
+/** Also the answer of keys.addPermissions, removePermissions and setPermissions. */
 export const PermissionsResponse = envelope(t.Array(Permission))
-
-// ---- keys.*Permissions / keys.*Roles --------------------------------------------------
-
-export const AddKeyPermissionsBody = body({
-  keyId: KeyId,
-  permissions: Slugs('Slugs to grant the key directly; unknown ones are created.', { minItems: 1 }),
-})
-export const RemoveKeyPermissionsBody = body({
-  keyId: KeyId,
-  permissions: Slugs('Slugs or ids of direct permissions to take away; each must exist.', { minItems: 1 }),
-})
-export const SetKeyPermissionsBody = body({
-  keyId: KeyId,
-  permissions: Slugs('The complete set of the key’s direct permissions afterwards; unknown ones are created, an empty list clears.'),
-})
-
-export const AddKeyRolesBody = body({ keyId: KeyId, roles: RoleRefs('Roles to give the key; each must exist.', 1) })
-export const RemoveKeyRolesBody = body({ keyId: KeyId, roles: RoleRefs('Roles to take away; each must exist.', 1) })
-export const SetKeyRolesBody = body({ keyId: KeyId, roles: RoleRefs('The complete set of the key’s roles afterwards; an empty list clears.') })
-export const RolesResponse = envelope(t.Array(Role))

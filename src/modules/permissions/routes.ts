@@ -1,39 +1,40 @@
-// HTTP controller for permissions.* (end-user permissions and roles). Also
-// mounts the keys.*Permissions / keys.*Roles routes of key-routes.ts, so that
-// the app wires RBAC with one `.use`.
+// HTTP controller for permissions.* (end-user permissions and roles). A key's
+// permissions and roles (keys.*Permissions / keys.*Roles) are
+// src/modules/keys/access-routes.ts.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
-import { wildcardPermission, type PermissionSpec } from '../../http/auth'
+import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { allOf, needs } from '../rootkeys/permissions'
-import { creatingPermissions, mayCreatePermissions, withCreation } from './access'
-import { keyAccessRoutes } from './key-routes'
+import { allOf, needs } from '../../rbac/grants'
+import { creatingPermissions, mayCreatePermissions, wildcardPermission, withCreation, type PermissionSpec } from '../../rbac/requirements'
+import type { Services } from '../../services'
 import * as m from './model'
 import { roleView } from './view'
 
-export function permissionsRoutes(services: AppServices, prefix: string) {
-  const { rbac } = services
+export type PermissionsRouteDeps = Pick<Services, 'permissions'> & { auth: AuthPlugin }
+
+export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
+  const { permissions } = deps
 
   const createRolePermission: PermissionSpec<{ permissions?: string[] }> = {
     describe:
       "'rbac.*.create_role'; with permissions also 'rbac.*.add_permission_to_role', and 'rbac.*.create_permission' when a slug is new",
     requirement: ({ body, auth }) =>
       body.permissions?.length
-        ? withCreation(rbac, auth.workspaceId, body.permissions, needs('rbac', 'create_role'), needs('rbac', 'add_permission_to_role'))
+        ? withCreation(permissions, auth.workspaceId, body.permissions, needs('rbac', 'create_role'), needs('rbac', 'add_permission_to_role'))
         : needs('rbac', 'create_role'),
   }
 
-  const setRolePermissionsPermission = creatingPermissions<{ permissions: string[] }>(rbac, {
+  const setRolePermissionsPermission = creatingPermissions<{ permissions: string[] }>(permissions, {
     describe: "'rbac.*.add_permission_to_role' and 'rbac.*.remove_permission_from_role'",
     requirement: () => allOf(needs('rbac', 'add_permission_to_role'), needs('rbac', 'remove_permission_from_role')),
   })
 
-  const routes = new Elysia({ name: `permissions${prefix}`, prefix, detail: { tags: ['permissions'] } } as never)
-    .use(services.auth)
+  return new Elysia({ name: `permissions${prefix}`, prefix, detail: { tags: ['permissions'] } } as never)
+    .use(deps.auth)
     .post(
       '/permissions.createPermission',
-      ({ body, auth, request }) => ok(request, { permissionId: rbac.createPermission(auth.workspaceId, body).id }),
+      async ({ body, auth, request }) => ok(request, { permissionId: (await permissions.createPermission(auth.workspaceId, body)).id }),
       {
         permission: wildcardPermission('rbac', 'create_permission'),
         body: m.CreatePermissionBody,
@@ -44,13 +45,13 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
         },
       },
     )
-    .post('/permissions.getPermission', ({ body, auth, request }) => ok(request, rbac.getPermission(auth.workspaceId, body.permission)), {
+    .post('/permissions.getPermission', async ({ body, auth, request }) => ok(request, await permissions.getPermission(auth.workspaceId, body.permission)), {
       permission: wildcardPermission('rbac', 'read_permission'),
       body: m.GetPermissionBody,
       response: responses(m.GetPermissionResponse, 404),
       detail: { summary: 'Get a permission', description: 'Looks a permission up by its id or its slug.' },
     })
-    .post('/permissions.listPermissions', ({ body, auth, request }) => okPage(request, rbac.listPermissions(auth.workspaceId, { ...body, limit: body.limit ?? 100 })), {
+    .post('/permissions.listPermissions', async ({ body, auth, request }) => okPage(request, await permissions.listPermissions(auth.workspaceId, { ...body, limit: body.limit ?? 100 })), {
       permission: wildcardPermission('rbac', 'read_permission'),
       body: m.ListPermissionsBody,
       response: responses(m.ListPermissionsResponse),
@@ -61,8 +62,8 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
     })
     .post(
       '/permissions.deletePermission',
-      ({ body, auth, request }) => {
-        rbac.deletePermission(auth.workspaceId, body.permission)
+      async ({ body, auth, request }) => {
+        await permissions.deletePermission(auth.workspaceId, body.permission)
         return ok(request, {})
       },
       {
@@ -77,7 +78,7 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/permissions.createRole',
-      ({ body, auth, request }) => ok(request, { roleId: rbac.createRole(auth.workspaceId, body, mayCreatePermissions(auth)).id }),
+      async ({ body, auth, request }) => ok(request, { roleId: (await permissions.createRole(auth.workspaceId, body, mayCreatePermissions(auth))).id }),
       {
         permission: createRolePermission,
         body: m.CreateRoleBody,
@@ -88,7 +89,7 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
         },
       },
     )
-    .post('/permissions.getRole', ({ body, auth, request }) => ok(request, roleView(rbac.getRole(auth.workspaceId, body.role))), {
+    .post('/permissions.getRole', async ({ body, auth, request }) => ok(request, roleView(await permissions.getRole(auth.workspaceId, body.role))), {
       permission: wildcardPermission('rbac', 'read_role'),
       body: m.GetRoleBody,
       response: responses(m.GetRoleResponse, 404),
@@ -96,8 +97,8 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
     })
     .post(
       '/permissions.listRoles',
-      ({ body, auth, request }) => {
-        const page = rbac.listRoles(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
+      async ({ body, auth, request }) => {
+        const page = await permissions.listRoles(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
         return okPage(request, { ...page, items: page.items.map(roleView) })
       },
       {
@@ -112,8 +113,8 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/permissions.deleteRole',
-      ({ body, auth, request }) => {
-        rbac.deleteRole(auth.workspaceId, body.role)
+      async ({ body, auth, request }) => {
+        await permissions.deleteRole(auth.workspaceId, body.role)
         return ok(request, {})
       },
       {
@@ -128,8 +129,8 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/permissions.setRolePermissions',
-      ({ body, auth, request }) =>
-        ok(request, rbac.setRolePermissions(auth.workspaceId, body.roleId, body.permissions, mayCreatePermissions(auth))),
+      async ({ body, auth, request }) =>
+        ok(request, await permissions.setRolePermissions(auth.workspaceId, body.roleId, body.permissions, mayCreatePermissions(auth))),
       {
         permission: setRolePermissionsPermission,
         body: m.SetRolePermissionsBody,
@@ -141,6 +142,4 @@ export function permissionsRoutes(services: AppServices, prefix: string) {
         },
       },
     )
-
-  return new Elysia({ name: `rbac${prefix}` } as never).use(routes).use(keyAccessRoutes(services, prefix))
 }

@@ -1,9 +1,30 @@
-// Request and response schemas of ratelimit.limit / multiLimit and the override routes.
+// Request and response schemas of ratelimit.limit / multiLimit and the override
+// routes, and of the named ratelimits that keys and identities carry.
 import { t } from 'elysia'
 import { body, EmptyEnvelope, envelope, Int, paginated } from '../../http/schemas'
 
 /** 30 days: the longest window a limit request may ask for. */
 const MAX_DURATION = 2_592_000_000
+
+/** A named ratelimit of a key or an identity, as requests give it. */
+export const RatelimitRequest = t.Object(
+  {
+    name: t.String({ minLength: 3, maxLength: 128, description: 'Unique per key or identity.' }),
+    limit: Int({ minimum: 1, description: 'Requests allowed per window.' }),
+    duration: Int({ minimum: 1000, maximum: MAX_DURATION, description: 'Window length in ms.' }),
+    autoApply: t.Optional(t.Boolean({ default: false, description: 'Check this limit on every verification.' })),
+  },
+  { additionalProperties: false },
+)
+export const Ratelimits = t.Array(RatelimitRequest, { maxItems: 50 })
+
+export const RatelimitResponse = t.Object({
+  id: t.String(),
+  name: t.String(),
+  limit: Int(),
+  duration: Int(),
+  autoApply: t.Boolean(),
+})
 
 const Namespace = t.String({ minLength: 1, maxLength: 512, description: 'The namespace, by name or by id (`rlns_…`).' })
 const Identifier = t.String({ minLength: 1, maxLength: 512, description: 'Who is being limited: a user id, an IP address, …' })

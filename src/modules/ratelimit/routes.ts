@@ -1,24 +1,28 @@
 // HTTP controller for ratelimit.limit, ratelimit.multiLimit and the override
 // routes (set, get, list, delete), plus the root-key permissions they need.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
-import type { PermissionSpec } from '../../http/auth'
+import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { allOf, needs, type Requirement } from '../rootkeys/permissions'
-import type { RatelimitService } from './service'
+import { allOf, needs, type Requirement } from '../../rbac/grants'
+import type { PermissionSpec } from '../../rbac/requirements'
+import type { Services } from '../../services'
 import * as m from './model'
+import type { RatelimitService } from './service'
+import { overrideView } from './view'
+
+export type RatelimitRouteDeps = Pick<Services, 'ratelimit'> & { auth: AuthPlugin }
 
 /**
  * `ratelimit.*.limit` or `ratelimit.<id>.limit` for every namespace named; a
  * namespace that does not exist yet also needs `ratelimit.*.create_namespace`
  * (and can only be covered by the wildcard, as nobody can hold its id yet).
  */
-function limitRequirement(ratelimit: RatelimitService, workspaceId: string, namespaces: string[]): Requirement {
+async function limitRequirement(ratelimit: RatelimitService, workspaceId: string, namespaces: string[]): Promise<Requirement> {
   let creates = false
   const perNamespace = new Map<string, Requirement>()
   for (const name of namespaces) {
-    const namespace = ratelimit.findNamespace(workspaceId, name)
+    const namespace = await ratelimit.findNamespace(workspaceId, name)
     if (!namespace) creates = true
     perNamespace.set(namespace?.id ?? '*', needs('ratelimit', 'limit', namespace?.id))
   }
@@ -41,8 +45,8 @@ function limitPermission<Body>(ratelimit: RatelimitService, namespacesOf: (body:
 function namespacePermission(ratelimit: RatelimitService, action: string): PermissionSpec<{ namespace: string }> {
   return {
     describe: `'ratelimit.*.${action}' or 'ratelimit.<namespace id>.${action}'`,
-    requirement: ({ body, auth }) => {
-      const namespace = ratelimit.findNamespace(auth.workspaceId, body.namespace)
+    requirement: async ({ body, auth }) => {
+      const namespace = await ratelimit.findNamespace(auth.workspaceId, body.namespace)
       return namespace && namespace.deletedAt === null
         ? needs('ratelimit', action, namespace.id)
         : { anyResource: { type: 'ratelimit', action } }
@@ -50,21 +54,14 @@ function namespacePermission(ratelimit: RatelimitService, action: string): Permi
   }
 }
 
-const overrideView = (o: { id: string; duration: number; identifier: string; limit: number }) => ({
-  overrideId: o.id,
-  duration: o.duration,
-  identifier: o.identifier,
-  limit: o.limit,
-})
-
-export function ratelimitRoutes(services: AppServices, prefix: string) {
-  const { ratelimit } = services
+export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
+  const { ratelimit } = deps
   return new Elysia({ name: `ratelimit${prefix}`, prefix, detail: { tags: ['ratelimit'] } } as never)
-    .use(services.auth)
+    .use(deps.auth)
     .post(
       '/ratelimit.limit',
-      ({ body, auth, request }) => {
-        const result = ratelimit.limit(auth.workspaceId, [body]).results[0]!
+      async ({ body, auth, request }) => {
+        const result = (await ratelimit.limit(auth.workspaceId, [body])).results[0]!
         return ok(request, {
           limit: result.limit,
           remaining: result.remaining,
@@ -86,8 +83,8 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/ratelimit.multiLimit',
-      ({ body, auth, request }) => {
-        const { passed, results } = ratelimit.limit(auth.workspaceId, body)
+      async ({ body, auth, request }) => {
+        const { passed, results } = await ratelimit.limit(auth.workspaceId, body)
         return ok(request, { passed, limits: results })
       },
       {
@@ -103,7 +100,7 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/ratelimit.setOverride',
-      ({ body, auth, request }) => ok(request, { overrideId: ratelimit.setOverride(auth.workspaceId, body).id }),
+      async ({ body, auth, request }) => ok(request, { overrideId: (await ratelimit.setOverride(auth.workspaceId, body)).id }),
       {
         permission: namespacePermission(ratelimit, 'set_override'),
         body: m.SetOverrideBody,
@@ -117,7 +114,7 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/ratelimit.getOverride',
-      ({ body, auth, request }) => ok(request, overrideView(ratelimit.getOverride(auth.workspaceId, body.namespace, body.identifier))),
+      async ({ body, auth, request }) => ok(request, overrideView(await ratelimit.getOverride(auth.workspaceId, body.namespace, body.identifier))),
       {
         permission: namespacePermission(ratelimit, 'read_override'),
         body: m.GetOverrideBody,
@@ -131,8 +128,8 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/ratelimit.listOverrides',
-      ({ body, auth, request }) => {
-        const page = ratelimit.listOverrides(auth.workspaceId, { namespace: body.namespace, cursor: body.cursor, limit: body.limit ?? 10 })
+      async ({ body, auth, request }) => {
+        const page = await ratelimit.listOverrides(auth.workspaceId, { namespace: body.namespace, cursor: body.cursor, limit: body.limit ?? 10 })
         return okPage(request, { ...page, items: page.items.map(overrideView) })
       },
       {
@@ -147,8 +144,8 @@ export function ratelimitRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/ratelimit.deleteOverride',
-      ({ body, auth, request }) => {
-        ratelimit.deleteOverride(auth.workspaceId, body.namespace, body.identifier)
+      async ({ body, auth, request }) => {
+        await ratelimit.deleteOverride(auth.workspaceId, body.namespace, body.identifier)
         return ok(request, {})
       },
       {

@@ -1,10 +1,11 @@
 // Ratelimit namespaces, overrides and limit decisions.
 //
 // Namespaces (`rlns_…`, per workspace, addressed by id or name) and overrides
-// (`rlor_…`, per namespace and identifier) live in SQLite; both are cached in
-// memory so that a warm `limit` call reads no SQLite at all. Every write goes
-// through this service, which keeps the caches current. Counters live only in
-// the SlidingWindowLimiter: they are not persisted, so a restart gives every
+// (`rlor_…`, per namespace and identifier) live in the ratelimitNamespaces
+// store; both are cached in memory so that a warm `limit` call makes no store
+// call at all (the store is read only on a miss). Every write goes through
+// this service, which keeps the caches current. Counters live only in the
+// SlidingWindowLimiter: they are not persisted, so a restart gives every
 // identifier a fresh allowance.
 //
 // Override precedence for an identifier: an override whose identifier is
@@ -12,36 +13,19 @@
 // (`*` = any run of characters, the whole identifier must match): the one with
 // the most literal (non-`*`) characters, then the fewest `*`, then the smallest
 // identifier in code-unit order, so the choice never depends on storage order.
-import type { Database } from '../../db/database'
 import type { Clock } from '../../clock'
 import { toPage, type Page, type PageInput } from '../../db/pagination'
+import type { Stores } from '../../db/stores'
+import type { RatelimitNamespace, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
+import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
-import { namespaceGone, notFound } from '../../http/errors'
-import { SlidingWindowLimiter, type LimitOutcome } from './limiter'
+import type { LimitOutcome, SlidingWindowLimiter } from './limiter'
+import type { LimitBody, SetOverrideBody } from './model'
 
-export interface Namespace {
-  id: string
-  workspaceId: string
-  name: string
-  createdAt: number
-  deletedAt: number | null
-}
+export type { RatelimitNamespace, RatelimitOverride }
 
-export interface Override {
-  id: string
-  namespaceId: string
-  identifier: string
-  limit: number
-  duration: number
-}
-
-export interface LimitInput {
-  namespace: string
-  identifier: string
-  limit: number
-  duration: number
-  cost?: number
-}
+export type LimitInput = typeof LimitBody.static
+export type SetOverrideInput = typeof SetOverrideBody.static
 
 export interface LimitResult extends LimitOutcome {
   namespace: string
@@ -49,44 +33,12 @@ export interface LimitResult extends LimitOutcome {
   overrideId?: string
 }
 
-interface NamespaceRow {
-  id: string
-  workspace_id: string
-  name: string
-  created_at: number
-  deleted_at: number | null
-}
-
-interface OverrideRow {
-  id: string
-  namespace_id: string
-  identifier: string
-  limit: number
-  duration: number
-}
-
-const toNamespace = (r: NamespaceRow): Namespace => ({
-  id: r.id,
-  workspaceId: r.workspace_id,
-  name: r.name,
-  createdAt: r.created_at,
-  deletedAt: r.deleted_at,
-})
-
-const toOverride = (r: OverrideRow): Override => ({
-  id: r.id,
-  namespaceId: r.namespace_id,
-  identifier: r.identifier,
-  limit: r.limit,
-  duration: r.duration,
-})
-
 export const namespaceNotFound = () => notFound('ratelimit_namespace', 'This namespace does not exist.')
 export const overrideNotFound = () => notFound('ratelimit_override', 'This override does not exist.')
 
 /** A `*` pattern split into its literal parts: `a*b*` → ['a', 'b', '']. */
 interface Wildcard {
-  override: Override
+  override: RatelimitOverride
   parts: string[]
 }
 
@@ -119,10 +71,10 @@ function bySpecificity(a: Wildcard, b: Wildcard): number {
 
 /** The overrides of one namespace, prepared for matching. */
 class OverrideSet {
-  private readonly exact = new Map<string, Override>()
+  private readonly exact = new Map<string, RatelimitOverride>()
   private readonly wildcards: Wildcard[] = []
 
-  constructor(overrides: Override[]) {
+  constructor(overrides: RatelimitOverride[]) {
     for (const o of overrides) {
       // A pattern is also an exact identifier: an override `a*` applies first to the identifier `a*` itself.
       this.exact.set(o.identifier, o)
@@ -132,7 +84,7 @@ class OverrideSet {
   }
 
   /** The override that applies to `identifier`, if any. */
-  match(identifier: string): Override | undefined {
+  match(identifier: string): RatelimitOverride | undefined {
     const exact = this.exact.get(identifier)
     if (exact) return exact
     for (const w of this.wildcards) {
@@ -143,83 +95,63 @@ class OverrideSet {
 }
 
 export class RatelimitService {
-  readonly limiter: SlidingWindowLimiter
-  private readonly stmt
-  /** Namespaces by id; the objects are shared with `namespaceKeys`. */
-  private readonly namespacesById = new Map<string, Namespace>()
+  /** Namespaces by id; the objects are shared with `namespaceKeys`, so that a deletion shows under every key. */
+  private readonly namespacesById = new Map<string, RatelimitNamespace>()
   /** `${workspaceId}\0${id or name}` → namespace id, for namespaces found so far. */
   private readonly namespaceKeys = new Map<string, string>()
   private readonly overrideSets = new Map<string, OverrideSet>()
+  /** Moves on every override write, so that a load which read the store before the write is not cached. */
+  private overrideGeneration = 0
 
   constructor(
-    private readonly db: Database,
+    private readonly stores: Pick<Stores, 'ratelimitNamespaces'>,
     private readonly clock: Clock,
-  ) {
-    this.limiter = new SlidingWindowLimiter(clock)
-    this.stmt = {
-      namespaceById: db.query<NamespaceRow, [string, string]>('SELECT * FROM ratelimit_namespaces WHERE id = ? AND workspace_id = ?'),
-      namespaceByName: db.query<NamespaceRow, [string, string]>('SELECT * FROM ratelimit_namespaces WHERE name = ? AND workspace_id = ?'),
-      insertNamespace: db.query(
-        'INSERT INTO ratelimit_namespaces (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING',
-      ),
-      softDeleteNamespace: db.query('UPDATE ratelimit_namespaces SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
-      overrides: db.query<OverrideRow, [string]>('SELECT id, namespace_id, identifier, "limit", duration FROM ratelimit_overrides WHERE namespace_id = ?'),
-      overridePage: db.query<OverrideRow, [string, string, number]>(
-        'SELECT id, namespace_id, identifier, "limit", duration FROM ratelimit_overrides WHERE namespace_id = ? AND id >= ? ORDER BY id LIMIT ?',
-      ),
-      upsertOverride: db.query<{ id: string }, [string, string, string, string, number, number, number]>(
-        `INSERT INTO ratelimit_overrides (id, workspace_id, namespace_id, identifier, "limit", duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (namespace_id, identifier) DO UPDATE SET "limit" = excluded."limit", duration = excluded.duration, updated_at = excluded.created_at
-         RETURNING id`,
-      ),
-      deleteOverride: db.query<{ id: string }, [string, string]>('DELETE FROM ratelimit_overrides WHERE namespace_id = ? AND identifier = ? RETURNING id'),
-    }
-  }
+    /** The namespace counters (key and identity limits have a limiter of their own). */
+    readonly limiter: SlidingWindowLimiter,
+  ) {}
 
   /**
    * The namespace of this workspace whose id (first) or name is `nameOrId`,
    * including a soft-deleted one; null when there is none. Cached.
    */
-  findNamespace(workspaceId: string, nameOrId: string): Namespace | null {
-    const cacheKey = `${workspaceId}\0${nameOrId}`
-    const cachedId = this.namespaceKeys.get(cacheKey)
-    if (cachedId !== undefined) return this.namespacesById.get(cachedId)!
-    const row =
-      (nameOrId.startsWith('rlns_') ? this.stmt.namespaceById.get(nameOrId, workspaceId) : null) ??
-      this.stmt.namespaceByName.get(nameOrId, workspaceId)
-    if (!row) return null
-    const namespace = this.namespacesById.get(row.id) ?? toNamespace(row)
-    this.namespacesById.set(namespace.id, namespace)
-    this.namespaceKeys.set(cacheKey, namespace.id)
-    return namespace
+  async findNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace | null> {
+    return this.cachedNamespace(workspaceId, nameOrId) ?? this.loadNamespace(workspaceId, nameOrId)
   }
 
   /** A live namespace for the override routes: missing or deleted is a 404. */
-  liveNamespace(workspaceId: string, nameOrId: string): Namespace {
-    const namespace = this.findNamespace(workspaceId, nameOrId)
+  async liveNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace> {
+    const namespace = await this.findNamespace(workspaceId, nameOrId)
     if (!namespace || namespace.deletedAt !== null) throw namespaceNotFound()
     return namespace
   }
 
   /** Soft-deletes a namespace: `limit` answers 410 for it from now on, override routes 404. */
-  deleteNamespace(workspaceId: string, namespaceId: string): void {
-    const namespace = this.liveNamespace(workspaceId, namespaceId)
+  async deleteNamespace(workspaceId: string, namespaceId: string): Promise<void> {
+    const namespace = await this.liveNamespace(workspaceId, namespaceId)
     const now = this.clock.now()
-    this.stmt.softDeleteNamespace.run(now, namespace.id)
+    await this.stores.ratelimitNamespaces.softDelete(namespace.id, now)
     namespace.deletedAt = now
-    this.overrideSets.delete(namespace.id)
+    this.dropOverrides(namespace.id)
   }
 
   /**
    * Decides a batch of limit requests at one instant, all-or-nothing. Unknown
    * namespaces are created by name (the caller has checked `create_namespace`);
-   * a deleted namespace is a 410 before anything is created or counted.
+   * a deleted namespace is a 410 before anything is created or counted. Warm
+   * (every namespace and its overrides cached), nothing here awaits a store.
    */
-  limit(workspaceId: string, inputs: LimitInput[]): { passed: boolean; results: LimitResult[] } {
-    const found = inputs.map((input) => this.findNamespace(workspaceId, input.namespace))
+  async limit(workspaceId: string, inputs: LimitInput[]): Promise<{ passed: boolean; results: LimitResult[] }> {
+    const found: (RatelimitNamespace | null)[] = []
+    for (const input of inputs) {
+      found.push(this.cachedNamespace(workspaceId, input.namespace) ?? (await this.loadNamespace(workspaceId, input.namespace)))
+    }
     if (found.some((ns) => ns !== null && ns.deletedAt !== null)) throw namespaceGone()
-    const namespaces = found.map((ns, i) => ns ?? this.createNamespace(workspaceId, inputs[i]!.namespace))
-    const overrides = inputs.map((input, i) => this.overridesOf(namespaces[i]!.id).match(input.identifier))
+    const namespaces: RatelimitNamespace[] = []
+    for (const [i, ns] of found.entries()) namespaces.push(ns ?? (await this.createNamespace(workspaceId, inputs[i]!.namespace)))
+    const overrides: (RatelimitOverride | undefined)[] = []
+    for (const [i, ns] of namespaces.entries()) {
+      overrides.push((this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(inputs[i]!.identifier))
+    }
     const { passed, outcomes } = this.limiter.limit(
       inputs.map((input, i) => ({
         bucket: `${workspaceId}:${namespaces[i]!.id}`,
@@ -242,55 +174,74 @@ export class RatelimitService {
   }
 
   /** Creates or replaces the override for (namespace, identifier); keeps the id on replace. */
-  setOverride(workspaceId: string, input: { namespace: string; identifier: string; limit: number; duration: number }): Override {
-    const namespace = this.liveNamespace(workspaceId, input.namespace)
-    const row = this.stmt.upsertOverride.get(
-      newId('rlor'),
-      workspaceId,
-      namespace.id,
-      input.identifier,
-      input.limit,
-      input.duration,
-      this.clock.now(),
-    )!
-    this.overrideSets.delete(namespace.id)
-    return { id: row.id, namespaceId: namespace.id, identifier: input.identifier, limit: input.limit, duration: input.duration }
+  async setOverride(workspaceId: string, input: SetOverrideInput): Promise<RatelimitOverride> {
+    const namespace = await this.liveNamespace(workspaceId, input.namespace)
+    const override: RatelimitOverride = {
+      id: newId('rlor'),
+      namespaceId: namespace.id,
+      identifier: input.identifier,
+      limit: input.limit,
+      duration: input.duration,
+    }
+    const id = await this.stores.ratelimitNamespaces.upsertOverride(workspaceId, override, this.clock.now())
+    this.dropOverrides(namespace.id)
+    return { ...override, id }
   }
 
   /** The override that applies to `identifier` (exact first, then wildcards), or 404. */
-  getOverride(workspaceId: string, namespace: string, identifier: string): Override {
-    const ns = this.liveNamespace(workspaceId, namespace)
-    const override = this.overridesOf(ns.id).match(identifier)
+  async getOverride(workspaceId: string, namespace: string, identifier: string): Promise<RatelimitOverride> {
+    const ns = await this.liveNamespace(workspaceId, namespace)
+    const override = (this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(identifier)
     if (!override) throw overrideNotFound()
     return override
   }
 
   /** Overrides of a namespace ordered by id; `cursor` is the first id of the next page. */
-  listOverrides(workspaceId: string, input: { namespace: string } & PageInput): Page<Override> {
-    const ns = this.liveNamespace(workspaceId, input.namespace)
-    const rows = this.stmt.overridePage.all(ns.id, input.cursor ?? '', input.limit + 1)
-    return toPage(rows, input.limit, toOverride)
+  async listOverrides(workspaceId: string, input: { namespace: string } & PageInput): Promise<Page<RatelimitOverride>> {
+    const ns = await this.liveNamespace(workspaceId, input.namespace)
+    const overrides = await this.stores.ratelimitNamespaces.pageOverrides(ns.id, { cursor: input.cursor ?? '', limit: input.limit + 1 })
+    return toPage(overrides, input.limit, (o) => o)
   }
 
   /** Deletes the override with exactly this identifier (no wildcard matching), or 404. */
-  deleteOverride(workspaceId: string, namespace: string, identifier: string): void {
-    const ns = this.liveNamespace(workspaceId, namespace)
-    if (!this.stmt.deleteOverride.get(ns.id, identifier)) throw overrideNotFound()
-    this.overrideSets.delete(ns.id)
+  async deleteOverride(workspaceId: string, namespace: string, identifier: string): Promise<void> {
+    const ns = await this.liveNamespace(workspaceId, namespace)
+    if (!(await this.stores.ratelimitNamespaces.deleteOverride(ns.id, identifier))) throw overrideNotFound()
+    this.dropOverrides(ns.id)
   }
 
-  private createNamespace(workspaceId: string, name: string): Namespace {
-    this.stmt.insertNamespace.run(newId('rlns'), workspaceId, name, this.clock.now())
-    // Another request may have created it first; either way the row now exists.
-    return this.findNamespace(workspaceId, name)!
+  /** The cached namespace, or undefined when it has not been looked up yet. */
+  private cachedNamespace(workspaceId: string, nameOrId: string): RatelimitNamespace | undefined {
+    const id = this.namespaceKeys.get(`${workspaceId}\0${nameOrId}`)
+    return id === undefined ? undefined : this.namespacesById.get(id)
   }
 
-  private overridesOf(namespaceId: string): OverrideSet {
-    let set = this.overrideSets.get(namespaceId)
-    if (!set) {
-      set = new OverrideSet(this.stmt.overrides.all(namespaceId).map(toOverride))
-      this.overrideSets.set(namespaceId, set)
-    }
+  private async loadNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace | null> {
+    const store = this.stores.ratelimitNamespaces
+    const found = (nameOrId.startsWith('rlns_') ? await store.findById(workspaceId, nameOrId) : null) ?? (await store.findByName(workspaceId, nameOrId))
+    if (!found) return null
+    // Another lookup (by the other key) may have cached it meanwhile: keep one shared object.
+    const namespace = this.namespacesById.get(found.id) ?? found
+    this.namespacesById.set(namespace.id, namespace)
+    this.namespaceKeys.set(`${workspaceId}\0${nameOrId}`, namespace.id)
+    return namespace
+  }
+
+  private async createNamespace(workspaceId: string, name: string): Promise<RatelimitNamespace> {
+    await this.stores.ratelimitNamespaces.insertIfAbsent({ id: newId('rlns'), workspaceId, name, createdAt: this.clock.now() })
+    // Another request may have created it first; either way it now exists.
+    return (await this.findNamespace(workspaceId, name))!
+  }
+
+  private async loadOverrides(namespaceId: string): Promise<OverrideSet> {
+    const generation = this.overrideGeneration
+    const set = new OverrideSet(await this.stores.ratelimitNamespaces.listOverrides(namespaceId))
+    if (generation === this.overrideGeneration) this.overrideSets.set(namespaceId, set)
     return set
+  }
+
+  private dropOverrides(namespaceId: string): void {
+    this.overrideGeneration++
+    this.overrideSets.delete(namespaceId)
   }
 }

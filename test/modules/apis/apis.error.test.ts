@@ -59,7 +59,7 @@ describe('apis.getApi / deleteApi validation and 404', () => {
 
   test('a delete-protected API answers 412 and stays', async () => {
     const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, key)
-    h.services.apis.setDeleteProtection(h.workspaceId('acme'), apiId, true)
+    await h.services.apis.setDeleteProtection(await h.workspaceId('acme'), apiId, true)
     const res = await h.call('/v2/apis.deleteApi', { apiId }, key)
     expect(res.status).toBe(412)
     expect(res.body).toEqual(

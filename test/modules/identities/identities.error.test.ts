@@ -138,7 +138,7 @@ describe('identities.deleteIdentity errors are application/problem+json (the SDK
     ['401', { identity: 'nobody' }, null, 401],
     ['403', { identity: 'nobody' }, 'reader', 403],
   ])('%s', async (_label, body, who, status) => {
-    const keys: Record<string, string> = { admin: key, reader: h.rootKey('acme', ['identity.*.read_identity']) }
+    const keys: Record<string, string> = { admin: key, reader: await h.rootKey('acme', ['identity.*.read_identity']) }
     const res = await h.call('/v2/identities.deleteIdentity', body, who ? keys[who] : null)
     expect(res.status).toBe(status)
     expect(res.headers.get('content-type')).toBe('application/problem+json')

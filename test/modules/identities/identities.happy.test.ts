@@ -147,10 +147,10 @@ describe('identities.updateIdentity', () => {
   })
 
   test('keys linked to the identity verify with the new meta and ratelimits at once', async () => {
-    const k = issueKey(h, 'acme', { externalId: 'user_1' })
-    expect(verifiedIdentity(h, k.key)).toMatchObject({ externalId: 'user_1', meta: null, ratelimits: [] })
+    const k = await issueKey(h, 'acme', { externalId: 'user_1' })
+    expect(await verifiedIdentity(h, k.key)).toMatchObject({ externalId: 'user_1', meta: null, ratelimits: [] })
     await h.ok('identities.updateIdentity', { identity: 'user_1', meta: { tier: 'gold' }, ratelimits: [perMinute('requests', 7)] }, key)
-    expect(verifiedIdentity(h, k.key)).toMatchObject({
+    expect(await verifiedIdentity(h, k.key)).toMatchObject({
       externalId: 'user_1',
       meta: { tier: 'gold' },
       ratelimits: [{ name: 'requests', limit: 7, duration: 60_000, autoApply: false }],
@@ -181,13 +181,13 @@ describe('identities.deleteIdentity', () => {
   })
 
   test('linked keys lose the link at once and keep verifying; their identity ratelimits go', async () => {
-    const k = issueKey(h, 'acme', { externalId: 'user_1' })
+    const k = await issueKey(h, 'acme', { externalId: 'user_1' })
     const { id } = await h.ok('identities.getIdentity', { identity: 'user_1' }, key)
     await h.ok('identities.updateIdentity', { identity: id, ratelimits: [perMinute('requests')] }, key)
-    expect(verifiedIdentity(h, k.key)?.id).toBe(id)
+    expect((await verifiedIdentity(h, k.key))?.id).toBe(id)
 
     await h.ok('identities.deleteIdentity', { identity: 'user_1' }, key)
-    expect(verifiedIdentity(h, k.key)).toBeNull()
+    expect(await verifiedIdentity(h, k.key)).toBeNull()
     expect(h.db.query('SELECT identity_id FROM keys WHERE id = ?').get(k.keyId)).toEqual({ identity_id: null })
     expect(h.db.query('SELECT COUNT(*) AS n FROM ratelimits WHERE identity_id = ?').get(id)).toEqual({ n: 0 })
     expect((await h.ok('keys.getKey', { keyId: k.keyId }, key)).identity).toBeUndefined()
@@ -196,7 +196,7 @@ describe('identities.deleteIdentity', () => {
 
 describe('workspaces are isolated', () => {
   test('the same externalId may exist in two workspaces; each sees only its own', async () => {
-    const other = h.rootKey('other')
+    const other = await h.rootKey('other')
     const mine = (await h.ok('identities.createIdentity', { externalId: 'u', meta: { who: 'me' } }, key)).identityId
     const theirs = (await h.ok('identities.createIdentity', { externalId: 'u', meta: { who: 'them' } }, other)).identityId
     expect(mine).not.toBe(theirs)

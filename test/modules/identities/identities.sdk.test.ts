@@ -21,15 +21,15 @@ let unkey: Unkey
 
 const client = (key: string) => sdk.client(key)
 
-beforeAll(() => {
+beforeAll(async () => {
   h = new Harness()
   sdk = serveForSdk(h)
-  unkey = client(h.rootKey('acme'))
+  unkey = client(await h.rootKey('acme'))
 })
 
 afterAll(async () => {
   await sdk.stop()
-  h.close()
+  await h.close()
 })
 
 describe('identities', () => {
@@ -52,15 +52,15 @@ describe('identities', () => {
       ratelimits: [{ id: RATELIMIT_ID, name: 'requests', limit: 10, duration: 60_000, autoApply: true }],
     })
 
-    const k = issueKey(h, 'acme', { externalId: 'sdk-user' })
-    expect(verifiedIdentity(h, k.key)?.meta).toEqual({ plan: 'pro' })
+    const k = await issueKey(h, 'acme', { externalId: 'sdk-user' })
+    expect((await verifiedIdentity(h, k.key))?.meta).toEqual({ plan: 'pro' })
     const updated = await parsed(unkey.identities.updateIdentity({ identity: identityId, meta: { plan: 'team' }, ratelimits: [] }))
     expect(updated.data).toEqual({ id: identityId, externalId: 'sdk-user', meta: { plan: 'team' } })
-    expect(verifiedIdentity(h, k.key)?.meta).toEqual({ plan: 'team' })
+    expect((await verifiedIdentity(h, k.key))?.meta).toEqual({ plan: 'team' })
 
     const deleted = await parsed(unkey.identities.deleteIdentity({ identity: identityId }))
     expect(deleted).toEqual({ meta: { requestId: REQUEST_ID } })
-    expect(verifiedIdentity(h, k.key)).toBeNull()
+    expect(await verifiedIdentity(h, k.key)).toBeNull()
   })
 
   test('an identity without meta or ratelimits parses', async () => {
@@ -97,7 +97,7 @@ describe('typed errors', () => {
   test('deleteIdentity: 400, 401 and 403 are typed too', async () => {
     expect(await failure(unkey.identities.deleteIdentity({ identity: '' }))).toBeInstanceOf(BadRequestErrorResponse)
     expect(await failure(client('unkey_doesnotexist123456').identities.deleteIdentity({ identity: 'x' }))).toBeInstanceOf(UnauthorizedErrorResponse)
-    const reader = client(h.rootKey('acme', ['identity.*.read_identity']))
+    const reader = client(await h.rootKey('acme', ['identity.*.read_identity']))
     const forbidden = await failure(reader.identities.deleteIdentity({ identity: 'x' }))
     expect(forbidden).toBeInstanceOf(ForbiddenErrorResponse)
     expect((forbidden as ForbiddenErrorResponse).error.detail).toBe("Your key does not have the required 'identity.*.delete_identity' permission")

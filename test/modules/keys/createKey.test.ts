@@ -21,7 +21,7 @@ describe('keys.createKey', () => {
     expect(row.hash).toBe(createHash('sha256').update(key).digest('base64'))
     expect(row.start).toBe(key.slice(0, 4))
     expect(row.encrypted).toBeNull()
-    h.services.flush()
+    await h.services.flush()
     // The plaintext is nowhere in the database file.
     const file = readFileSync(h.dbPath).toString('latin1') + readFileSync(h.dbPath + '-wal', { flag: 'a+' }).toString('latin1')
     expect(file.includes(key)).toBe(false)
@@ -170,7 +170,7 @@ describe('recoverable keys', () => {
 
   test('with a master key: stored encrypted, decrypted only on request with decrypt_key', async () => {
     const r = new Harness({ masterKey: { key: TEST_MASTER_KEY } })
-    const admin = r.rootKey('ws')
+    const admin = await r.rootKey('ws')
     const api = (await r.ok('apis.createApi', { name: 'main' }, admin)).apiId
     const { keyId, key } = await r.ok('keys.createKey', { apiId: api, recoverable: true }, admin)
     const row: any = r.db.query('SELECT encrypted FROM keys WHERE id = ?').get(keyId)
@@ -180,21 +180,21 @@ describe('recoverable keys', () => {
     expect((await r.ok('keys.getKey', { keyId, decrypt: true }, admin)).plaintext).toBe(key)
     const listed = await r.ok('apis.listKeys', { apiId: api, decrypt: true }, admin)
     expect(listed[0].plaintext).toBe(key)
-    const reader = r.rootKey('ws', ['api.*.read_key', 'api.*.read_api'])
+    const reader = await r.rootKey('ws', ['api.*.read_key', 'api.*.read_api'])
     const denied = await r.call('/v2/keys.getKey', { keyId, decrypt: true }, reader)
     expect(denied.status).toBe(403)
     expect(denied.body.error.detail).toBe(`Your key does not have the required 'api.*.decrypt_key' or 'api.${api}.decrypt_key' permission`)
-    r.close()
+    await r.close()
   })
 
   test('a master key file is created with mode 0600 on first use', async () => {
     const file = join(h.dir, 'data', 'master.key')
     const r = new Harness({ masterKey: { file } })
-    const admin = r.rootKey('ws')
+    const admin = await r.rootKey('ws')
     const api = (await r.ok('apis.createApi', { name: 'main' }, admin)).apiId
     const { keyId, key } = await r.ok('keys.createKey', { apiId: api, recoverable: true }, admin)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect((await r.ok('keys.getKey', { keyId, decrypt: true }, admin)).plaintext).toBe(key)
-    r.close()
+    await r.close()
   })
 })

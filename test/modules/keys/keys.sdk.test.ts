@@ -26,10 +26,10 @@ let now: number
 
 const client = (key: string) => sdk.client(key)
 
-beforeAll(() => {
+beforeAll(async () => {
   h = new Harness()
-  rootKey = h.rootKey('acme')
-  wsId = h.workspaceId('acme')
+  rootKey = await h.rootKey('acme')
+  wsId = await h.workspaceId('acme')
   now = h.clock.now()
   sdk = serveForSdk(h)
   unkey = client(rootKey)
@@ -37,7 +37,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await sdk.stop()
-  h.close()
+  await h.close()
 })
 
 async function newApi(name = 'payments'): Promise<string> {
@@ -403,7 +403,7 @@ describe('keys.updateKey, updateCredits, rerollKey, deleteKey', () => {
 describe('keys.migrateKeys', () => {
   test('imports keys by hash; they verify; a known hash is reported as failed', async () => {
     const apiId = await newApi('migrated')
-    const migrationId = h.services.keys.createMigration(wsId, 'sha256_base64').id
+    const migrationId = (await h.services.keyMigrations.create(wsId, 'sha256_base64')).id
     const plaintext = 'legacy_9f8e7d6c5b4a3f2e1d0c'
     const hash = sha256Base64(plaintext)
     const res = await parsed(
@@ -481,7 +481,7 @@ describe('error statuses map to the SDK’s typed errors', () => {
   })
 
   test('403 → ForbiddenErrorResponse for a missing permission', async () => {
-    const limited = client(h.rootKey('acme', ['api.*.read_api']))
+    const limited = client(await h.rootKey('acme', ['api.*.read_api']))
     const cases: [() => Promise<unknown>, string][] = [
       [() => limited.keys.createKey({ apiId }), `'api.*.create_key' or 'api.${apiId}.create_key'`],
       [() => limited.keys.getKey({ keyId }), `'api.*.read_key' or 'api.${apiId}.read_key'`],

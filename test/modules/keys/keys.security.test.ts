@@ -41,7 +41,7 @@ describeSecurity({
   rpc: 'keys.migrateKeys',
   setup: async (h, admin) => {
     const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, admin)
-    const { id: migrationId } = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_base64')
+    const { id: migrationId } = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
     return { body: { migrationId, apiId, keys: [{ hash: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' }] }, vars: { apiId } }
   },
   allowed: [['*'], ['api.*.create_key'], ['api.{apiId}.create_key']],
@@ -196,21 +196,21 @@ describeSecurity({
 describe('keys.verifyKey: what the root key may verify', () => {
   test('each allowed grant really verifies the key (VALID, not just 200)', async () => {
     const h = new Harness()
-    const { apiId, key, keyId } = await apiWithKey(h, h.rootKey('ws'))
+    const { apiId, key, keyId } = await apiWithKey(h, await h.rootKey('ws'))
     for (const grants of [['*'], ['api.*.verify_key'], [`api.${apiId}.verify_key`]]) {
-      const res = await h.call('/v2/keys.verifyKey', { key }, h.rootKey('ws', grants))
+      const res = await h.call('/v2/keys.verifyKey', { key }, await h.rootKey('ws', grants))
       expect(res.status).toBe(200)
       expect(res.body).toEqual({ meta: { requestId: REQUEST_ID }, data: { valid: true, code: 'VALID', keyId, enabled: true } })
     }
-    h.close()
+    await h.close()
   })
 
   test('verify_key for another API only: 200 NOT_FOUND, the same answer as an unknown key', async () => {
     const h = new Harness()
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { key } = await apiWithKey(h, admin)
     const { apiId: otherApi } = await h.ok('apis.createApi', { name: 'other' }, admin)
-    const rootKey = h.rootKey('ws', [`api.${otherApi}.verify_key`])
+    const rootKey = await h.rootKey('ws', [`api.${otherApi}.verify_key`])
 
     const res = await h.call('/v2/keys.verifyKey', { key }, rootKey)
     expect(res.status).toBe(200)
@@ -219,49 +219,49 @@ describe('keys.verifyKey: what the root key may verify', () => {
     const unknown = await h.call('/v2/keys.verifyKey', { key: 'sk_doesnotexist1234567' }, rootKey)
     expect(unknown.status).toBe(200)
     expect(unknown.body).toEqual(verifyNotFound)
-    h.close()
+    await h.close()
   })
 
   test('verify_key for an API id that does not exist: also 200 NOT_FOUND', async () => {
     const h = new Harness()
-    const { key } = await apiWithKey(h, h.rootKey('ws'))
-    const res = await h.call('/v2/keys.verifyKey', { key }, h.rootKey('ws', ['api.api_other123.verify_key']))
+    const { key } = await apiWithKey(h, await h.rootKey('ws'))
+    const res = await h.call('/v2/keys.verifyKey', { key }, await h.rootKey('ws', ['api.api_other123.verify_key']))
     expect(res.status).toBe(200)
     expect(res.body).toEqual(verifyNotFound)
-    h.close()
+    await h.close()
   })
 
   test('no verify_key permission at all: 403 naming api.*.verify_key, whether or not the key exists', async () => {
     const h = new Harness()
-    const { apiId, key } = await apiWithKey(h, h.rootKey('ws'))
-    const rootKey = h.rootKey('ws', [`api.${apiId}.read_key`, 'api.*.create_key'])
+    const { apiId, key } = await apiWithKey(h, await h.rootKey('ws'))
+    const rootKey = await h.rootKey('ws', [`api.${apiId}.read_key`, 'api.*.create_key'])
     for (const k of [key, 'sk_doesnotexist1234567']) {
       const res = await h.call('/v2/keys.verifyKey', { key: k }, rootKey)
       expect(res.status).toBe(403)
       expect(res.body).toEqual(forbiddenBody(['api.*.verify_key']))
     }
-    h.close()
+    await h.close()
   })
 
   test('a key of a deleted API is NOT_FOUND', async () => {
     const h = new Harness()
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { apiId, key } = await apiWithKey(h, admin)
     await h.ok('apis.deleteApi', { apiId }, admin)
     const res = await h.call('/v2/keys.verifyKey', { key }, admin)
     expect(res.status).toBe(200)
     expect(res.body).toEqual(verifyNotFound)
-    h.close()
+    await h.close()
   })
 })
 
 describe('keys.whoami hides keys the root key may not read', () => {
   test('read_key for another API only: 404 identical to a missing key', async () => {
     const h = new Harness()
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { key } = await apiWithKey(h, admin)
     const { apiId: otherApi } = await h.ok('apis.createApi', { name: 'other' }, admin)
-    const rootKey = h.rootKey('ws', [`api.${otherApi}.read_key`])
+    const rootKey = await h.rootKey('ws', [`api.${otherApi}.read_key`])
 
     const hidden = await h.call('/v2/keys.whoami', { key }, rootKey)
     const missing = await h.call('/v2/keys.whoami', { key: 'sk_doesnotexist1234567' }, rootKey)
@@ -270,16 +270,16 @@ describe('keys.whoami hides keys the root key may not read', () => {
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual(keyNotFound)
     expect(hidden.body.error).toEqual(missing.body.error)
-    h.close()
+    await h.close()
   })
 
   test('a key of another workspace is 404 identical to a missing key, even with *', async () => {
     const h = new Harness()
-    const { key } = await apiWithKey(h, h.rootKey('ws'))
-    const res = await h.call('/v2/keys.whoami', { key }, h.rootKey('other-ws'))
+    const { key } = await apiWithKey(h, await h.rootKey('ws'))
+    const res = await h.call('/v2/keys.whoami', { key }, await h.rootKey('other-ws'))
     expect(res.status).toBe(404)
     expect(res.body).toEqual(keyNotFound)
-    h.close()
+    await h.close()
   })
 })
 
@@ -287,87 +287,87 @@ describe('keyId routes: the key’s real API decides', () => {
   for (const r of KEY_ROUTES) {
     test(`${r.rpc}: the action on another API only is a 403 naming both alternatives with the key’s apiId`, async () => {
       const h = new Harness()
-      const admin = h.rootKey('ws')
+      const admin = await h.rootKey('ws')
       const { apiId, keyId } = await apiWithKey(h, admin)
       const { apiId: otherApi } = await h.ok('apis.createApi', { name: 'other' }, admin)
       const before = await h.ok('keys.getKey', { keyId }, admin)
-      const res = await h.call(`/v2/${r.rpc}`, r.body(keyId), h.rootKey('ws', [`api.${otherApi}.${r.action}`]))
+      const res = await h.call(`/v2/${r.rpc}`, r.body(keyId), await h.rootKey('ws', [`api.${otherApi}.${r.action}`]))
       expect(res.status).toBe(403)
       expect(res.body).toEqual(forbiddenBody([`api.*.${r.action}`, `api.${apiId}.${r.action}`]))
       // Nothing changed, and no key was added by a reroll.
       expect(await h.ok('keys.getKey', { keyId }, admin)).toEqual(before)
       expect((await h.ok('apis.listKeys', { apiId }, admin)).length).toBe(1)
-      h.close()
+      await h.close()
     })
 
     test(`${r.rpc}: a key id that does not exist, with the action on some API, is a 404`, async () => {
       const h = new Harness()
-      const admin = h.rootKey('ws')
+      const admin = await h.rootKey('ws')
       const { apiId: otherApi } = await h.ok('apis.createApi', { name: 'other' }, admin)
-      const res = await h.call(`/v2/${r.rpc}`, r.body('key_doesnotexist1'), h.rootKey('ws', [`api.${otherApi}.${r.action}`]))
+      const res = await h.call(`/v2/${r.rpc}`, r.body('key_doesnotexist1'), await h.rootKey('ws', [`api.${otherApi}.${r.action}`]))
       expect(res.status).toBe(404)
       expect(res.body).toEqual(keyNotFound)
-      h.close()
+      await h.close()
     })
 
     test(`${r.rpc}: a key id that does not exist, without the action anywhere, is a 403`, async () => {
       const h = new Harness()
-      const res = await h.call(`/v2/${r.rpc}`, r.body('key_doesnotexist1'), h.rootKey('ws', [`api.*.${r.wrong}`]))
+      const res = await h.call(`/v2/${r.rpc}`, r.body('key_doesnotexist1'), await h.rootKey('ws', [`api.*.${r.wrong}`]))
       expect(res.status).toBe(403)
       expect(res.body).toEqual(forbiddenBody([`api.*.${r.action}`]))
-      h.close()
+      await h.close()
     })
 
     test(`${r.rpc}: a deleted key is a 404`, async () => {
       const h = new Harness()
-      const admin = h.rootKey('ws')
+      const admin = await h.rootKey('ws')
       const { keyId } = await apiWithKey(h, admin)
       await h.ok('keys.deleteKey', { keyId }, admin)
       const res = await h.call(`/v2/${r.rpc}`, r.body(keyId), admin)
       expect(res.status).toBe(404)
       expect(res.body).toEqual(keyNotFound)
-      h.close()
+      await h.close()
     })
   }
 
   test('keys.getKey with decrypt: decrypt_key on another API only is a 403 naming the key’s apiId', async () => {
     const h = new Harness()
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { apiId, keyId } = await apiWithKey(h, admin)
-    const res = await h.call('/v2/keys.getKey', { keyId, decrypt: true }, h.rootKey('ws', ['api.*.read_key', 'api.api_other123.decrypt_key']))
+    const res = await h.call('/v2/keys.getKey', { keyId, decrypt: true }, await h.rootKey('ws', ['api.*.read_key', 'api.api_other123.decrypt_key']))
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['api.*.decrypt_key', `api.${apiId}.decrypt_key`]))
-    h.close()
+    await h.close()
   })
 })
 
 describe('recoverable keys need encrypt_key as well', () => {
   test('keys.createKey with recoverable: create_key alone is a 403 naming encrypt_key', async () => {
     const h = new Harness({ masterKey: { key: TEST_MASTER_KEY } })
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, admin)
-    const denied = await h.call('/v2/keys.createKey', { apiId, recoverable: true }, h.rootKey('ws', [`api.${apiId}.create_key`]))
+    const denied = await h.call('/v2/keys.createKey', { apiId, recoverable: true }, await h.rootKey('ws', [`api.${apiId}.create_key`]))
     expect(denied.status).toBe(403)
     expect(denied.body).toEqual(forbiddenBody(['api.*.encrypt_key', `api.${apiId}.encrypt_key`]))
     const allowed = await h.call(
       '/v2/keys.createKey',
       { apiId, recoverable: true },
-      h.rootKey('ws', [`api.${apiId}.create_key`, `api.${apiId}.encrypt_key`]),
+      await h.rootKey('ws', [`api.${apiId}.create_key`, `api.${apiId}.encrypt_key`]),
     )
     expect(allowed.status).toBe(200)
-    h.close()
+    await h.close()
   })
 
   test('keys.rerollKey of a recoverable key: create_key alone is a 403 naming encrypt_key', async () => {
     const h = new Harness({ masterKey: { key: TEST_MASTER_KEY } })
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { apiId, keyId } = await apiWithKey(h, admin, { recoverable: true })
-    const denied = await h.call('/v2/keys.rerollKey', { keyId, expiration: 0 }, h.rootKey('ws', ['api.*.create_key']))
+    const denied = await h.call('/v2/keys.rerollKey', { keyId, expiration: 0 }, await h.rootKey('ws', ['api.*.create_key']))
     expect(denied.status).toBe(403)
     expect(denied.body).toEqual(forbiddenBody(['api.*.encrypt_key', `api.${apiId}.encrypt_key`]))
-    const allowed = await h.call('/v2/keys.rerollKey', { keyId, expiration: 0 }, h.rootKey('ws', ['api.*.create_key', 'api.*.encrypt_key']))
+    const allowed = await h.call('/v2/keys.rerollKey', { keyId, expiration: 0 }, await h.rootKey('ws', ['api.*.create_key', 'api.*.encrypt_key']))
     expect(allowed.status).toBe(200)
-    h.close()
+    await h.close()
   })
 })
 
@@ -377,37 +377,37 @@ describe('apiId routes: an unknown API', () => {
     ['apis.listKeys', ['api.*.read_key', 'api.*.read_api'], (apiId: string) => ({ apiId })],
   ] as const)('%s: 404 api_not_found with the wildcard grant', async (rpc, grants, body) => {
     const h = new Harness()
-    const res = await h.call(`/v2/${rpc}`, body('api_doesnotexist1'), h.rootKey('ws', [...grants]))
+    const res = await h.call(`/v2/${rpc}`, body('api_doesnotexist1'), await h.rootKey('ws', [...grants]))
     expect(res.status).toBe(404)
     expect(res.body).toEqual(apiNotFound)
-    h.close()
+    await h.close()
   })
 
   test('keys.createKey: a grant for another API id is a 403 even when the target API does not exist', async () => {
     const h = new Harness()
-    const res = await h.call('/v2/keys.createKey', { apiId: 'api_doesnotexist1' }, h.rootKey('ws', ['api.api_other123.create_key']))
+    const res = await h.call('/v2/keys.createKey', { apiId: 'api_doesnotexist1' }, await h.rootKey('ws', ['api.api_other123.create_key']))
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['api.*.create_key', 'api.api_doesnotexist1.create_key']))
-    h.close()
+    await h.close()
   })
 
   test('keys.migrateKeys: an unknown API (with a valid migration) is a 404 api_not_found', async () => {
     const h = new Harness()
-    const rootKey = h.rootKey('ws', ['api.*.create_key'])
-    const { id: migrationId } = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_base64')
+    const rootKey = await h.rootKey('ws', ['api.*.create_key'])
+    const { id: migrationId } = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
     const res = await h.call('/v2/keys.migrateKeys', { migrationId, apiId: 'api_doesnotexist1', keys: [{ hash: 'abcdef' }] }, rootKey)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(apiNotFound)
-    h.close()
+    await h.close()
   })
 
   test('keys.migrateKeys: an unknown migration is a 404 migration_not_found', async () => {
     const h = new Harness()
-    const admin = h.rootKey('ws')
+    const admin = await h.rootKey('ws')
     const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, admin)
     const res = await h.call('/v2/keys.migrateKeys', { migrationId: 'mig_doesnotexist', apiId, keys: [{ hash: 'abcdef' }] }, admin)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(notFoundBody('migration', 'The requested migration does not exist.'))
-    h.close()
+    await h.close()
   })
 })

@@ -284,8 +284,8 @@ describe('apis.listKeys', () => {
 
 describe('keys.migrateKeys', () => {
   test('sha256_base64 hashes verify immediately; duplicates are reported as failed', async () => {
-    const ws = h.workspaceId('ws')
-    const migration = h.services.keys.createMigration(ws, 'sha256_base64')
+    const ws = await h.workspaceId('ws')
+    const migration = await h.services.keyMigrations.create(ws, 'sha256_base64')
     const plaintext = 'legacy_key_abcdef123456'
     const hash = createHash('sha256').update(plaintext).digest('base64')
     const res = await h.call('/v2/keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash, name: 'imported', credits: { remaining: 2 } }, { hash }] }, root)
@@ -299,8 +299,8 @@ describe('keys.migrateKeys', () => {
   })
 
   test('sha256_hex hashes are rewritten on the first verification with the migration id', async () => {
-    const ws = h.workspaceId('ws')
-    const migration = h.services.keys.createMigration(ws, 'sha256_hex')
+    const ws = await h.workspaceId('ws')
+    const migration = await h.services.keyMigrations.create(ws, 'sha256_hex')
     const plaintext = 'old_system_key_99'
     const hex = createHash('sha256').update(plaintext).digest('hex')
     const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash: hex }] }, root)
@@ -313,8 +313,8 @@ describe('keys.migrateKeys', () => {
   })
 
   test('unknown migration or another workspace’s migration is a 404', async () => {
-    const other = h.rootKey('other')
-    const foreign = h.services.keys.createMigration(h.workspaceId('other'), 'sha256_base64')
+    const other = await h.rootKey('other')
+    const foreign = await h.services.keyMigrations.create(await h.workspaceId('other'), 'sha256_base64')
     expect(other).toBeString()
     for (const migrationId of ['mig_unknown', foreign.id]) {
       const res = await h.call('/v2/keys.migrateKeys', { migrationId, apiId, keys: [{ hash: 'abcdef' }] }, root)

@@ -14,7 +14,7 @@ const hex = (s: string) => createHash('sha256').update(s).digest('hex')
 
 describe('migrated keys never expose their secret through start', () => {
   test('a secret full of underscores keeps at most prefix + 4 characters; reroll does not reuse it', async () => {
-    const migration = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_hex')
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_hex')
     const plaintext = 'Zm9vYmFyYmF6cXV4_c29tZXRoaW5nZ2FycGx5_x7Q'
     const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash: hex(plaintext) }] }, root)
     expect((await h.ok('keys.verifyKey', { key: plaintext, migrationId: migration.id }, root)).valid).toBe(true)
@@ -26,7 +26,7 @@ describe('migrated keys never expose their secret through start', () => {
   })
 
   test('a long or non-alphanumeric head is not taken for a prefix', async () => {
-    const migration = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_base64')
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
     const plaintext = 'this-is-not-a-prefix_secretsecret'
     const hash = createHash('sha256').update(plaintext).digest('base64')
     const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash }] }, root)
@@ -35,11 +35,11 @@ describe('migrated keys never expose their secret through start', () => {
   })
 
   test('a key of another workspace looked up by plaintext is not written to', async () => {
-    const migration = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_base64')
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
     const plaintext = 'shared_abcdefghijkl'
     const hash = createHash('sha256').update(plaintext).digest('base64')
     const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash }] }, root)
-    const other = h.rootKey('other')
+    const other = await h.rootKey('other')
     expect((await h.ok('keys.verifyKey', { key: plaintext }, other)).code).toBe('NOT_FOUND')
     expect(h.db.query('SELECT start FROM keys WHERE id = ?').get(migrated[0].keyId)).toEqual({ start: '' })
   })
@@ -52,7 +52,7 @@ describe('completing a migration whose hash sits on a deleted key', () => {
     // Make the deleted key hold the native hash of `plaintext`.
     h.db.query('UPDATE keys SET hash = ? WHERE id = ?').run(createHash('sha256').update(plaintext).digest('base64'), keyId)
     await h.ok('keys.deleteKey', { keyId }, root)
-    const migration = h.services.keys.createMigration(h.workspaceId('ws'), 'sha256_hex')
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_hex')
     const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash: hex(plaintext) }] }, root)
     const res = await h.call('/v2/keys.verifyKey', { key: plaintext, migrationId: migration.id }, root)
     expect(res.status).toBe(200)
@@ -98,7 +98,7 @@ describe('numbers and nesting that used to break responses', () => {
   test('a response that breaks its own schema is a 500 (our fault), not a 400', async () => {
     const errors: unknown[] = []
     const app = new Elysia({ normalize: false })
-      .use(errorHandler((_, e) => errors.push(e), () => {}))
+      .use(errorHandler((_, e) => errors.push(e), async () => {}, 2 * 1024 * 1024))
       .get('/broken', () => ({ n: 'not a number' }) as never, { response: { 200: t.Object({ n: t.Number() }) } })
     const res = await app.handle(new Request('http://localhost/broken'))
     expect(res.status).toBe(500)

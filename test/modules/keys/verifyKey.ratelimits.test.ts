@@ -6,8 +6,8 @@ let root: string
 let apiId: string
 let ws: string
 withApi((f) => ({ h, root, apiId } = f))
-beforeEach(() => {
-  ws = h.workspaceId('ws')
+beforeEach(async () => {
+  ws = await h.workspaceId('ws')
   // Start on a window boundary so that windows are easy to reason about.
   h.clock.set(Date.UTC(2026, 5, 15, 12, 0, 0))
 })

@@ -37,7 +37,7 @@ describe('keys.verifyKey outcomes', () => {
   test('NOT_FOUND is identical for unknown, deleted, deleted-API and other-workspace keys', async () => {
     const deleted = await create()
     await h.ok('keys.deleteKey', { keyId: deleted.keyId }, root)
-    const otherRoot = h.rootKey('other')
+    const otherRoot = await h.rootKey('other')
     const otherApi = (await h.ok('apis.createApi', { name: 'other' }, otherRoot)).apiId
     const foreign = await h.ok('keys.createKey', { apiId: otherApi }, otherRoot)
     const doomedApi = (await h.ok('apis.createApi', { name: 'doomed' }, root)).apiId
@@ -74,9 +74,9 @@ describe('keys.verifyKey outcomes', () => {
 
   test('a root key with verify_key for another API only gets NOT_FOUND', async () => {
     const { key } = await create()
-    const limited = h.rootKey('ws', ['api.api_someother.verify_key'])
+    const limited = await h.rootKey('ws', ['api.api_someother.verify_key'])
     expect(await verify({ key }, limited)).toEqual({ valid: false, code: 'NOT_FOUND' })
-    const specific = h.rootKey('ws', [`api.${apiId}.verify_key`])
+    const specific = await h.rootKey('ws', [`api.${apiId}.verify_key`])
     expect((await verify({ key }, specific)).code).toBe('VALID')
   })
 
@@ -111,7 +111,7 @@ describe('credits', () => {
     const valid = results.filter((r) => r.body.data.valid).length
     expect(valid).toBe(50)
     expect(results.filter((r) => r.body.data.code === 'USAGE_EXCEEDED')).toHaveLength(150)
-    h.services.flush()
+    await h.services.flush()
     expect(h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId)).toEqual({ remaining: 0 })
   })
 
@@ -121,7 +121,7 @@ describe('credits', () => {
     // getKey sees the spent credits (it flushes first).
     expect((await h.ok('keys.getKey', { keyId }, root)).credits.remaining).toBe(7)
     await verify({ key })
-    h.services.flush()
+    await h.services.flush()
     expect(h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId)).toEqual({ remaining: 6 })
   })
 
@@ -175,11 +175,11 @@ describe('refill (controllable clock)', () => {
   test('the scheduler refills keys nobody verifies, including refills missed while down', async () => {
     h.clock.set(Date.UTC(2026, 5, 15, 12))
     const { keyId } = await create({ credits: { remaining: 0, refill: { interval: 'daily', amount: 7 } } })
-    expect(h.services.keys.runRefills()).toBe(0)
+    expect(await h.services.credits.runRefills()).toBe(0)
     // Three days pass with latch stopped; the first job run refills once.
     h.clock.set(Date.UTC(2026, 5, 18, 9))
-    expect(h.services.keys.runRefills()).toBe(1)
-    expect(h.services.keys.runRefills()).toBe(0)
+    expect(await h.services.credits.runRefills()).toBe(1)
+    expect(await h.services.credits.runRefills()).toBe(0)
     expect(h.db.query('SELECT remaining, last_refill_at FROM keys WHERE id = ?').get(keyId)).toEqual({
       remaining: 7,
       last_refill_at: Date.UTC(2026, 5, 18, 9),
@@ -193,14 +193,14 @@ describe('refill (controllable clock)', () => {
     const on15 = await create({ credits: { remaining: 0, refill: { interval: 'monthly', amount: 6, refillDay: 15 } } })
     const remaining = (keyId: string) => (h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId) as any).remaining
     h.clock.set(Date.UTC(2026, 0, 14, 23))
-    expect(h.services.keys.runRefills()).toBe(0)
+    expect(await h.services.credits.runRefills()).toBe(0)
     h.clock.set(Date.UTC(2026, 0, 15, 0, 1))
-    expect(h.services.keys.runRefills()).toBe(1)
+    expect(await h.services.credits.runRefills()).toBe(1)
     expect([remaining(on15.keyId), remaining(on31.keyId)]).toEqual([6, 0])
     h.clock.set(Date.UTC(2026, 1, 28, 0, 1))
-    expect(h.services.keys.runRefills()).toBe(2)
+    expect(await h.services.credits.runRefills()).toBe(2)
     expect([remaining(on15.keyId), remaining(on31.keyId)]).toEqual([6, 4])
-    expect(h.services.keys.runRefills()).toBe(0)
+    expect(await h.services.credits.runRefills()).toBe(0)
   })
 
   test('a refill never lowers a larger balance', async () => {
@@ -245,9 +245,9 @@ describe('cache: every change is visible to the next verify', () => {
         if (original) stmt[method] = (...args: unknown[]) => (touched.push(label), original(...args))
       }
     }
-    const s = h.services as any
-    for (const holder of [s.keys.stmt, s.keys.ratelimits.stmt, s.keys.events.stmt, s.rbac.base, s.apis.stmt, s.identities.stmt]) {
-      for (const [name, stmt] of Object.entries(holder)) spy(stmt, name)
+    // Every store's prepared statements.
+    for (const store of Object.values(h.stores) as any[]) {
+      for (const [name, stmt] of Object.entries(store?.stmt ?? {})) spy(stmt, name)
     }
     const query = h.db.query.bind(h.db)
     h.db.query = ((sql: string) => (touched.push(sql), query(sql))) as typeof h.db.query
@@ -264,7 +264,7 @@ describe('verification events', () => {
     await verify({ key })
     await verify({ key: 'nope_123' })
     expect(h.db.query('SELECT COUNT(*) AS n FROM verification_events').get()).toEqual({ n: 0 })
-    h.services.flush()
+    await h.services.flush()
     const rows: any[] = h.db.query('SELECT * FROM verification_events ORDER BY id').all()
     expect(rows.map((r) => [r.key_id, r.outcome, r.tags, r.credits_spent])).toEqual([
       [keyId, 'VALID', '["path=/v1","region=eu"]', 1],

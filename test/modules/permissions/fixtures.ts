@@ -4,21 +4,21 @@ import { expect } from 'bun:test'
 import type { Harness } from '../../support/harness'
 
 /** A fresh API and key in `workspace` (which must already have a root key). */
-export function issueKey(h: Harness, workspace = 'acme', input: { externalId?: string; permissions?: string[]; roles?: string[] } = {}) {
-  const workspaceId = h.workspaceId(workspace)
-  const api = h.services.apis.create(workspaceId, 'payments')
-  const { keyId, key } = h.services.keys.create(workspaceId, { apiId: api.id, ...input })
+export async function issueKey(h: Harness, workspace = 'acme', input: { externalId?: string; permissions?: string[]; roles?: string[] } = {}) {
+  const workspaceId = await h.workspaceId(workspace)
+  const api = await h.services.apis.create(workspaceId, 'payments')
+  const { keyId, key } = await h.services.keys.create(workspaceId, { apiId: api.id, ...input })
   return { keyId, key, apiId: api.id, workspaceId }
 }
 
 /** The key's permissions and roles as verification sees them (through the key cache). */
-export function verifiedAccess(h: Harness, plaintext: string, workspace = 'acme') {
-  return h.services.keys.lookupByPlaintext(plaintext, h.workspaceId(workspace))!.access
+export async function verifiedAccess(h: Harness, plaintext: string) {
+  return (await h.services.keyLoader.findByPlaintext(plaintext))!.access
 }
 
 /** The key's identity as verification sees it (through the key cache). */
-export function verifiedIdentity(h: Harness, plaintext: string, workspace = 'acme') {
-  return h.services.keys.lookupByPlaintext(plaintext, h.workspaceId(workspace))!.identity
+export async function verifiedIdentity(h: Harness, plaintext: string) {
+  return (await h.services.keyLoader.findByPlaintext(plaintext))!.identity
 }
 
 export const PERMISSION_ID = expect.stringMatching(/^perm_[1-9A-HJ-NP-Za-km-z]+$/)

@@ -4,10 +4,10 @@ import { issueKey, verifiedAccess } from './fixtures'
 
 let h: Harness
 let key: string
-let k: ReturnType<typeof issueKey>
-withHarness((f) => {
+let k: Awaited<ReturnType<typeof issueKey>>
+withHarness(async (f) => {
   ;({ h, root: key } = f)
-  k = issueKey(h)
+  k = await issueKey(h)
 }, 'acme')
 
 const keyNotFound = notFoundBody('key', 'The requested key does not exist or has been deleted.')
@@ -64,18 +64,18 @@ describe('404 for the key', () => {
   })
 
   test.each(rpcs)('%s: a key of another workspace is not found and not changed', async (rpc) => {
-    const theirs = issueKey(h, 'acme', { permissions: ['a'], roles: ['editor'] })
-    const other = h.rootKey('other')
+    const theirs = await issueKey(h, 'acme', { permissions: ['a'], roles: ['editor'] })
+    const other = await h.rootKey('other')
     const res = await h.call(`/v2/${rpc}`, { keyId: theirs.keyId, ...bodies[rpc] }, other)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(keyNotFound)
-    expect(verifiedAccess(h, theirs.key)).toEqual({ permissions: ['a'], roles: ['editor'] })
+    expect(await verifiedAccess(h, theirs.key)).toEqual({ permissions: ['a'], roles: ['editor'] })
   })
 
   test.each(rpcs)('%s: a deleted key, and a key of a deleted API', async (rpc) => {
     await h.ok('keys.deleteKey', { keyId: k.keyId }, key)
     expect((await h.call(`/v2/${rpc}`, { keyId: k.keyId, ...bodies[rpc] }, key)).body).toEqual(keyNotFound)
-    const second = issueKey(h)
+    const second = await issueKey(h)
     await h.ok('apis.deleteApi', { apiId: second.apiId }, key)
     expect((await h.call(`/v2/${rpc}`, { keyId: second.keyId, ...bodies[rpc] }, key)).body).toEqual(keyNotFound)
   })
@@ -93,7 +93,7 @@ describe('404 for an unknown permission or role (nothing changes)', () => {
     const res = await h.call('/v2/keys.removePermissions', { keyId: k.keyId, permissions: ['a', 'nope'] }, key)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(notFoundBody('permission', "Permission 'nope' was not found."))
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['a', 'b'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['a', 'b'])
   })
 
   test.each(['keys.addRoles', 'keys.removeRoles', 'keys.setRoles'])('%s names the unknown role', async (rpc) => {
@@ -103,11 +103,11 @@ describe('404 for an unknown permission or role (nothing changes)', () => {
     const res = await h.call(`/v2/${rpc}`, { keyId: k.keyId, roles: ['viewer', 'ghost'] }, key)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(notFoundBody('role', "Role 'ghost' was not found."))
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['a'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['a'], roles: ['editor'] })
   })
 
   test('a role or permission of another workspace counts as unknown', async () => {
-    const other = h.rootKey('other')
+    const other = await h.rootKey('other')
     await h.ok('permissions.createRole', { name: 'foreign', permissions: ['foreign.perm'] }, other)
     const res = await h.call('/v2/keys.addRoles', { keyId: k.keyId, roles: ['foreign'] }, key)
     expect(res.body).toEqual(notFoundBody('role', "Role 'foreign' was not found."))

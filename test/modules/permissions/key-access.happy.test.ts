@@ -7,10 +7,10 @@ import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
 
 let h: Harness
 let key: string
-let k: ReturnType<typeof issueKey>
-withHarness((f) => {
+let k: Awaited<ReturnType<typeof issueKey>>
+withHarness(async (f) => {
   ;({ h, root: key } = f)
-  k = issueKey(h)
+  k = await issueKey(h)
 }, 'acme')
 
 const slugs = (permissions: { slug: string }[]) => permissions.map((p) => p.slug)
@@ -19,7 +19,7 @@ describe('keys.addPermissions', () => {
   test('grants permissions, creating unknown slugs; returns all direct permissions sorted by slug', async () => {
     const readId = (await h.ok('permissions.createPermission', { name: 'Read', slug: 'documents.read', description: 'View' }, key)).permissionId
     // Warm the verification cache, so that the test sees invalidation, not a first load.
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
 
     const res = await h.call('/v2/keys.addPermissions', { keyId: k.keyId, permissions: ['documents.write', 'documents.read'] }, key)
     expect(res.status).toBe(200)
@@ -30,7 +30,7 @@ describe('keys.addPermissions', () => {
         { id: PERMISSION_ID, name: 'documents.write', slug: 'documents.write' },
       ],
     })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: [] })
   })
 
   test('adding is idempotent and keeps what the key had', async () => {
@@ -44,7 +44,7 @@ describe('keys.addPermissions', () => {
     await h.ok('permissions.createRole', { name: 'editor', permissions: ['documents.write'] }, key)
     await h.ok('keys.addRoles', { keyId: k.keyId, roles: ['editor'] }, key)
     expect(slugs(await h.ok('keys.addPermissions', { keyId: k.keyId, permissions: ['documents.read'] }, key))).toEqual(['documents.read'])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['editor'] })
   })
 
   test('also answers under /v1', async () => {
@@ -59,14 +59,14 @@ describe('keys.removePermissions', () => {
     await h.ok('permissions.createRole', { name: 'editor', permissions: ['documents.read'] }, key)
     await h.ok('keys.addRoles', { keyId: k.keyId, roles: ['editor'] }, key)
     const added = await h.ok('keys.addPermissions', { keyId: k.keyId, permissions: ['documents.read', 'documents.write', 'users.read'] }, key)
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['documents.read', 'documents.write', 'users.read'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['documents.read', 'documents.write', 'users.read'])
 
     const writeId = added.find((p: any) => p.slug === 'documents.write').id
     const res = await h.call('/v2/keys.removePermissions', { keyId: k.keyId, permissions: ['documents.read', writeId] }, key)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ meta: { requestId: REQUEST_ID }, data: [{ id: PERMISSION_ID, name: 'users.read', slug: 'users.read' }] })
     // documents.read is still granted through the role.
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'users.read'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'users.read'], roles: ['editor'] })
     // The permissions themselves are not deleted.
     expect(h.db.query('SELECT COUNT(*) AS n FROM permissions').get()).toEqual({ n: 3 })
   })
@@ -81,11 +81,11 @@ describe('keys.removePermissions', () => {
 describe('keys.setPermissions', () => {
   test('makes the direct permissions exactly the given slugs', async () => {
     await h.ok('keys.addPermissions', { keyId: k.keyId, permissions: ['a', 'b'] }, key)
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['a', 'b'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['a', 'b'])
     const res = await h.call('/v2/keys.setPermissions', { keyId: k.keyId, permissions: ['c', 'b'] }, key)
     expect(res.status).toBe(200)
     expect(slugs(res.body.data)).toEqual(['b', 'c'])
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['b', 'c'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['b', 'c'])
   })
 
   test('an empty list clears direct permissions only', async () => {
@@ -93,7 +93,7 @@ describe('keys.setPermissions', () => {
     await h.ok('keys.setRoles', { keyId: k.keyId, roles: ['editor'] }, key)
     await h.ok('keys.setPermissions', { keyId: k.keyId, permissions: ['a'] }, key)
     expect(await h.ok('keys.setPermissions', { keyId: k.keyId, permissions: [] }, key)).toEqual([])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['editor'] })
   })
 })
 
@@ -106,7 +106,7 @@ describe('keys.addRoles / removeRoles / setRoles', () => {
   })
 
   test('addRoles attaches roles by name or id and returns all of them with their permissions, sorted by name', async () => {
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
     const res = await h.call('/v2/keys.addRoles', { keyId: k.keyId, roles: [editorId, 'auditor'] }, key)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({
@@ -124,7 +124,7 @@ describe('keys.addRoles / removeRoles / setRoles', () => {
         },
       ],
     })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['auditor', 'editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['auditor', 'editor'] })
     // Idempotent.
     const again = await h.ok('keys.addRoles', { keyId: k.keyId, roles: ['editor', 'editor', 'viewer'] }, key)
     expect(again.map((r: any) => r.name)).toEqual(['auditor', 'editor', 'viewer'])
@@ -132,39 +132,39 @@ describe('keys.addRoles / removeRoles / setRoles', () => {
 
   test('removeRoles detaches roles and returns the rest; verification loses their permissions', async () => {
     await h.ok('keys.addRoles', { keyId: k.keyId, roles: ['editor', 'viewer'] }, key)
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['documents.read', 'documents.write'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['documents.read', 'documents.write'])
     const res = await h.call('/v2/keys.removeRoles', { keyId: k.keyId, roles: [editorId, 'auditor'] }, key)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({
       meta: { requestId: REQUEST_ID },
       data: [{ id: ROLE_ID, name: 'viewer', permissions: [{ id: PERMISSION_ID, name: 'documents.read', slug: 'documents.read' }] }],
     })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['viewer'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['viewer'] })
   })
 
   test('setRoles replaces the roles; an empty list clears them', async () => {
     await h.ok('keys.addRoles', { keyId: k.keyId, roles: ['editor'] }, key)
-    expect(verifiedAccess(h, k.key).roles).toEqual(['editor'])
+    expect((await verifiedAccess(h, k.key)).roles).toEqual(['editor'])
     const data = await h.ok('keys.setRoles', { keyId: k.keyId, roles: ['viewer', 'auditor'] }, key)
     expect(data.map((r: any) => r.name)).toEqual(['auditor', 'viewer'])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['auditor', 'viewer'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['auditor', 'viewer'] })
     expect(await h.ok('keys.setRoles', { keyId: k.keyId, roles: [] }, key)).toEqual([])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
   })
 
   test('role changes leave direct permissions alone', async () => {
     await h.ok('keys.addPermissions', { keyId: k.keyId, permissions: ['users.read'] }, key)
     await h.ok('keys.setRoles', { keyId: k.keyId, roles: ['viewer'] }, key)
     await h.ok('keys.removeRoles', { keyId: k.keyId, roles: ['viewer'] }, key)
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['users.read'], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['users.read'], roles: [] })
   })
 })
 
 describe('other keys are untouched', () => {
   test('changes to one key do not reach another key of the workspace', async () => {
-    const other = issueKey(h, 'acme', { permissions: ['a'] })
+    const other = await issueKey(h, 'acme', { permissions: ['a'] })
     await h.ok('keys.setPermissions', { keyId: k.keyId, permissions: ['b'] }, key)
-    expect(verifiedAccess(h, other.key).permissions).toEqual(['a'])
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['b'])
+    expect((await verifiedAccess(h, other.key)).permissions).toEqual(['a'])
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['b'])
   })
 })

@@ -13,7 +13,7 @@ const updateKey = ['api.*.update_key', 'api.{apiId}.update_key']
 async function keyWithRbac(h: Harness, admin: string, body: Record<string, unknown>) {
   await h.ok('permissions.createPermission', { name: 'Read', slug: 'documents.read' }, admin)
   await h.ok('permissions.createRole', { name: 'editor' }, admin)
-  const k = issueKey(h, 'ws')
+  const k = await issueKey(h, 'ws')
   return { body: { keyId: k.keyId, ...body }, vars: { apiId: k.apiId } }
 }
 
@@ -69,30 +69,30 @@ for (const rpc of ['keys.addPermissions', 'keys.setPermissions']) {
 describe('order and atomicity', () => {
   test('without create_permission nothing is granted or created', async () => {
     const h = new Harness()
-    h.rootKey('ws')
-    const k = issueKey(h, 'ws')
-    const key = h.rootKey('ws', ['api.*.update_key', 'rbac.*.add_permission_to_key'])
+    await h.rootKey('ws')
+    const k = await issueKey(h, 'ws')
+    const key = await h.rootKey('ws', ['api.*.update_key', 'rbac.*.add_permission_to_key'])
     const res = await h.call('/v2/keys.addPermissions', { keyId: k.keyId, permissions: ['documents.new'] }, key)
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
     expect(h.db.query('SELECT (SELECT COUNT(*) FROM permissions) + (SELECT COUNT(*) FROM keys_permissions) AS n').get()).toEqual({ n: 0 })
-    h.close()
+    await h.close()
   })
 
   test('a missing companion permission is a 403 even for an unknown key (403 before 404)', async () => {
     const h = new Harness()
-    const res = await h.call('/v2/keys.addRoles', { keyId: 'key_doesnotexist', roles: ['editor'] }, h.rootKey('ws', ['api.*.update_key']))
+    const res = await h.call('/v2/keys.addRoles', { keyId: 'key_doesnotexist', roles: ['editor'] }, await h.rootKey('ws', ['api.*.update_key']))
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.add_role_to_key']))
-    h.close()
+    await h.close()
   })
 
   test('update_key on some API is enough to learn that an unknown key does not exist', async () => {
     const h = new Harness()
-    const key = h.rootKey('ws', ['api.api_someother1.update_key', 'rbac.*.add_role_to_key'])
+    const key = await h.rootKey('ws', ['api.api_someother1.update_key', 'rbac.*.add_role_to_key'])
     const res = await h.call('/v2/keys.addRoles', { keyId: 'key_doesnotexist', roles: ['editor'] }, key)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(keyNotFound)
-    h.close()
+    await h.close()
   })
 })

@@ -51,7 +51,7 @@ describe('validation (400 names the field)', () => {
   })
 
   test('body validation comes before the permission check', async () => {
-    const res = await h.call('/v2/permissions.createPermission', { name: 'a' }, h.rootKey('acme', ['api.*.read_api']))
+    const res = await h.call('/v2/permissions.createPermission', { name: 'a' }, await h.rootKey('acme', ['api.*.read_api']))
     expect(res.status).toBe(400)
   })
 
@@ -95,7 +95,7 @@ describe('404', () => {
   })
 
   test('a missing permission check comes before the lookup (403, not 404)', async () => {
-    const res = await h.call('/v2/permissions.getRole', { role: 'editor' }, h.rootKey('acme', ['rbac.*.read_permission']))
+    const res = await h.call('/v2/permissions.getRole', { role: 'editor' }, await h.rootKey('acme', ['rbac.*.read_permission']))
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.read_role']))
   })

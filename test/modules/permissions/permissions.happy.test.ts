@@ -109,11 +109,11 @@ describe('permissions.deletePermission', () => {
 
   test('detaches it from keys and roles; verification sees that at once', async () => {
     const roleId = await createRole('editor', ['documents.read', 'documents.write'])
-    const k = issueKey(h, 'acme', { permissions: ['documents.read', 'users.read'], roles: ['editor'] })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write', 'users.read'], roles: ['editor'] })
+    const k = await issueKey(h, 'acme', { permissions: ['documents.read', 'users.read'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write', 'users.read'], roles: ['editor'] })
 
     await h.ok('permissions.deletePermission', { permission: 'documents.read' }, key)
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.write', 'users.read'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.write', 'users.read'], roles: ['editor'] })
     expect((await h.ok('permissions.getRole', { role: roleId }, key)).permissions.map((p: any) => p.slug)).toEqual(['documents.write'])
     expect(h.db.query('SELECT COUNT(*) AS n FROM keys_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE p.slug = ?').get('documents.read')).toEqual({ n: 0 })
   })
@@ -180,18 +180,18 @@ describe('permissions.deleteRole', () => {
   test('deletes by name or id, takes it from keys at once, and keeps its permissions', async () => {
     const roleId = await createRole('editor', ['documents.write'])
     await createRole('viewer', ['documents.read'])
-    const k = issueKey(h, 'acme', { roles: ['editor', 'viewer'] })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['editor', 'viewer'] })
+    const k = await issueKey(h, 'acme', { roles: ['editor', 'viewer'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read', 'documents.write'], roles: ['editor', 'viewer'] })
 
     const res = await h.call('/v2/permissions.deleteRole', { role: 'editor' }, key)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ meta: { requestId: REQUEST_ID }, data: {} })
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['viewer'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.read'], roles: ['viewer'] })
     expect((await h.call('/v2/permissions.getRole', { role: roleId }, key)).status).toBe(404)
     expect((await h.ok('permissions.getPermission', { permission: 'documents.write' }, key)).slug).toBe('documents.write')
 
     await h.ok('permissions.deleteRole', { role: (await h.ok('permissions.getRole', { role: 'viewer' }, key)).id }, key)
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: [], roles: [] })
   })
 
   test('a new role may take the name of a deleted one', async () => {
@@ -226,16 +226,16 @@ describe('permissions.setRolePermissions', () => {
 
   test('keys holding the role verify with the new permissions at once', async () => {
     const roleId = await createRole('editor', ['documents.read'])
-    const k = issueKey(h, 'acme', { roles: ['editor'] })
-    expect(verifiedAccess(h, k.key).permissions).toEqual(['documents.read'])
+    const k = await issueKey(h, 'acme', { roles: ['editor'] })
+    expect((await verifiedAccess(h, k.key)).permissions).toEqual(['documents.read'])
     await h.ok('permissions.setRolePermissions', { roleId, permissions: ['documents.write'] }, key)
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.write'], roles: ['editor'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.write'], roles: ['editor'] })
   })
 })
 
 describe('workspaces are isolated', () => {
   test('the same slug and role name can exist in two workspaces; lists show only their own', async () => {
-    const other = h.rootKey('other')
+    const other = await h.rootKey('other')
     await createPermission('documents.read')
     await createRole('editor', ['documents.read'])
     expect((await h.call('/v2/permissions.createPermission', { name: 'd', slug: 'documents.read' }, other)).status).toBe(200)
@@ -249,7 +249,7 @@ describe('workspaces are isolated', () => {
   })
 
   test('a role or permission of another workspace is a 404 by id', async () => {
-    const other = h.rootKey('other')
+    const other = await h.rootKey('other')
     const permissionId = await createPermission('documents.read')
     const roleId = await createRole('editor')
     expect((await h.call('/v2/permissions.getPermission', { permission: permissionId }, other)).status).toBe(404)

@@ -23,16 +23,16 @@ let unkey: Unkey
 
 const client = (key: string) => sdk.client(key)
 
-beforeAll(() => {
+beforeAll(async () => {
   h = new Harness()
-  rootKey = h.rootKey('acme')
+  rootKey = await h.rootKey('acme')
   sdk = serveForSdk(h)
   unkey = client(rootKey)
 })
 
 afterAll(async () => {
   await sdk.stop()
-  h.close()
+  await h.close()
 })
 
 describe('permissions', () => {
@@ -112,7 +112,7 @@ describe('roles', () => {
 describe("a key's permissions and roles", () => {
   test('add/remove/setPermissions and add/remove/setRoles parse; verification sees each change', async () => {
     await parsed(unkey.permissions.createRole({ name: 'sdk-key-role', permissions: ['sdk.key.via-role'] }))
-    const k = issueKey(h)
+    const k = await issueKey(h)
 
     const added = await parsed(unkey.keys.addPermissions({ keyId: k.keyId, permissions: ['sdk.key.a', 'sdk.key.b'] }))
     expect(added.data).toEqual([
@@ -128,16 +128,16 @@ describe("a key's permissions and roles", () => {
     expect(roles.data).toEqual([
       { id: ROLE_ID, name: 'sdk-key-role', permissions: [{ id: PERMISSION_ID, name: 'sdk.key.via-role', slug: 'sdk.key.via-role' }] },
     ])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c', 'sdk.key.via-role'], roles: ['sdk-key-role'] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c', 'sdk.key.via-role'], roles: ['sdk-key-role'] })
 
     expect((await parsed(unkey.keys.removeRoles({ keyId: k.keyId, roles: ['sdk-key-role'] }))).data).toEqual([])
     expect((await parsed(unkey.keys.setRoles({ keyId: k.keyId, roles: ['sdk-key-role'] }))).data.map((r) => r.name)).toEqual(['sdk-key-role'])
     expect((await parsed(unkey.keys.setRoles({ keyId: k.keyId, roles: [] }))).data).toEqual([])
-    expect(verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c'], roles: [] })
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c'], roles: [] })
   })
 
   test('unknown keys, roles and permissions are NotFoundErrorResponse', async () => {
-    const k = issueKey(h)
+    const k = await issueKey(h)
     const unknownKey = await failure(unkey.keys.addPermissions({ keyId: 'key_doesnotexist', permissions: ['a'] }))
     expect(unknownKey).toBeInstanceOf(NotFoundErrorResponse)
     const unknownRole = await failure(unkey.keys.addRoles({ keyId: k.keyId, roles: ['sdk-ghost'] }))
@@ -164,8 +164,8 @@ describe('typed 400, 401 and 403', () => {
   })
 
   test('a missing rbac permission is a ForbiddenErrorResponse naming it', async () => {
-    const k = issueKey(h)
-    const limited = client(h.rootKey('acme', ['api.*.update_key']))
+    const k = await issueKey(h)
+    const limited = client(await h.rootKey('acme', ['api.*.update_key']))
     const error = await failure(limited.keys.addPermissions({ keyId: k.keyId, permissions: ['sdk.x'] }))
     expect(error).toBeInstanceOf(ForbiddenErrorResponse)
     expect((error as ForbiddenErrorResponse).error.detail).toBe("Your key does not have the required 'rbac.*.add_permission_to_key' permission")

@@ -162,28 +162,28 @@ describeSecurity({
 describe('refusals leave nothing behind', () => {
   test('createRole without create_permission creates neither the role nor the slug', async () => {
     const h = new Harness()
-    const key = h.rootKey('acme', ['rbac.*.create_role', 'rbac.*.add_permission_to_role'])
+    const key = await h.rootKey('acme', ['rbac.*.create_role', 'rbac.*.add_permission_to_role'])
     const res = await h.call('/v2/permissions.createRole', { name: 'viewer', permissions: ['documents.new'] }, key)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
     expect(h.db.query('SELECT (SELECT COUNT(*) FROM roles) + (SELECT COUNT(*) FROM permissions) AS n').get()).toEqual({ n: 0 })
-    h.close()
+    await h.close()
   })
 
   test('a slug that became unknown after the permission check is still refused, inside the transaction', async () => {
     const h = new Harness()
-    const admin = h.rootKey('acme')
+    const admin = await h.rootKey('acme')
     await h.ok('permissions.createRole', { name: 'editor', permissions: ['documents.read'] }, admin)
-    const key = h.rootKey('acme', ['rbac.*.add_permission_to_role', 'rbac.*.remove_permission_from_role'])
+    const key = await h.rootKey('acme', ['rbac.*.add_permission_to_role', 'rbac.*.remove_permission_from_role'])
     // Simulates a deletion that lands between the macro's check and the handler.
-    const rbac = h.services.rbac
+    const rbac = h.services.permissions
     const original = rbac.unknownSlugs.bind(rbac)
     let calls = 0
-    rbac.unknownSlugs = (ws, slugs) => (calls++ === 0 ? [] : original(ws, slugs))
+    rbac.unknownSlugs = async (ws, slugs) => (calls++ === 0 ? [] : original(ws, slugs))
     await h.ok('permissions.deletePermission', { permission: 'documents.read' }, admin)
     const res = await h.call('/v2/permissions.setRolePermissions', { roleId: 'editor', permissions: ['documents.read'] }, key)
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
     expect(h.db.query('SELECT COUNT(*) AS n FROM permissions').get()).toEqual({ n: 0 })
-    h.close()
+    await h.close()
   })
 })

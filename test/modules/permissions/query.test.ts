@@ -6,7 +6,7 @@ import {
   parsePermissionQuery,
   PermissionQuerySyntaxError,
   type PermissionQuery,
-} from '../../../src/modules/permissions/query'
+} from '../../../src/rbac/query'
 
 const p = (permission: string): PermissionQuery => ({ permission })
 const and = (...items: PermissionQuery[]): PermissionQuery => ({ op: 'and', items })

@@ -48,7 +48,7 @@ describe('ratelimit.limit validation', () => {
   })
 
   test('400 comes before 403', async () => {
-    const res = await h.call('/v2/ratelimit.limit', { ...valid, limit: 0 }, h.rootKey('acme', ['api.*.read_api']))
+    const res = await h.call('/v2/ratelimit.limit', { ...valid, limit: 0 }, await h.rootKey('acme', ['api.*.read_api']))
     expect(res.status).toBe(400)
   })
 })
@@ -137,8 +137,8 @@ describe('404', () => {
   test.each(Object.keys(bodies))('%s: a deleted namespace is a 404', async (rpc) => {
     await h.ok('ratelimit.limit', { ...valid, namespace: 'nope' }, key)
     await h.ok('ratelimit.setOverride', bodies['ratelimit.setOverride'], key)
-    const ws = h.workspaceId('acme')
-    h.services.ratelimit.deleteNamespace(ws, h.services.ratelimit.findNamespace(ws, 'nope')!.id)
+    const ws = await h.workspaceId('acme')
+    await h.services.ratelimit.deleteNamespace(ws, (await h.services.ratelimit.findNamespace(ws, 'nope'))!.id)
     const res = await h.call(`/v2/${rpc}`, bodies[rpc], key)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(namespaceMissing)
@@ -159,10 +159,10 @@ describe('404', () => {
   })
 
   test('a missing namespace: 403 without the action on any namespace, 404 with it on another one', async () => {
-    const none = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], h.rootKey('acme', ['ratelimit.*.limit']))
+    const none = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], await h.rootKey('acme', ['ratelimit.*.limit']))
     expect(none.status).toBe(403)
     expect(none.body).toEqual(forbiddenBody(['ratelimit.*.read_override']))
-    const other = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], h.rootKey('acme', ['ratelimit.rlns_someother12.read_override']))
+    const other = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], await h.rootKey('acme', ['ratelimit.rlns_someother12.read_override']))
     expect(other.status).toBe(404)
     expect(other.body).toEqual(namespaceMissing)
   })
@@ -171,9 +171,9 @@ describe('404', () => {
 describe('410 for a deleted namespace', () => {
   async function deleted(name = 'email') {
     await h.ok('ratelimit.limit', { ...valid, namespace: name }, key)
-    const ws = h.workspaceId('acme')
-    const ns = h.services.ratelimit.findNamespace(ws, name)!
-    h.services.ratelimit.deleteNamespace(ws, ns.id)
+    const ws = await h.workspaceId('acme')
+    const ns = (await h.services.ratelimit.findNamespace(ws, name))!
+    await h.services.ratelimit.deleteNamespace(ws, ns.id)
     return ns.id
   }
 
@@ -199,12 +199,12 @@ describe('410 for a deleted namespace', () => {
     expect(res.status).toBe(410)
     expect(res.body).toEqual(gone)
     expect((await h.ok('ratelimit.limit', { ...valid, cost: 0 }, key)).remaining).toBe(10)
-    expect(h.services.ratelimit.findNamespace(h.workspaceId('acme'), 'push')).toBeNull()
+    expect(await h.services.ratelimit.findNamespace(await h.workspaceId('acme'), 'push')).toBeNull()
   })
 
   test('403 comes before 410', async () => {
     await deleted()
-    const res = await h.call('/v2/ratelimit.limit', valid, h.rootKey('acme', ['ratelimit.*.set_override']))
+    const res = await h.call('/v2/ratelimit.limit', valid, await h.rootKey('acme', ['ratelimit.*.set_override']))
     expect(res.status).toBe(403)
   })
 })

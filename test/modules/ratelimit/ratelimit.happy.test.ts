@@ -4,9 +4,9 @@ import { Harness, REQUEST_ID } from '../../support/harness'
 let h: Harness
 let key: string
 let now: number
-beforeEach(() => {
+beforeEach(async () => {
   h = new Harness()
-  key = h.rootKey('acme')
+  key = await h.rootKey('acme')
   now = h.clock.now() // the harness starts on a whole minute, so windows start now
 })
 afterEach(() => h.close())
@@ -54,9 +54,9 @@ describe('ratelimit.limit', () => {
   })
 
   test('creates the namespace on first use; its id addresses the same counters as its name', async () => {
-    expect(h.services.ratelimit.findNamespace(h.workspaceId('acme'), 'email')).toBeNull()
+    expect(await h.services.ratelimit.findNamespace(await h.workspaceId('acme'), 'email')).toBeNull()
     await limit({ cost: 2 })
-    const ns = h.services.ratelimit.findNamespace(h.workspaceId('acme'), 'email')!
+    const ns = (await h.services.ratelimit.findNamespace(await h.workspaceId('acme'), 'email'))!
     expect(ns.id).toMatch(/^rlns_/)
     expect(h.db.query('SELECT name FROM ratelimit_namespaces WHERE id = ?').get(ns.id)).toEqual({ name: 'email' })
     expect((await limit({ namespace: ns.id, cost: 0 })).remaining).toBe(1)
@@ -169,7 +169,7 @@ describe('overrides', () => {
 
   test('the namespace id works like its name', async () => {
     await limit({ cost: 0 })
-    const nsId = h.services.ratelimit.findNamespace(h.workspaceId('acme'), 'email')!.id
+    const nsId = (await h.services.ratelimit.findNamespace(await h.workspaceId('acme'), 'email'))!.id
     const { overrideId } = await h.ok('ratelimit.setOverride', { namespace: nsId, identifier: 'user_1', limit: 7, duration: 60_000 }, key)
     expect(await h.ok('ratelimit.getOverride', { namespace: 'email', identifier: 'user_1' }, key)).toMatchObject({ overrideId })
   })

@@ -16,16 +16,16 @@ let now: number
 
 const client = (rootKey: string) => sdk.client(rootKey)
 
-beforeAll(() => {
+beforeAll(async () => {
   h = new Harness()
   now = h.clock.now()
   sdk = serveForSdk(h)
-  unkey = client(h.rootKey('acme'))
+  unkey = client(await h.rootKey('acme'))
 })
 
 afterAll(async () => {
   await sdk.stop()
-  h.close()
+  await h.close()
 })
 
 describe('ratelimit through @unkey/api', () => {
@@ -84,7 +84,7 @@ describe('ratelimit through @unkey/api', () => {
       expect(e.data$.error.errors).toEqual([{ location: 'body.limit', message: 'Expected integer to be greater or equal to 1' }])
     })
 
-    const weak = client(h.rootKey('acme', ['ratelimit.*.read_override']))
+    const weak = client(await h.rootKey('acme', ['ratelimit.*.read_override']))
     await expect(weak.ratelimit.limit({ namespace: 'sdk', identifier: 'user_1', limit: 1, duration: 1000 })).rejects.toBeInstanceOf(
       ForbiddenErrorResponse,
     )
@@ -98,8 +98,8 @@ describe('ratelimit through @unkey/api', () => {
       NotFoundErrorResponse,
     )
 
-    const ws = h.workspaceId('acme')
-    h.services.ratelimit.deleteNamespace(ws, h.services.ratelimit.findNamespace(ws, 'sdk-other')!.id)
+    const ws = await h.workspaceId('acme')
+    await h.services.ratelimit.deleteNamespace(ws, (await h.services.ratelimit.findNamespace(ws, 'sdk-other'))!.id)
     const gone = unkey.ratelimit.limit({ namespace: 'sdk-other', identifier: 'user_1', limit: 1, duration: 1000 })
     await expect(gone).rejects.toBeInstanceOf(GoneErrorResponse)
     await gone.catch((e: GoneErrorResponse) => {

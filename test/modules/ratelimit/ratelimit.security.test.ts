@@ -8,7 +8,7 @@ const limitBody = (namespace: string) => ({ namespace, identifier: 'user_1', lim
 /** Creates namespace `name` in the `ws` workspace through the API and returns its id. */
 async function namespace(h: Harness, admin: string, name: string): Promise<string> {
   await h.ok('ratelimit.limit', { ...limitBody(name), cost: 0 }, admin)
-  return h.services.ratelimit.findNamespace(h.workspaceId('ws'), name)!.id
+  return (await h.services.ratelimit.findNamespace(await h.workspaceId('ws'), name))!.id
 }
 
 describeSecurity({
@@ -98,8 +98,8 @@ for (const route of overrideRoutes) {
 describe('cross-workspace isolation', () => {
   test('the same namespace name in two workspaces: separate namespaces, counters and overrides', async () => {
     const h = new Harness()
-    const a = h.rootKey('ws-a')
-    const b = h.rootKey('ws-b')
+    const a = await h.rootKey('ws-a')
+    const b = await h.rootKey('ws-b')
     const body = { namespace: 'email', identifier: 'user_1', limit: 2, duration: 60_000 }
     await h.ok('ratelimit.limit', { ...body, cost: 2 }, a)
     const { overrideId } = await h.ok('ratelimit.setOverride', { namespace: 'email', identifier: 'user_*', limit: 0, duration: 60_000 }, a)
@@ -107,8 +107,8 @@ describe('cross-workspace isolation', () => {
 
     // B: its own namespace, untouched counters, none of A's overrides.
     expect(await h.ok('ratelimit.limit', body, b)).toEqual({ limit: 2, remaining: 1, reset: h.clock.now() + 60_000, success: true })
-    const nsA = h.services.ratelimit.findNamespace(h.workspaceId('ws-a'), 'email')!
-    const nsB = h.services.ratelimit.findNamespace(h.workspaceId('ws-b'), 'email')!
+    const nsA = (await h.services.ratelimit.findNamespace(await h.workspaceId('ws-a'), 'email'))!
+    const nsB = (await h.services.ratelimit.findNamespace(await h.workspaceId('ws-b'), 'email'))!
     expect(nsB.id).not.toBe(nsA.id)
     expect((await h.call('/v2/ratelimit.getOverride', { namespace: 'email', identifier: 'user_1' }, b)).status).toBe(404)
     expect((await h.call('/v2/ratelimit.listOverrides', { namespace: 'email' }, b)).body.data).toEqual([])
@@ -124,9 +124,9 @@ describe('cross-workspace isolation', () => {
 
     // A is unchanged by all of B's calls.
     expect(await h.ok('ratelimit.getOverride', { namespace: 'email', identifier: 'user_9' }, a)).toMatchObject({ overrideId, limit: 0 })
-    h.services.ratelimit.deleteNamespace(h.workspaceId('ws-a'), nsA.id)
+    await h.services.ratelimit.deleteNamespace(await h.workspaceId('ws-a'), nsA.id)
     expect((await h.call('/v2/ratelimit.limit', body, a)).status).toBe(410)
     expect((await h.call('/v2/ratelimit.limit', body, b)).status).toBe(200)
-    h.close()
+    await h.close()
   })
 })

@@ -5,7 +5,7 @@ import {
   needs,
   permissionProblem,
   unmet,
-} from '../../../src/modules/rootkeys/permissions'
+} from '../../../src/rbac/grants'
 
 describe('permissionProblem (validation of grantable strings)', () => {
   test.each(['*', 'api.*.create_api', 'api.api_123.read_api', 'ratelimit.rlns_1.limit', 'rbac.*.create_role', 'identity.*.read_identity', 'identity.user-42.update_identity'])(

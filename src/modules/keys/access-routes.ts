@@ -1,43 +1,33 @@
 // HTTP controller for a key's direct permissions and roles: keys.addPermissions,
 // removePermissions, setPermissions, addRoles, removeRoles, setRoles. Every
 // route needs update_key on the key's API (as keys.updateKey does) plus, where
-// the upstream asks for it, the matching `rbac.*` permission. Mounted by
-// permissionsRoutes.
+// the upstream asks for it, the matching `rbac.*` permission.
 import { Elysia } from 'elysia'
-import type { AppServices } from '../../app'
+import type { AuthPlugin } from '../../http/auth'
 import { ok } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { keyPermission } from '../keys/access'
-import { needs } from '../rootkeys/permissions'
-import { creatingPermissions, mayCreatePermissions } from './access'
-import * as m from './model'
-import { roleView } from './view'
+import { needs } from '../../rbac/grants'
+import { creatingPermissions, keyPermission, mayCreatePermissions } from '../../rbac/requirements'
+import type { Services } from '../../services'
+import { roleView } from '../permissions/view'
+import * as m from './access-model'
 
-export function keyAccessRoutes(services: AppServices, prefix: string) {
-  const { keys, rbac } = services
+export type KeyAccessRouteDeps = Pick<Services, 'keys' | 'keyAccess' | 'permissions'> & { auth: AuthPlugin }
+
+export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
+  const { keys, keyAccess, permissions } = deps
   const rbacNeeds = (action: string) => needs('rbac', action)
 
-  /** The live key of the caller's workspace (404 otherwise); after `change`, its cache entry is dropped. */
-  const changeKey = <T>(workspaceId: string, keyId: string, change: (keyId: string) => T): T => {
-    const key = keys.require(workspaceId, keyId)
-    const result = change(key.id)
-    keys.cache.invalidateKey(key.id)
-    return result
-  }
-
   return new Elysia({ name: `key-access${prefix}`, prefix, detail: { tags: ['keys'] } } as never)
-    .use(services.auth)
+    .use(deps.auth)
     .post(
       '/keys.addPermissions',
-      ({ body, auth, request }) =>
-        ok(
-          request,
-          changeKey(auth.workspaceId, body.keyId, (keyId) =>
-            rbac.addKeyPermissions(auth.workspaceId, keyId, body.permissions, mayCreatePermissions(auth)),
-          ),
-        ),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, await keyAccess.addPermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth)))
+      },
       {
-        permission: creatingPermissions(rbac, keyPermission(keys, 'update_key', rbacNeeds('add_permission_to_key'))),
+        permission: creatingPermissions(permissions, keyPermission(keys, 'update_key', rbacNeeds('add_permission_to_key'))),
         body: m.AddKeyPermissionsBody,
         response: responses(m.PermissionsResponse, 404),
         detail: {
@@ -49,11 +39,10 @@ export function keyAccessRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.removePermissions',
-      ({ body, auth, request }) =>
-        ok(
-          request,
-          changeKey(auth.workspaceId, body.keyId, (keyId) => rbac.removeKeyPermissions(auth.workspaceId, keyId, body.permissions)),
-        ),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, await keyAccess.removePermissions(auth.workspaceId, key.id, body.permissions))
+      },
       {
         permission: keyPermission(keys, 'update_key', rbacNeeds('remove_permission_from_key')),
         body: m.RemoveKeyPermissionsBody,
@@ -67,16 +56,13 @@ export function keyAccessRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.setPermissions',
-      ({ body, auth, request }) =>
-        ok(
-          request,
-          changeKey(auth.workspaceId, body.keyId, (keyId) =>
-            rbac.replaceKeyPermissions(auth.workspaceId, keyId, body.permissions, mayCreatePermissions(auth)),
-          ),
-        ),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, await keyAccess.replacePermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth)))
+      },
       {
         permission: creatingPermissions(
-          rbac,
+          permissions,
           keyPermission(keys, 'update_key', rbacNeeds('add_permission_to_key'), rbacNeeds('remove_permission_from_key')),
         ),
         body: m.SetKeyPermissionsBody,
@@ -90,8 +76,10 @@ export function keyAccessRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.addRoles',
-      ({ body, auth, request }) =>
-        ok(request, changeKey(auth.workspaceId, body.keyId, (keyId) => rbac.addKeyRoles(auth.workspaceId, keyId, body.roles).map(roleView))),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, (await keyAccess.addRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+      },
       {
         permission: keyPermission(keys, 'update_key', rbacNeeds('add_role_to_key')),
         body: m.AddKeyRolesBody,
@@ -104,8 +92,10 @@ export function keyAccessRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.removeRoles',
-      ({ body, auth, request }) =>
-        ok(request, changeKey(auth.workspaceId, body.keyId, (keyId) => rbac.removeKeyRoles(auth.workspaceId, keyId, body.roles).map(roleView))),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, (await keyAccess.removeRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+      },
       {
         permission: keyPermission(keys, 'update_key'),
         body: m.RemoveKeyRolesBody,
@@ -118,8 +108,10 @@ export function keyAccessRoutes(services: AppServices, prefix: string) {
     )
     .post(
       '/keys.setRoles',
-      ({ body, auth, request }) =>
-        ok(request, changeKey(auth.workspaceId, body.keyId, (keyId) => rbac.replaceKeyRoles(auth.workspaceId, keyId, body.roles).map(roleView))),
+      async ({ body, auth, request }) => {
+        const key = await keys.get(auth.workspaceId, body.keyId)
+        return ok(request, (await keyAccess.replaceRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+      },
       {
         permission: keyPermission(keys, 'update_key'),
         body: m.SetKeyRolesBody,

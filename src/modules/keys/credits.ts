@@ -1,0 +1,155 @@
+// The credit ledger: the one place a key's credits change. Verifications
+// spend in memory, synchronously, so that concurrent verifies of one key can
+// never overspend it; the balances they leave are written in batches
+// (`flush`, on a timer and before any other read or write of credits).
+// Refills happen here too: on the verification that finds one due, on
+// keys.updateCredits, and in the scheduled job.
+import type { Clock } from '../../clock'
+import type { Stores } from '../../db/stores'
+import type { CreditBalance } from '../../db/stores/keys'
+import { badRequest } from '../../errors'
+import type { KeyCache } from './cache'
+import { lastRefillBoundary, refillDue, refilledRemaining, refillView, type Refillable } from './refill'
+
+type Balance = Omit<CreditBalance, 'keyId'>
+type RefillInterval = 'daily' | 'monthly'
+
+/** Credits as create, update and migrate take them; checked by validateCredits. */
+export interface CreditsInput {
+  remaining?: number | null
+  refill?: { interval: RefillInterval; amount: number; refillDay?: number } | null
+}
+
+/** 400 unless the refill settings are complete and consistent. `field` is where they sit in the body. */
+export function validateCredits(credits: CreditsInput, field: string): void {
+  const refill = credits.refill
+  if (!refill) return
+  if (credits.remaining === null || credits.remaining === undefined) {
+    throw badRequest('`credits.remaining` must be provided when `credits.refill` is set.', [
+      { location: `body.${field}.remaining`, message: 'required when refill is set', fix: 'Set credits.remaining to the starting balance.' },
+    ])
+  }
+  if (refill.interval === 'monthly' && refill.refillDay === undefined) {
+    throw badRequest('`refillDay` must be provided when the refill interval is `monthly`.', [
+      { location: `body.${field}.refill.refillDay`, message: 'required for a monthly refill' },
+    ])
+  }
+  if (refill.interval === 'daily' && refill.refillDay !== undefined) {
+    throw badRequest('`refillDay` must not be provided when the refill interval is `daily`.', [
+      { location: `body.${field}.refill.refillDay`, message: 'not allowed for a daily refill' },
+    ])
+  }
+}
+
+/** A key whose credits the ledger can spend: its loaded balance is kept current by the ledger. */
+export interface SpendableKey extends Refillable {
+  id: string
+}
+
+export class CreditLedger {
+  /** Balances changed in memory and not yet written: keyId -> balance. */
+  private readonly pending = new Map<string, Balance>()
+
+  constructor(
+    private readonly stores: Pick<Stores, 'keys' | 'transaction'>,
+    private readonly clock: Clock,
+    private readonly cache: KeyCache<{ id: string; workspaceId: string; hash: string }>,
+  ) {}
+
+  /** The unwritten balance of a key, which is newer than the stored one. */
+  pendingBalance(keyId: string): Balance | undefined {
+    return this.pending.get(keyId)
+  }
+
+  /**
+   * Applies a due refill and spends `cost` credits if the balance allows.
+   * Synchronous: nothing can interleave between the check and the decrement.
+   */
+  spend(key: SpendableKey, cost: number, now: number): { ok: boolean; spent: number } {
+    if (refillDue(key, now)) {
+      key.remaining = refilledRemaining(key)
+      key.lastRefillAt = now
+      this.pending.set(key.id, { remaining: key.remaining, lastRefillAt: now })
+    }
+    if (key.remaining === null) return { ok: true, spent: 0 }
+    if (cost > 0 && key.remaining < cost) return { ok: false, spent: 0 }
+    if (cost > 0) {
+      key.remaining -= cost
+      this.pending.set(key.id, { remaining: key.remaining, lastRefillAt: key.lastRefillAt })
+    }
+    return { ok: true, spent: cost }
+  }
+
+  /** Writes the balances spent in memory. A balance changed again while writing stays queued. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return
+    const batch = [...this.pending]
+    await this.stores.keys.setCredits(batch.map(([keyId, b]) => ({ keyId, ...b })))
+    for (const [keyId, balance] of batch) if (this.pending.get(keyId) === balance) this.pending.delete(keyId)
+  }
+
+  /**
+   * keys.updateCredits: sets, increments or decrements a key's balance (a due
+   * refill happens first, so that increments add to the refilled balance).
+   * The caller has flushed and loaded the key fresh.
+   */
+  async update(
+    key: SpendableKey,
+    operation: 'set' | 'increment' | 'decrement',
+    value: number | null | undefined,
+  ): Promise<{ remaining: number | null; refill?: NonNullable<ReturnType<typeof refillView>> }> {
+    const now = this.clock.now()
+    if (refillDue(key, now)) {
+      key.remaining = refilledRemaining(key)
+      key.lastRefillAt = now
+    }
+    let remaining: number | null
+    let clearRefill = false
+    if (operation === 'set') {
+      remaining = value ?? null
+      clearRefill = remaining === null
+    } else {
+      if (value === undefined || value === null) {
+        throw badRequest('When specifying an increment or decrement operation, a value must be provided.', [
+          { location: 'body.value', message: 'required for increment and decrement' },
+        ])
+      }
+      if (key.remaining === null) {
+        throw badRequest('You cannot increment or decrement a key with unlimited credits.', [
+          { location: 'body.operation', message: 'the key has unlimited credits', fix: "Use operation 'set' to give it a balance." },
+        ])
+      }
+      remaining = operation === 'increment' ? key.remaining + value : Math.max(0, key.remaining - value)
+      if (remaining > Number.MAX_SAFE_INTEGER) {
+        throw badRequest(`The balance would exceed ${Number.MAX_SAFE_INTEGER} credits.`, [
+          { location: 'body.value', message: 'the resulting balance is too large' },
+        ])
+      }
+    }
+    await this.stores.keys.update(key.id, {
+      remaining,
+      updatedAt: now,
+      lastRefillAt: key.lastRefillAt,
+      ...(clearRefill ? { refillAmount: null, refillDay: null } : {}),
+    })
+    this.pending.delete(key.id)
+    this.cache.invalidateKey(key.id)
+    const refill = clearRefill ? undefined : refillView(key)
+    return { remaining, ...(refill ? { refill } : {}) }
+  }
+
+  /** Refills every due key (scheduled; verification also refills on its own). Returns how many. */
+  async runRefills(): Promise<number> {
+    await this.flush()
+    const now = this.clock.now()
+    const refilled = await this.stores.transaction(async () => {
+      const due = [await this.stores.keys.dueForRefill(null, lastRefillBoundary(now, null))]
+      for (let day = 1; day <= 31; day++) due.push(await this.stores.keys.dueForRefill(day, lastRefillBoundary(now, day)))
+      const balances = due.flat().map((row) => ({ keyId: row.id, remaining: refilledRemaining(row), lastRefillAt: now }))
+      await this.stores.keys.setCredits(balances)
+      return balances
+    })
+    for (const b of refilled) this.cache.invalidateKey(b.keyId)
+    return refilled.length
+  }
+}

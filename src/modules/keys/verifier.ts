@@ -1,0 +1,152 @@
+// keys.verifyKey: answers "is this key valid?", from memory when the key is
+// cached (no await at all on that path). The outcome is a code, evaluated in
+// this order (each step only while still VALID):
+//   NOT_FOUND (unknown, deleted, deleted API, other workspace, or the root key
+//   may not verify keys of this API) → DISABLED → EXPIRED →
+//   INSUFFICIENT_PERMISSIONS → RATE_LIMITED → USAGE_EXCEEDED → VALID.
+// Synchronous from the cached key to the credit decrement, so concurrent
+// verifies of one key can never overspend it.
+import type { Clock } from '../../clock'
+import { hashKey } from '../../crypto'
+import { permissionsQuerySyntaxError } from '../../errors'
+import { isGranted } from '../../rbac/grants'
+import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxError } from '../../rbac/query'
+import type { AuthContext } from '../../rbac/requirements'
+import { identityView } from '../identities/view'
+import type { CreditLedger } from './credits'
+import type { VerificationLog } from './events'
+import { startOf } from './format'
+import type { KeyLoader, LoadedKey } from './loader'
+import type { KeyMigrationService } from './migrations'
+import type * as m from './model'
+import type { RatelimitCheck, RatelimitStep } from './ratelimits'
+
+export type VerifyInput = typeof m.VerifyKeyBody.static
+export type VerifyCode = (typeof m.VERIFY_CODES)[number]
+export type VerifyResult = Omit<(typeof m.VerifyKeyResponse.static)['data'], 'code'> & { code: VerifyCode }
+
+type Query = ((has: (slug: string) => boolean) => boolean) | null
+
+/** Compiles a permission query into a predicate over a key's permissions; bad syntax is the caller's 400. */
+function compileQuery(input: string | undefined): Query {
+  if (input === undefined) return null
+  try {
+    const query = parsePermissionQuery(input)
+    return (has) => evaluatePermissionQuery(query, has)
+  } catch (error) {
+    if (error instanceof PermissionQuerySyntaxError) throw permissionsQuerySyntaxError(error.message)
+    throw error
+  }
+}
+
+export interface KeyVerifierDeps {
+  loader: KeyLoader
+  keyMigrations: KeyMigrationService
+  credits: CreditLedger
+  events: VerificationLog
+  ratelimits: RatelimitStep
+}
+
+export class KeyVerifier {
+  constructor(
+    private readonly clock: Clock,
+    private readonly deps: KeyVerifierDeps,
+  ) {}
+
+  verify(auth: AuthContext, input: VerifyInput): VerifyResult | Promise<VerifyResult> {
+    // A malformed query is the caller's mistake whatever the key: 400 before any lookup.
+    const query = compileQuery(input.permissions)
+    const now = this.clock.now()
+    const hash = hashKey(input.key)
+    const found = this.deps.loader.findByHash(hash)
+    if (found instanceof Promise || this.needsStore(auth, input, found)) return this.verifyFromStore(auth, input, query, now, hash, found)
+    return this.decide(auth, input, query, now, found)
+  }
+
+  /** A foreign-hash migration to complete, or a migrated key's `start` to record. */
+  private needsStore(auth: AuthContext, input: VerifyInput, key: LoadedKey | null): boolean {
+    return key === null ? input.migrationId !== undefined : key.start === '' && key.workspaceId === auth.workspaceId
+  }
+
+  private async verifyFromStore(
+    auth: AuthContext,
+    input: VerifyInput,
+    query: Query,
+    now: number,
+    hash: string,
+    found: LoadedKey | null | Promise<LoadedKey | null>,
+  ): Promise<VerifyResult> {
+    let key = await found
+    if (!key && input.migrationId && (await this.deps.keyMigrations.complete(auth.workspaceId, input.migrationId, input.key, hash))) {
+      key = await this.deps.loader.findByHash(hash)
+    }
+    // Migrated keys have no `start` until their plaintext is first seen by their own workspace.
+    if (key && key.start === '' && key.workspaceId === auth.workspaceId) await this.deps.loader.recordStart(key, startOf(input.key))
+    return this.decide(auth, input, query, now, key)
+  }
+
+  private decide(auth: AuthContext, input: VerifyInput, query: Query, now: number, key: LoadedKey | null): VerifyResult {
+    const tags = input.tags ?? []
+    if (
+      !key ||
+      key.workspaceId !== auth.workspaceId ||
+      !(isGranted(auth.permissions, 'api.*.verify_key') || isGranted(auth.permissions, `api.${key.apiId}.verify_key`))
+    ) {
+      this.deps.events.record({
+        time: now,
+        workspaceId: auth.workspaceId,
+        apiId: null,
+        keyId: null,
+        identityId: null,
+        outcome: 'NOT_FOUND',
+        tags,
+        creditsSpent: 0,
+      })
+      return { valid: false, code: 'NOT_FOUND' }
+    }
+
+    let code: VerifyCode = 'VALID'
+    let checks: RatelimitCheck[] = []
+    let spent = 0
+    if (!key.enabled) code = 'DISABLED'
+    else if (key.expiresAt !== null && key.expiresAt <= now) code = 'EXPIRED'
+    else if (query && !query((slug) => key.permissionSet.has(slug))) code = 'INSUFFICIENT_PERMISSIONS'
+    if (code === 'VALID') {
+      const limited = this.deps.ratelimits(key, input.ratelimits ?? [])
+      checks = limited.checks
+      if (!limited.passed) code = 'RATE_LIMITED'
+    }
+    if (code === 'VALID') {
+      const credits = this.deps.credits.spend(key, input.credits?.cost ?? 1, now)
+      if (credits.ok) spent = credits.spent
+      else code = 'USAGE_EXCEEDED'
+    }
+
+    this.deps.events.record({
+      time: now,
+      workspaceId: key.workspaceId,
+      apiId: key.apiId,
+      keyId: key.id,
+      identityId: key.identity?.id ?? null,
+      outcome: code,
+      tags,
+      creditsSpent: spent,
+    })
+
+    return {
+      valid: code === 'VALID',
+      code,
+      keyId: key.id,
+      ...(key.name !== null ? { name: key.name } : {}),
+      ...(key.meta !== null ? { meta: key.meta } : {}),
+      ...(key.expiresAt !== null ? { expires: key.expiresAt } : {}),
+      // Like the upstream, a refused spend reports 0 credits left for this request.
+      ...(key.remaining !== null ? { credits: code === 'USAGE_EXCEEDED' ? 0 : key.remaining } : {}),
+      enabled: key.enabled,
+      ...(key.access.permissions.length ? { permissions: key.access.permissions } : {}),
+      ...(key.access.roles.length ? { roles: key.access.roles } : {}),
+      ...(key.identity ? { identity: identityView(key.identity) } : {}),
+      ...(checks.length ? { ratelimits: checks } : {}),
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// The one wiring point: builds every service, cache, limiter and background
+// job of latch over a set of stores, and connects the listeners through which
+// one module reacts to another's changes. No HTTP here (no Elysia import):
+// src/app.ts mounts routes over these services, and the CLI uses them directly.
+import { systemClock, type Clock } from './clock'
+import { DEFAULT_TUNABLES, type Tunables } from './config'
+import type { Stores } from './db/stores'
+import { ApiService } from './modules/apis/service'
+import { IdentityService } from './modules/identities/service'
+import { KeyAccessService } from './modules/keys/access'
+import { KeyCache } from './modules/keys/cache'
+import { CreditLedger } from './modules/keys/credits'
+import { VerificationLog } from './modules/keys/events'
+import { KeyLoader, type LoadedKey } from './modules/keys/loader'
+import { KeyMigrationService } from './modules/keys/migrations'
+import { keyRatelimitStep } from './modules/keys/ratelimits'
+import { KeyService } from './modules/keys/service'
+import { Vault, type MasterKeySource } from './modules/keys/vault'
+import { KeyVerifier } from './modules/keys/verifier'
+import { PermissionService } from './modules/permissions/service'
+import { RatelimitDefinitionService } from './modules/ratelimit/definitions'
+import { SlidingWindowLimiter } from './modules/ratelimit/limiter'
+import { RatelimitService } from './modules/ratelimit/service'
+import { RootKeyService } from './modules/rootkeys/service'
+import { WorkspaceService } from './modules/workspaces/service'
+
+export interface ServiceOptions {
+  stores: Stores
+  clock?: Clock
+  /** Master key for recoverable keys (none: recoverable keys are refused with 412). */
+  masterKey?: MasterKeySource
+  tunables?: Partial<Tunables>
+}
+
+export function createServices(options: ServiceOptions) {
+  const { stores } = options
+  const clock = options.clock ?? systemClock
+  const tunables: Tunables = { ...DEFAULT_TUNABLES, ...options.tunables }
+
+  const workspaces = new WorkspaceService(stores, clock)
+  const rootKeys = new RootKeyService(stores, clock, workspaces, { cacheMaxEntries: tunables.rootKeyCacheMaxEntries })
+  const apis = new ApiService(stores, clock)
+  const ratelimitDefinitions = new RatelimitDefinitionService(stores, clock)
+  const identities = new IdentityService(stores, clock, ratelimitDefinitions)
+  const permissions = new PermissionService(stores, clock)
+  const ratelimit = new RatelimitService(stores, clock, new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters }))
+
+  // Keys: the write service, the credit ledger, the cached loader and the verifier.
+  const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries)
+  const events = new VerificationLog(stores, { maxBuffered: tunables.verificationEventBuffer })
+  const credits = new CreditLedger(stores, clock, keyCache)
+  const keyAccess = new KeyAccessService(stores, permissions)
+  const keyLoader = new KeyLoader(stores, keyCache, { credits, events, keyAccess, identities, ratelimitDefinitions })
+  const vault = new Vault(options.masterKey ?? {})
+  const keys = new KeyService(stores, clock, { apis, identities, keyAccess, ratelimitDefinitions, loader: keyLoader, credits, vault })
+  const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache })
+  // Key and identity limits have their own counters, apart from ratelimit namespaces.
+  const keyLimiter = new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
+  const verifier = new KeyVerifier(clock, { loader: keyLoader, keyMigrations, credits, events, ratelimits: keyRatelimitStep(keyLimiter) })
+
+  // Changes that can alter how any key of a workspace verifies reload that workspace's keys.
+  const invalidateWorkspace = (workspaceId: string) => keyCache.invalidateWorkspace(workspaceId)
+  identities.onChange(invalidateWorkspace)
+  permissions.onChange(invalidateWorkspace)
+  apis.onDeleted((api) => invalidateWorkspace(api.workspaceId))
+  keyAccess.onChange((keyId) => keyCache.invalidateKey(keyId))
+
+  /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */
+  async function flush(): Promise<void> {
+    await rootKeys.flushUsage()
+    await credits.flush()
+    await events.flush()
+  }
+
+  /** Runs scheduled jobs now (refills); also run at start so that work missed while down happens. */
+  async function runScheduledJobs(): Promise<void> {
+    await credits.runRefills()
+  }
+
+  /** Starts periodic background work (the server runs the scheduled jobs once itself before serving); returns a function that stops it. */
+  function startBackground(): () => void {
+    const report = (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'background job failed', error: String(error) })}\n`)
+    const flushTimer = setInterval(() => flush().catch(report), tunables.flushIntervalMs)
+    const jobTimer = setInterval(() => runScheduledJobs().catch(report), tunables.jobIntervalMs)
+    return () => {
+      clearInterval(flushTimer)
+      clearInterval(jobTimer)
+    }
+  }
+
+  return {
+    stores,
+    clock,
+    tunables,
+    workspaces,
+    rootKeys,
+    apis,
+    identities,
+    permissions,
+    ratelimit,
+    keyAccess,
+    keyCache,
+    keyLoader,
+    credits,
+    events,
+    keys,
+    keyMigrations,
+    verifier,
+    flush,
+    runScheduledJobs,
+    startBackground,
+  }
+}
+
+export type Services = ReturnType<typeof createServices>
