@@ -1,0 +1,99 @@
+// Asynchronous transactions over the one SQLite connection: atomic, isolated
+// from concurrent requests, joined by nested calls, rolled back on failure.
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ManualClock } from '../../src/clock'
+import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
+import { createServices } from '../../src/services'
+
+let dir: string
+let stores: SqliteStores
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'latch-tx-'))
+  stores = openSqliteStores(join(dir, 'latch.db'))
+})
+afterEach(() => {
+  stores.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const workspace = (id: string) => ({ id, name: id, createdAt: 0 })
+/** Yields to the event loop, so that other requests get a chance to run in between. */
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
+const names = () => (stores.db.query('SELECT name FROM workspaces ORDER BY rowid').all() as { name: string }[]).map((r) => r.name)
+
+describe('stores.transaction', () => {
+  test('two concurrent multi-row writes never interleave', async () => {
+    const write = (prefix: string) =>
+      stores.transaction(async () => {
+        for (let i = 0; i < 5; i++) {
+          await stores.workspaces.insert(workspace(`${prefix}${i}`))
+          await tick()
+        }
+      })
+    await Promise.all([write('a'), write('b'), write('c')])
+    expect(names()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b0', 'b1', 'b2', 'b3', 'b4', 'c0', 'c1', 'c2', 'c3', 'c4'])
+  })
+
+  test('a statement of another request waits for the open transaction and never sees its uncommitted rows', async () => {
+    let opened!: () => void
+    const open = new Promise<void>((resolve) => (opened = resolve))
+    let readDuring = false
+    const tx = stores.transaction(async () => {
+      await stores.workspaces.insert(workspace('inside'))
+      opened()
+      await tick()
+      await tick()
+      expect(readDuring).toBe(false)
+      throw new Error('roll back')
+    })
+    // Another request, outside the transaction, reads while it is open.
+    await open
+    const read = stores.workspaces.findByIdOrName('inside').then((found) => ((readDuring = true), found))
+    await expect(tx).rejects.toThrow('roll back')
+    expect(await read).toBeNull()
+    expect(names()).toEqual([])
+  })
+
+  test('a failure rolls back every store it wrote to, and leaves a concurrent transaction alone', async () => {
+    const failing = stores.transaction(async () => {
+      await stores.workspaces.insert(workspace('ws_fail'))
+      await stores.apis.insert({ id: 'api_fail', workspaceId: 'ws_fail', name: 'x', deleteProtection: false, createdAt: 0 })
+      await tick()
+      throw new Error('boom')
+    })
+    const succeeding = stores.transaction(async () => {
+      await stores.workspaces.insert(workspace('ws_ok'))
+      await stores.apis.insert({ id: 'api_ok', workspaceId: 'ws_ok', name: 'x', deleteProtection: false, createdAt: 0 })
+    })
+    await expect(failing).rejects.toThrow('boom')
+    await succeeding
+    expect(names()).toEqual(['ws_ok'])
+    expect(stores.db.query('SELECT id FROM apis').all()).toEqual([{ id: 'api_ok' }])
+  })
+
+  test('a transaction started inside another joins it', async () => {
+    await expect(
+      stores.transaction(async () => {
+        await stores.workspaces.insert(workspace('outer'))
+        await stores.transaction(async () => stores.workspaces.insert(workspace('inner')))
+        throw new Error('undo both')
+      }),
+    ).rejects.toThrow('undo both')
+    expect(names()).toEqual([])
+  })
+
+  test('concurrent role updates through the services leave exactly one of the two permission sets', async () => {
+    const services = createServices({ stores, clock: new ManualClock() })
+    const { workspaceId } = await services.rootKeys.create({ workspace: 'ws', name: 'admin', permissions: ['*'] })
+    await services.permissions.createRole(workspaceId, { name: 'editor' })
+    const a = ['a.1', 'a.2', 'a.3', 'a.4']
+    const b = ['b.1', 'b.2', 'b.3', 'b.4']
+    await Promise.all([services.permissions.setRolePermissions(workspaceId, 'editor', a), services.permissions.setRolePermissions(workspaceId, 'editor', b)])
+    const slugs = (await services.permissions.getRole(workspaceId, 'editor')).permissions.map((p) => p.slug)
+    expect([a, b]).toContainEqual(slugs)
+  })
+})
