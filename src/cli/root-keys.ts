@@ -54,7 +54,7 @@ With --json the output is exactly {"rootKeyId","key","workspaceId"}.`,
         writeJson(ctx.stdout, { rootKeyId: created.rootKeyId, key: created.key, workspaceId: created.workspaceId })
         return 0
       }
-      const info = (await rootKeys.get(created.rootKeyId))!
+      const info = (await rootKeys.find(created.rootKeyId))!
       ctx.stdout.write(`Created root key ${info.id} "${info.name}" in workspace ${await describeWorkspace(workspaces, info.workspaceId)}.\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)
       if (info.expiresAt !== null) ctx.stdout.write(`Expires:     ${isoOrDash(info.expiresAt)}\n`)
@@ -135,7 +135,7 @@ export const rootKeysRevoke = defineCommand({
   async run({ flags, positionals }, ctx) {
     const id = positionals[0]!
     return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
-      const key = await rootKeys.get(id)
+      const key = await rootKeys.find(id)
       if (!key) throw new RootKeyInputError(`no root key with id '${id}'`)
       if (!(await rootKeys.revoke(id))) {
         ctx.stdout.write(`Root key ${id} was already revoked at ${isoOrDash(key.revokedAt)}; nothing changed.\n`)
@@ -166,13 +166,13 @@ With --json the output is {"rootKeyId","key","workspaceId","replacedRootKeyId","
     const graceMs = flags.grace === undefined ? 0 : parseDuration(flags.grace)
     return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
       const created = await rootKeys.rotate(id, graceMs)
-      const old = (await rootKeys.get(id))!
+      const old = (await rootKeys.find(id))!
       const stopsAt = old.revokedAt ?? old.expiresAt!
       if (flags.json) {
         writeJson(ctx.stdout, { ...created, replacedRootKeyId: id, replacedKeyStopsAt: stopsAt })
         return 0
       }
-      const info = (await rootKeys.get(created.rootKeyId))!
+      const info = (await rootKeys.find(created.rootKeyId))!
       ctx.stdout.write(`Rotated root key ${id} "${info.name}" of workspace ${await describeWorkspace(workspaces, info.workspaceId)}.\n`)
       ctx.stdout.write(`New key:     ${info.id}\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)

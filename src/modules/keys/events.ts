@@ -11,17 +11,21 @@ export class VerificationLog {
   private readonly lastUsed = new Map<string, number>()
   private readonly maxBuffered: number
 
+  private readonly onError: (error: unknown) => void
+
   constructor(
     private readonly stores: Pick<Stores, 'keys' | 'verificationEvents' | 'transaction'>,
-    options: { maxBuffered?: number } = {},
+    options: { maxBuffered?: number; onError?: (error: unknown) => void } = {},
   ) {
     this.maxBuffered = options.maxBuffered ?? 5_000
+    this.onError = options.onError ?? ((error) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'writing verification events failed', error: String(error) })}\n`))
   }
 
   record(event: VerificationEvent): void {
     this.events.push(event)
     if (event.keyId && event.outcome !== 'NOT_FOUND') this.lastUsed.set(event.keyId, event.time)
-    if (this.events.length >= this.maxBuffered) void this.flush().catch(() => {})
+    // A full buffer is written at once rather than waiting for the timer; the verification does not wait for it.
+    if (this.events.length >= this.maxBuffered) this.flush().catch(this.onError)
   }
 
   /** Pending last-used time of a key, newer than the stored one. */

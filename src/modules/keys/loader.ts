@@ -105,8 +105,8 @@ export class KeyLoader {
   }
 
   private async identityView(workspaceId: string, identityId: string): Promise<IdentityView | null> {
-    const identity = await this.deps.identities.find(workspaceId, identityId)
-    if (!identity || identity.id !== identityId) return null
+    const identity = await this.deps.identities.findById(workspaceId, identityId)
+    if (!identity) return null
     return {
       id: identity.id,
       externalId: identity.externalId,

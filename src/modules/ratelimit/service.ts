@@ -119,7 +119,7 @@ export class RatelimitService {
   }
 
   /** A live namespace for the override routes: missing or deleted is a 404. */
-  async liveNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace> {
+  async getNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace> {
     const namespace = await this.findNamespace(workspaceId, nameOrId)
     if (!namespace || namespace.deletedAt !== null) throw namespaceNotFound()
     return namespace
@@ -127,7 +127,7 @@ export class RatelimitService {
 
   /** Soft-deletes a namespace: `limit` answers 410 for it from now on, override routes 404. */
   async deleteNamespace(workspaceId: string, namespaceId: string): Promise<void> {
-    const namespace = await this.liveNamespace(workspaceId, namespaceId)
+    const namespace = await this.getNamespace(workspaceId, namespaceId)
     const now = this.clock.now()
     await this.stores.ratelimitNamespaces.softDelete(namespace.id, now)
     namespace.deletedAt = now
@@ -175,7 +175,7 @@ export class RatelimitService {
 
   /** Creates or replaces the override for (namespace, identifier); keeps the id on replace. */
   async setOverride(workspaceId: string, input: SetOverrideInput): Promise<RatelimitOverride> {
-    const namespace = await this.liveNamespace(workspaceId, input.namespace)
+    const namespace = await this.getNamespace(workspaceId, input.namespace)
     const override: RatelimitOverride = {
       id: newId('rlor'),
       namespaceId: namespace.id,
@@ -190,7 +190,7 @@ export class RatelimitService {
 
   /** The override that applies to `identifier` (exact first, then wildcards), or 404. */
   async getOverride(workspaceId: string, namespace: string, identifier: string): Promise<RatelimitOverride> {
-    const ns = await this.liveNamespace(workspaceId, namespace)
+    const ns = await this.getNamespace(workspaceId, namespace)
     const override = (this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(identifier)
     if (!override) throw overrideNotFound()
     return override
@@ -198,14 +198,14 @@ export class RatelimitService {
 
   /** Overrides of a namespace ordered by id; `cursor` is the first id of the next page. */
   async listOverrides(workspaceId: string, input: { namespace: string } & PageInput): Promise<Page<RatelimitOverride>> {
-    const ns = await this.liveNamespace(workspaceId, input.namespace)
+    const ns = await this.getNamespace(workspaceId, input.namespace)
     const overrides = await this.stores.ratelimitNamespaces.pageOverrides(ns.id, { cursor: input.cursor ?? '', limit: input.limit + 1 })
     return toPage(overrides, input.limit, (o) => o)
   }
 
   /** Deletes the override with exactly this identifier (no wildcard matching), or 404. */
   async deleteOverride(workspaceId: string, namespace: string, identifier: string): Promise<void> {
-    const ns = await this.liveNamespace(workspaceId, namespace)
+    const ns = await this.getNamespace(workspaceId, namespace)
     if (!(await this.stores.ratelimitNamespaces.deleteOverride(ns.id, identifier))) throw overrideNotFound()
     this.dropOverrides(ns.id)
   }

@@ -122,7 +122,7 @@ export class RootKeyService {
     return { rootKeyId: id, key, workspaceId }
   }
 
-  async get(id: string): Promise<RootKeyInfo | null> {
+  async find(id: string): Promise<RootKeyInfo | null> {
     const key = await this.stores.rootKeys.findById(id)
     return key ? toInfo(key) : null
   }
