@@ -28,7 +28,7 @@ describe('root-keys create', () => {
         workspaceId: out.workspaceId,
         permissions: new Set(['api.*.read_api', 'api.*.create_key']),
       })
-      expect(await rootKeys.get(out.rootKeyId)).toMatchObject({ name: 'ci', expiresAt: null, revokedAt: null })
+      expect(await rootKeys.find(out.rootKeyId)).toMatchObject({ name: 'ci', expiresAt: null, revokedAt: null })
     })
   })
 
@@ -211,13 +211,13 @@ describe('root-keys revoke', () => {
     expect(r).toEqual({ code: 0, stdout: `Revoked root key ${a.rootKeyId} "ci" of workspace production (${a.workspaceId}).\n`, stderr: '' })
     await h.inspect(async (rootKeys) => {
       expect(await rootKeys.authenticate(a.key)).toBe('invalid')
-      expect((await rootKeys.get(a.rootKeyId))!.revokedAt).toBe(h.clock.now())
+      expect((await rootKeys.find(a.rootKeyId))!.revokedAt).toBe(h.clock.now())
     })
     h.clock.advance(5000)
     const again = await h.run(['root-keys', 'revoke', a.rootKeyId])
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('was already revoked at')
-    await h.inspect(async (rootKeys) => expect((await rootKeys.get(a.rootKeyId))!.revokedAt).toBe(h.clock.now() - 5000))
+    await h.inspect(async (rootKeys) => expect((await rootKeys.find(a.rootKeyId))!.revokedAt).toBe(h.clock.now() - 5000))
   })
 
   test('an unknown id or a missing id exits 2', async () => {
@@ -241,7 +241,7 @@ describe('root-keys rotate', () => {
     await h.inspect(async (rootKeys) => {
       expect(await rootKeys.authenticate(old.key)).toBe('invalid')
       expect(await rootKeys.authenticate(r.key)).toEqual({ rootKeyId: r.rootKeyId, workspaceId: old.workspaceId, permissions: new Set(['api.*.read_api']) })
-      expect((await rootKeys.get(r.rootKeyId))!.name).toBe('ci')
+      expect((await rootKeys.find(r.rootKeyId))!.name).toBe('ci')
     })
   })
 
@@ -254,7 +254,7 @@ describe('root-keys rotate', () => {
     const key = r.stdout.match(/unkey_[1-9A-HJ-NP-Za-km-z]{20,}/g)
     expect(key).toHaveLength(1)
     await h.inspect(async (rootKeys) => {
-      expect(await rootKeys.get(old.rootKeyId)).toMatchObject({ expiresAt: stopsAt, revokedAt: null })
+      expect(await rootKeys.find(old.rootKeyId)).toMatchObject({ expiresAt: stopsAt, revokedAt: null })
       h.clock.advance(HOUR - 1)
       expect(await rootKeys.authenticate(old.key)).toMatchObject({ rootKeyId: old.rootKeyId })
       h.clock.advance(1)

@@ -75,7 +75,7 @@ describe('latch seed', () => {
         expect(rotated[name].workspaceId).toBe(first[name].workspaceId)
         expect(rotated[name].rootKeyId).not.toBe(first[name].rootKeyId)
         expect(await rootKeys.authenticate(first[name].key)).toBe('invalid')
-        expect((await rootKeys.get(first[name].rootKeyId))!.revokedAt).toBe(h.clock.now())
+        expect((await rootKeys.find(first[name].rootKeyId))!.revokedAt).toBe(h.clock.now())
         expect(await rootKeys.authenticate(rotated[name].key)).toEqual({
           rootKeyId: rotated[name].rootKeyId,
           workspaceId: first[name].workspaceId,
