@@ -29,7 +29,10 @@ export interface Row {
 
 export interface Report {
   date: string
+  /** What the binary was built from, when known (empty for --binary). */
   commit: string
+  /** The repository's HEAD when the run started. */
+  repositoryHead: string
   label: string
   binary: string
   settings: { keys: number; seconds: number; connections: number; lowConnections: number; rounds: number; log: string; threads: number }

@@ -7,7 +7,7 @@
 //
 //   npm run bench [-- --quick] [--keys N] [--duration S] [--connections C]
 //                 [--log on|off|both] [--rebuild] [--binary PATH] [--label TEXT] [--no-append]
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { BUN, ensureBinary, ensureWrk, fileSize, startServer, timeToReady, type Server, type ServerSpec } from './processes'
@@ -73,10 +73,14 @@ async function output(cmd: string[]): Promise<string> {
   return text.trim()
 }
 
-/** HEAD's short hash, marked when dist/latch may hold uncommitted changes under src/. */
-async function commitOf(binary: string): Promise<string> {
-  const head = (await output(['git', 'rev-parse', '--short', 'HEAD'])) || 'unknown commit'
-  const dirty = binary === join(ROOT, 'dist', 'latch') && (await output(['git', 'status', '--porcelain', '--', 'src'])) !== ''
+/**
+ * The commit dist/latch was built from, as far as we know: HEAD's short hash,
+ * marked when src/ has uncommitted changes. Empty for a --binary, whose source
+ * HEAD says nothing about (its --label should say).
+ */
+async function commitOf(binary: string, head: string): Promise<string> {
+  if (binary !== join(ROOT, 'dist', 'latch')) return ''
+  const dirty = (await output(['git', 'status', '--porcelain', '--', 'src'])) !== ''
   return dirty ? `${head} (+ uncommitted src/ changes)` : head
 }
 
@@ -86,7 +90,9 @@ const describe = (r: WrkResult) =>
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   const binary = await ensureBinary(options)
-  const commit = await commitOf(binary) // before the load: others may commit meanwhile
+  // Before the load: others may commit meanwhile.
+  const head = (await output(['git', 'rev-parse', '--short', 'HEAD'])) || 'unknown'
+  const commit = await commitOf(binary, head)
   const loadBefore = loadavg()[0]!
   const wrk = await ensureWrk()
   const dir = mkdtempSync(join(tmpdir(), 'latch-bench-'))
@@ -174,8 +180,9 @@ async function main(): Promise<void> {
     const report: Report = {
       date: await output(['date', '-u', '+%Y-%m-%d %H:%M UTC']),
       commit,
+      repositoryHead: head,
       label: options.label,
-      binary: relative(ROOT, binary).startsWith('..') ? binary : relative(ROOT, binary),
+      binary: `${relative(ROOT, binary).startsWith('..') ? binary : relative(ROOT, binary)} (built ${statSync(binary).mtime.toISOString().slice(0, 16)}Z)`,
       settings: {
         keys: options.keys,
         seconds: options.seconds,
