@@ -58,7 +58,11 @@ async function measure(label: string, makeRequest: () => Request, before?: () =>
 const liveness = await measure('baseline: GET /v2/liveness', () => new Request('http://localhost/v2/liveness'))
 const warm = await measure('verifyKey, warm (cache hit)', () => post({ key }))
 const warmQuery = await measure('verifyKey, warm + permission query', () => post({ key, permissions: 'read AND (write OR admin)' }))
-const cold = await measure('verifyKey, cold (SQLite each call)', () => post({ key }), () => services.keyCache.clear())
+const cold = await measure(
+  'verifyKey, cold (SQLite each call)',
+  () => post({ key }),
+  () => services.keyCache.clear(),
+)
 
 console.log()
 console.log(`warm verify / liveness baseline:       ${(warm / liveness).toFixed(3)}`)

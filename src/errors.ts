@@ -32,16 +32,7 @@ export class ApiError extends Error {
   }
 }
 
-export type NotFoundKind =
-  | 'key'
-  | 'api'
-  | 'identity'
-  | 'permission'
-  | 'role'
-  | 'ratelimit_namespace'
-  | 'ratelimit_override'
-  | 'migration'
-  | 'route'
+export type NotFoundKind = 'key' | 'api' | 'identity' | 'permission' | 'role' | 'ratelimit_namespace' | 'ratelimit_override' | 'migration' | 'route'
 
 export type ConflictKind = 'identity' | 'permission' | 'role'
 
@@ -54,39 +45,25 @@ export const bodyUnreadable = (detail: string) =>
   ])
 
 export const permissionsQuerySyntaxError = (detail: string) =>
-  new ApiError(400, 'Bad Request', `${DOCS}user/bad_request/permissions_query_syntax_error`, detail, [
-    { location: 'body.permissions', message: detail },
-  ])
+  new ApiError(400, 'Bad Request', `${DOCS}user/bad_request/permissions_query_syntax_error`, detail, [{ location: 'body.permissions', message: detail }])
 
 export const unauthorized = (detail: string) => new ApiError(401, 'Unauthorized', `${DOCS}unauthorized`, detail)
 
 export const forbidden = (detail: string) => new ApiError(403, 'Forbidden', `${DOCS}forbidden`, detail)
 
-export const notFound = (kind: NotFoundKind, detail: string) =>
-  new ApiError(404, 'Not Found', `${DOCS}unkey/data/${kind}_not_found`, detail)
+export const notFound = (kind: NotFoundKind, detail: string) => new ApiError(404, 'Not Found', `${DOCS}unkey/data/${kind}_not_found`, detail)
 
-export const conflict = (kind: ConflictKind, detail: string) =>
-  new ApiError(409, 'Conflicting Resource', `${DOCS}unkey/data/${kind}_already_exists`, detail)
+export const conflict = (kind: ConflictKind, detail: string) => new ApiError(409, 'Conflicting Resource', `${DOCS}unkey/data/${kind}_already_exists`, detail)
 
-export const namespaceGone = () =>
-  new ApiError(
-    410,
-    'Resource Gone',
-    `${DOCS}unkey/data/ratelimit_namespace_gone`,
-    'This namespace has been deleted.',
-  )
+export const namespaceGone = () => new ApiError(410, 'Resource Gone', `${DOCS}unkey/data/ratelimit_namespace_gone`, 'This namespace has been deleted.')
 
-export const protectedResource = (detail: string) =>
-  new ApiError(412, 'Resource is protected', `${DOCS}unkey/application/protected_resource`, detail)
+export const protectedResource = (detail: string) => new ApiError(412, 'Resource is protected', `${DOCS}unkey/application/protected_resource`, detail)
 
-export const preconditionFailed = (detail: string) =>
-  new ApiError(412, 'Precondition Failed', `${DOCS}unkey/application/precondition_failed`, detail)
+export const preconditionFailed = (detail: string) => new ApiError(412, 'Precondition Failed', `${DOCS}unkey/application/precondition_failed`, detail)
 
-export const payloadTooLarge = (detail: string) =>
-  new ApiError(413, 'Request Entity Too Large', `${DOCS}user/bad_request/request_body_too_large`, detail, [])
+export const payloadTooLarge = (detail: string) => new ApiError(413, 'Request Entity Too Large', `${DOCS}user/bad_request/request_body_too_large`, detail, [])
 
-export const tooManyRequests = (detail: string) =>
-  new ApiError(429, 'Too Many Requests', `${DOCS}user/too_many_requests/workspace_rate_limited`, detail)
+export const tooManyRequests = (detail: string) => new ApiError(429, 'Too Many Requests', `${DOCS}user/too_many_requests/workspace_rate_limited`, detail)
 
 export const internalError = () =>
   new ApiError(

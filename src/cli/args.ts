@@ -92,7 +92,9 @@ export function parseArgs<S extends FlagSpecs>(
     }
     if (value === '') fail(`--${name} needs a non-empty value`)
     if (spec!.type === 'strings') {
-      ;((flags[name] ??= []) as string[]).push(value)
+      const values = (flags[name] ?? []) as string[]
+      values.push(value)
+      flags[name] = values
     } else {
       if (flags[name] !== undefined) fail(`--${name} was given more than once`)
       flags[name] = value

@@ -38,7 +38,7 @@ ${columns(commands.map((c) => [c.name, c.summary]))}
 
 Options:
 ${columns([
-  ['-h, --help', 'Show help; `latch <command> --help` shows a command\'s options'],
+  ['-h, --help', "Show help; `latch <command> --help` shows a command's options"],
   ['--version', 'Print the version'],
 ])}
 

@@ -57,7 +57,11 @@ export const migrationsList = defineCommand({
     return withServices(flags.db, ctx, async (services) => {
       const workspace = await existingWorkspace(services, flags.workspace!)
       const migrations = await services.keyMigrations.list(workspace.id)
-      if (flags.json) writeJson(ctx.stdout, migrations.map((m) => ({ migrationId: m.id, algorithm: m.algorithm, createdAt: m.createdAt, pendingKeys: m.pendingKeys })))
+      if (flags.json)
+        writeJson(
+          ctx.stdout,
+          migrations.map((m) => ({ migrationId: m.id, algorithm: m.algorithm, createdAt: m.createdAt, pendingKeys: m.pendingKeys })),
+        )
       else
         ctx.stdout.write(
           formatTable(

@@ -177,11 +177,7 @@ With --json the output is {"rootKeyId","key","workspaceId","replacedRootKeyId","
       ctx.stdout.write(`New key:     ${info.id}\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)
       if (info.expiresAt !== null) ctx.stdout.write(`Expires:     ${isoOrDash(info.expiresAt)}\n`)
-      ctx.stdout.write(
-        old.revokedAt !== null
-          ? `The old key ${id} no longer works.\n`
-          : `The old key ${id} keeps working until ${isoOrDash(stopsAt)}.\n`,
-      )
+      ctx.stdout.write(old.revokedAt !== null ? `The old key ${id} no longer works.\n` : `The old key ${id} keeps working until ${isoOrDash(stopsAt)}.\n`)
       writeSecret(ctx.stdout, created.key)
       return 0
     })

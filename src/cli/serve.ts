@@ -21,8 +21,7 @@ Set LATCH_LOG=off to silence the per-request JSON log lines on stdout.`,
     // Loaded here so that other commands never load the HTTP app.
     const { startServer } = await import('../server')
     const server = await startServer(config, { clock: ctx.clock, handleSignals: ctx.signal === undefined })
-    const where =
-      config.host === '0.0.0.0' || config.host === '::' ? `all interfaces, port ${server.port} (${server.url})` : server.url
+    const where = config.host === '0.0.0.0' || config.host === '::' ? `all interfaces, port ${server.port} (${server.url})` : server.url
     ctx.stdout.write(`latch ${VERSION} listening on ${where}, database ${config.dbPath}\n`)
     const signal = ctx.signal
     // Without a signal, startServer's own SIGINT/SIGTERM handler stops the server and exits the process.

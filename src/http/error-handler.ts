@@ -94,4 +94,3 @@ export function errorHandler(
       return errorResponse(request, internalError())
     })
 }
-

@@ -15,11 +15,9 @@ export const DOCS_ASSETS = {
 export function docs(version: string) {
   const assets = new Elysia({ name: 'docs-assets' })
   for (const [route, asset] of Object.entries(DOCS_ASSETS)) {
-    assets.get(
-      route,
-      () => new Response(Bun.file(asset.path), { headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' } }),
-      { detail: { hide: true } },
-    )
+    assets.get(route, () => new Response(Bun.file(asset.path), { headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' } }), {
+      detail: { hide: true },
+    })
   }
   return new Elysia({ name: 'docs' }).use(assets).use(
     openapi({

@@ -7,8 +7,7 @@ import { Type, type IntegerOptions } from '@sinclair/typebox'
  * upstream API does not, so this is TypeBox's plain integer. Capped at 2^53-1
  * unless told otherwise: larger numbers are not exact in JSON or JavaScript.
  */
-export const Int = (options: IntegerOptions = {}) =>
-  Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...options })
+export const Int = (options: IntegerOptions = {}) => Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...options })
 
 export const Meta = t.Object({ requestId: t.String({ description: 'Unique id of this request (also in the X-Request-Id header).' }) })
 
@@ -22,8 +21,7 @@ export const Pagination = t.Object({
 
 export const envelope = <T extends TSchema>(data: T) => t.Object({ meta: Meta, data })
 
-export const paginated = <T extends TSchema>(item: T) =>
-  t.Object({ meta: Meta, data: t.Array(item), pagination: Pagination })
+export const paginated = <T extends TSchema>(item: T) => t.Object({ meta: Meta, data: t.Array(item), pagination: Pagination })
 
 export const EmptyData = t.Object({}, { description: 'Empty object' })
 export const EmptyEnvelope = envelope(EmptyData)

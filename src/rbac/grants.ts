@@ -6,17 +6,45 @@
 
 export const ROOT_PERMISSION_ACTIONS = {
   api: [
-    'read_api', 'create_api', 'delete_api', 'update_api', 'create_key', 'update_key', 'delete_key',
-    'encrypt_key', 'decrypt_key', 'read_key', 'verify_key', 'read_analytics',
+    'read_api',
+    'create_api',
+    'delete_api',
+    'update_api',
+    'create_key',
+    'update_key',
+    'delete_key',
+    'encrypt_key',
+    'decrypt_key',
+    'read_key',
+    'verify_key',
+    'read_analytics',
   ],
   ratelimit: [
-    'limit', 'read_analytics', 'create_namespace', 'read_namespace', 'update_namespace', 'delete_namespace',
-    'set_override', 'read_override', 'delete_override',
+    'limit',
+    'read_analytics',
+    'create_namespace',
+    'read_namespace',
+    'update_namespace',
+    'delete_namespace',
+    'set_override',
+    'read_override',
+    'delete_override',
   ],
   rbac: [
-    'create_permission', 'update_permission', 'delete_permission', 'read_permission', 'create_role',
-    'update_role', 'delete_role', 'read_role', 'add_permission_to_key', 'remove_permission_from_key',
-    'add_role_to_key', 'remove_role_from_key', 'add_permission_to_role', 'remove_permission_from_role',
+    'create_permission',
+    'update_permission',
+    'delete_permission',
+    'read_permission',
+    'create_role',
+    'update_role',
+    'delete_role',
+    'read_role',
+    'add_permission_to_key',
+    'remove_permission_from_key',
+    'add_role_to_key',
+    'remove_role_from_key',
+    'add_permission_to_role',
+    'remove_permission_from_role',
   ],
   identity: ['create_identity', 'read_identity', 'update_identity', 'delete_identity'],
 } as const
@@ -58,10 +86,7 @@ export function permissionProblem(permission: string): string | null {
  * target does not exist, so that a lookup can answer 404 without a grant check
  * against an id nobody can know.
  */
-export type Requirement =
-  | { anyOf: string[] }
-  | { allOf: Requirement[] }
-  | { anyResource: { type: ResourceType; action: string } }
+export type Requirement = { anyOf: string[] } | { allOf: Requirement[] } | { anyResource: { type: ResourceType; action: string } }
 
 /** `type.*.action`, or either that or `type.id.action` when an id is known. */
 export function needs(type: ResourceType, action: string, id?: string): Requirement {

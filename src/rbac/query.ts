@@ -137,15 +137,9 @@ class Parser {
         return query
       }
       case 'end':
-        throw new PermissionQuerySyntaxError(
-          `Unexpected end of query at position ${token.position}; expected a permission or '('.`,
-          token.position,
-        )
+        throw new PermissionQuerySyntaxError(`Unexpected end of query at position ${token.position}; expected a permission or '('.`, token.position)
       default:
-        throw new PermissionQuerySyntaxError(
-          `Unexpected ${describe(token)} at position ${token.position}; expected a permission or '('.`,
-          token.position,
-        )
+        throw new PermissionQuerySyntaxError(`Unexpected ${describe(token)} at position ${token.position}; expected a permission or '('.`, token.position)
     }
   }
 }

@@ -27,9 +27,7 @@ export class SqliteIdentityStore implements IdentityStore {
     this.stmt = {
       insert: sql.prepare('INSERT INTO identities (id, workspace_id, external_id, meta, created_at) VALUES (?, ?, ?, ?, ?)'),
       live: sql.prepare<Row, [string, string]>('SELECT * FROM identities WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL'),
-      liveByExternalId: sql.prepare<Row, [string, string]>(
-        'SELECT * FROM identities WHERE external_id = ? AND workspace_id = ? AND deleted_at IS NULL',
-      ),
+      liveByExternalId: sql.prepare<Row, [string, string]>('SELECT * FROM identities WHERE external_id = ? AND workspace_id = ? AND deleted_at IS NULL'),
       page: sql.prepare<Row, [string, string, string, number]>(
         `SELECT * FROM identities WHERE workspace_id = ?1 AND deleted_at IS NULL AND id >= ?2
            AND (?3 = '' OR instr(lower(external_id), lower(?3)) > 0 OR instr(lower(id), lower(?3)) > 0)

@@ -148,9 +148,7 @@ export class SqliteRbacStore implements RbacStore {
   }
 
   listRoles(workspaceId: string, input: ListInput) {
-    return this.sql.run(() =>
-      toPage(this.stmt.rolePage.all(workspaceId, input.cursor ?? '', input.search ?? '', input.limit + 1), input.limit, toRole),
-    )
+    return this.sql.run(() => toPage(this.stmt.rolePage.all(workspaceId, input.cursor ?? '', input.search ?? '', input.limit + 1), input.limit, toRole))
   }
 
   async deleteRole(roleId: string) {

@@ -27,20 +27,16 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
 
   return new Elysia({ name: `identities${prefix}`, prefix, detail: { tags: ['identities'] } } as never)
     .use(deps.auth)
-    .post(
-      '/identities.createIdentity',
-      async ({ body, auth, request }) => ok(request, { identityId: (await identities.create(auth.workspaceId, body)).id }),
-      {
-        permission: wildcardPermission('identity', 'create_identity'),
-        body: m.CreateIdentityBody,
-        response: responses(m.CreateIdentityResponse, 409),
-        detail: {
-          summary: 'Create an identity',
-          description:
-            'Creates an identity for one of your users or organisations, with optional meta and ratelimits that all of its keys share. The externalId must not be in use (409 otherwise).',
-        },
+    .post('/identities.createIdentity', async ({ body, auth, request }) => ok(request, { identityId: (await identities.create(auth.workspaceId, body)).id }), {
+      permission: wildcardPermission('identity', 'create_identity'),
+      body: m.CreateIdentityBody,
+      response: responses(m.CreateIdentityResponse, 409),
+      detail: {
+        summary: 'Create an identity',
+        description:
+          'Creates an identity for one of your users or organisations, with optional meta and ratelimits that all of its keys share. The externalId must not be in use (409 otherwise).',
       },
-    )
+    })
     .post(
       '/identities.getIdentity',
       async ({ body, auth, request }) => ok(request, identityView(await identities.getDetails(auth.workspaceId, body.identity))),

@@ -74,9 +74,7 @@ export class IdentityService {
         throw conflict('identity', `Identity with externalId '${input.externalId}' already exists in this workspace.`)
       }
       const identity = await this.insert(workspaceId, input.externalId, input.meta ?? null, metaJson)
-      const ratelimits = input.ratelimits?.length
-        ? await this.ratelimitDefinitions.replace(workspaceId, { identityId: identity.id }, input.ratelimits)
-        : []
+      const ratelimits = input.ratelimits?.length ? await this.ratelimitDefinitions.replace(workspaceId, { identityId: identity.id }, input.ratelimits) : []
       return { ...identity, ratelimits }
     })
   }
@@ -84,8 +82,7 @@ export class IdentityService {
   /** The live identity with this id or externalId in the workspace (id wins), or null. */
   async find(workspaceId: string, idOrExternalId: string): Promise<Identity | null> {
     const record =
-      (await this.stores.identities.findLive(workspaceId, idOrExternalId)) ??
-      (await this.stores.identities.findLiveByExternalId(workspaceId, idOrExternalId))
+      (await this.stores.identities.findLive(workspaceId, idOrExternalId)) ?? (await this.stores.identities.findLiveByExternalId(workspaceId, idOrExternalId))
     return record ? toIdentity(record) : null
   }
 

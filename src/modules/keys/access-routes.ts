@@ -69,8 +69,7 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
         response: responses(m.PermissionsResponse, 404),
         detail: {
           summary: 'Replace a key’s permissions',
-          description:
-            'Makes the key’s direct permissions exactly the given slugs (creating unknown ones; an empty list clears them). Roles are not touched.',
+          description: 'Makes the key’s direct permissions exactly the given slugs (creating unknown ones; an empty list clears them). Roles are not touched.',
         },
       },
     )

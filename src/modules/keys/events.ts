@@ -18,7 +18,9 @@ export class VerificationLog {
     options: { maxBuffered?: number; onError?: (error: unknown) => void } = {},
   ) {
     this.maxBuffered = options.maxBuffered ?? 5_000
-    this.onError = options.onError ?? ((error) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'writing verification events failed', error: String(error) })}\n`))
+    this.onError =
+      options.onError ??
+      ((error) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'writing verification events failed', error: String(error) })}\n`))
   }
 
   record(event: VerificationEvent): void {

@@ -90,7 +90,7 @@ export class KeyMigrationService {
    */
   async complete(workspaceId: string, migrationId: string, plaintext: string, hash: string): Promise<boolean> {
     const migration = await this.stores.keys.findMigration(workspaceId, migrationId)
-    if (!migration || migration.algorithm !== 'sha256_hex') return false
+    if (migration?.algorithm !== 'sha256_hex') return false
     const legacy = createHash('sha256').update(plaintext).digest('hex')
     const pending = await this.stores.keys.findPendingMigration(workspaceId, migrationId, legacy)
     if (!pending) return false

@@ -206,4 +206,3 @@ export const MigrateKeysResponse = envelope(
     failed: t.Array(t.String(), { description: 'Hashes that were not migrated (already present).' }),
   }),
 )
-

@@ -34,9 +34,7 @@ interface Planned {
 const inlineId = (keyId: string, name: string) => `rl_${base58(createHash('sha256').update(`${keyId}\u0000${name}`).digest().subarray(0, 12))}`
 
 function missingLimit(key: LoadedKey, name: string) {
-  const owner = key.identity
-    ? `nor identity '${key.identity.id}' (externalId '${key.identity.externalId}')`
-    : 'and the key has no identity'
+  const owner = key.identity ? `nor identity '${key.identity.id}' (externalId '${key.identity.externalId}')` : 'and the key has no identity'
   return preconditionFailed(`Ratelimit '${name}' was requested but does not exist for key '${key.id}' ${owner}.`)
 }
 

@@ -17,7 +17,6 @@ import { keyView } from './view'
 export type KeysRouteDeps = Pick<Services, 'keys' | 'keyMigrations' | 'keyLoader' | 'verifier'> & { auth: AuthPlugin }
 
 export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: KeysRouteDeps, prefix: string) {
-
   const decrypt = (key: LoadedKey): string | undefined => {
     try {
       return keys.decrypt(key)
@@ -39,20 +38,24 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
           'Issues a new key for an API. The key itself is in this response only; latch stores its SHA-256 hash (and, with `recoverable`, an encrypted copy).',
       },
     })
-    .post('/keys.verifyKey', ({ body, auth, request }) => {
-      // A cached key is answered without awaiting anything.
-      const result = verifier.verify(auth, body)
-      return result instanceof Promise ? result.then((data) => ok(request, data)) : ok(request, result)
-    }, {
-      permission: verifyPermission,
-      body: m.VerifyKeyBody,
-      response: responses(m.VerifyKeyResponse, 412),
-      detail: {
-        summary: 'Verify a key',
-        description:
-          'Checks a key and answers 200 with `valid` and a `code` for every outcome. Optionally checks a permission query, ratelimits and spends credits.',
+    .post(
+      '/keys.verifyKey',
+      ({ body, auth, request }) => {
+        // A cached key is answered without awaiting anything.
+        const result = verifier.verify(auth, body)
+        return result instanceof Promise ? result.then((data) => ok(request, data)) : ok(request, result)
       },
-    })
+      {
+        permission: verifyPermission,
+        body: m.VerifyKeyBody,
+        response: responses(m.VerifyKeyResponse, 412),
+        detail: {
+          summary: 'Verify a key',
+          description:
+            'Checks a key and answers 200 with `valid` and a `code` for every outcome. Optionally checks a permission query, ratelimits and spends credits.',
+        },
+      },
+    )
     .post(
       '/keys.getKey',
       async ({ body, auth, request }) => {
@@ -76,7 +79,10 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
         return ok(request, keyView(found))
       },
       {
-        permission: { describe: "'api.*.read_key' or 'api.<apiId of the key>.read_key'", requirement: () => ({ anyResource: { type: 'api', action: 'read_key' } }) },
+        permission: {
+          describe: "'api.*.read_key' or 'api.<apiId of the key>.read_key'",
+          requirement: () => ({ anyResource: { type: 'api', action: 'read_key' } }),
+        },
         body: m.WhoamiBody,
         response: responses(m.KeyEnvelope, 404),
         detail: { summary: 'Identify a key', description: 'Looks a key up by the key itself and returns its settings.' },
@@ -112,23 +118,26 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
         detail: { summary: 'Delete a key', description: 'Deletes a key; it stops verifying at once. `permanent` also removes its record.' },
       },
     )
-    .post('/keys.updateCredits', async ({ body, auth, request }) => ok(request, await keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value)), {
-      permission: keyPermission(keys, 'update_key'),
-      body: m.UpdateCreditsBody,
-      response: responses(m.UpdateCreditsResponse, 404),
-      detail: {
-        summary: 'Change a key’s credits',
-        description: 'Sets, increments or decrements the remaining credits. Setting null makes the key unlimited.',
+    .post(
+      '/keys.updateCredits',
+      async ({ body, auth, request }) => ok(request, await keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value)),
+      {
+        permission: keyPermission(keys, 'update_key'),
+        body: m.UpdateCreditsBody,
+        response: responses(m.UpdateCreditsResponse, 404),
+        detail: {
+          summary: 'Change a key’s credits',
+          description: 'Sets, increments or decrements the remaining credits. Setting null makes the key unlimited.',
+        },
       },
-    })
+    )
     .post('/keys.rerollKey', async ({ body, auth, request }) => ok(request, await keys.reroll(auth.workspaceId, body.keyId, body.expiration)), {
       permission: rerollPermission(keys),
       body: m.RerollKeyBody,
       response: responses(m.CreateKeyResponse, 404),
       detail: {
         summary: 'Replace a key',
-        description:
-          'Issues a new key with the same settings, permissions, roles and ratelimits, and lets the old one expire after `expiration` milliseconds.',
+        description: 'Issues a new key with the same settings, permissions, roles and ratelimits, and lets the old one expire after `expiration` milliseconds.',
       },
     })
     .post('/keys.migrateKeys', async ({ body, auth, request }) => ok(request, await keyMigrations.migrate(auth.workspaceId, body)), {

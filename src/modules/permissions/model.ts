@@ -10,8 +10,7 @@ export const PermissionSlug = t.String({ ...SLUG_RULES, description: 'A permissi
 export const Slugs = (description: string, options: { minItems?: number; maxItems?: number } = {}) =>
   t.Array(PermissionSlug, { maxItems: 1000, ...options, description })
 const RoleRef = t.String({ minLength: 1, maxLength: 128, description: 'A role name or id.' })
-export const RoleRefs = (description: string, minItems?: number) =>
-  t.Array(RoleRef, { maxItems: 100, ...(minItems ? { minItems } : {}), description })
+export const RoleRefs = (description: string, minItems?: number) => t.Array(RoleRef, { maxItems: 100, ...(minItems ? { minItems } : {}), description })
 const Description = t.String({ maxLength: 512, description: 'Free text for your own reference.' })
 
 export const Permission = t.Object({

@@ -17,8 +17,7 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
   const { permissions } = deps
 
   const createRolePermission: PermissionSpec<{ permissions?: string[] }> = {
-    describe:
-      "'rbac.*.create_role'; with permissions also 'rbac.*.add_permission_to_role', and 'rbac.*.create_permission' when a slug is new",
+    describe: "'rbac.*.create_role'; with permissions also 'rbac.*.add_permission_to_role', and 'rbac.*.create_permission' when a slug is new",
     requirement: ({ body, auth }) =>
       body.permissions?.length
         ? withCreation(permissions, auth.workspaceId, body.permissions, needs('rbac', 'create_role'), needs('rbac', 'add_permission_to_role'))
@@ -51,15 +50,19 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
       response: responses(m.GetPermissionResponse, 404),
       detail: { summary: 'Get a permission', description: 'Looks a permission up by its id or its slug.' },
     })
-    .post('/permissions.listPermissions', async ({ body, auth, request }) => okPage(request, await permissions.listPermissions(auth.workspaceId, { ...body, limit: body.limit ?? 100 })), {
-      permission: wildcardPermission('rbac', 'read_permission'),
-      body: m.ListPermissionsBody,
-      response: responses(m.ListPermissionsResponse),
-      detail: {
-        summary: 'List permissions',
-        description: 'Pages through the workspace’s permissions in id order, optionally only those whose name or slug contains `search`.',
+    .post(
+      '/permissions.listPermissions',
+      async ({ body, auth, request }) => okPage(request, await permissions.listPermissions(auth.workspaceId, { ...body, limit: body.limit ?? 100 })),
+      {
+        permission: wildcardPermission('rbac', 'read_permission'),
+        body: m.ListPermissionsBody,
+        response: responses(m.ListPermissionsResponse),
+        detail: {
+          summary: 'List permissions',
+          description: 'Pages through the workspace’s permissions in id order, optionally only those whose name or slug contains `search`.',
+        },
       },
-    })
+    )
     .post(
       '/permissions.deletePermission',
       async ({ body, auth, request }) => {

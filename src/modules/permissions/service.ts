@@ -134,7 +134,10 @@ export class PermissionService implements SlugCatalogue {
       const seen = new Set<string>()
       const slugs = (input.permissions ?? []).filter((slug) => !seen.has(slug.toLowerCase()) && seen.add(slug.toLowerCase()))
       const permissions = await this.ensurePermissions(workspaceId, slugs, beforeCreate)
-      await this.stores.rbac.addRolePermissions(role.id, permissions.map((p) => p.id))
+      await this.stores.rbac.addRolePermissions(
+        role.id,
+        permissions.map((p) => p.id),
+      )
       return role
     })
   }
@@ -185,7 +188,11 @@ export class PermissionService implements SlugCatalogue {
       const role = await this.findRole(workspaceId, idOrName)
       if (!role) throw requestedRoleNotFound()
       const permissions = await this.ensurePermissions(workspaceId, slugs, beforeCreate)
-      await this.stores.rbac.setRolePermissions(role.id, permissions.map((p) => p.id), this.clock.now())
+      await this.stores.rbac.setRolePermissions(
+        role.id,
+        permissions.map((p) => p.id),
+        this.clock.now(),
+      )
       return role.id
     })
     this.changed(workspaceId)

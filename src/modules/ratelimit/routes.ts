@@ -31,8 +31,7 @@ async function limitRequirement(ratelimit: RatelimitService, workspaceId: string
 
 function limitPermission<Body>(ratelimit: RatelimitService, namespacesOf: (body: Body) => string[]): PermissionSpec<Body> {
   return {
-    describe:
-      "'ratelimit.*.limit' or 'ratelimit.<namespace id>.limit' for each namespace; 'ratelimit.*.create_namespace' to create one on first use",
+    describe: "'ratelimit.*.limit' or 'ratelimit.<namespace id>.limit' for each namespace; 'ratelimit.*.create_namespace' to create one on first use",
     requirement: ({ body, auth }) => limitRequirement(ratelimit, auth.workspaceId, namespacesOf(body)),
   }
 }
@@ -47,9 +46,7 @@ function namespacePermission(ratelimit: RatelimitService, action: string): Permi
     describe: `'ratelimit.*.${action}' or 'ratelimit.<namespace id>.${action}'`,
     requirement: async ({ body, auth }) => {
       const namespace = await ratelimit.findNamespace(auth.workspaceId, body.namespace)
-      return namespace && namespace.deletedAt === null
-        ? needs('ratelimit', action, namespace.id)
-        : { anyResource: { type: 'ratelimit', action } }
+      return namespace && namespace.deletedAt === null ? needs('ratelimit', action, namespace.id) : { anyResource: { type: 'ratelimit', action } }
     },
   }
 }
@@ -98,20 +95,16 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
         },
       },
     )
-    .post(
-      '/ratelimit.setOverride',
-      async ({ body, auth, request }) => ok(request, { overrideId: (await ratelimit.setOverride(auth.workspaceId, body)).id }),
-      {
-        permission: namespacePermission(ratelimit, 'set_override'),
-        body: m.SetOverrideBody,
-        response: responses(m.SetOverrideResponse, 404),
-        detail: {
-          summary: 'Set a custom limit for an identifier',
-          description:
-            'Gives one identifier, or every identifier matching a `*` pattern, its own limit and window in a namespace. Setting the same identifier again replaces the values and keeps the id. A limit of 0 refuses all requests.',
-        },
+    .post('/ratelimit.setOverride', async ({ body, auth, request }) => ok(request, { overrideId: (await ratelimit.setOverride(auth.workspaceId, body)).id }), {
+      permission: namespacePermission(ratelimit, 'set_override'),
+      body: m.SetOverrideBody,
+      response: responses(m.SetOverrideResponse, 404),
+      detail: {
+        summary: 'Set a custom limit for an identifier',
+        description:
+          'Gives one identifier, or every identifier matching a `*` pattern, its own limit and window in a namespace. Setting the same identifier again replaces the values and keeps the id. A limit of 0 refuses all requests.',
       },
-    )
+    })
     .post(
       '/ratelimit.getOverride',
       async ({ body, auth, request }) => ok(request, overrideView(await ratelimit.getOverride(auth.workspaceId, body.namespace, body.identifier))),

@@ -85,13 +85,7 @@ export class RootKeyService {
   }
 
   /** Creates a key in the workspace named by id or name (created by name when absent). */
-  async create(input: {
-    workspace: string
-    name: string
-    permissions: string[]
-    expiresAt?: number | null
-    seeded?: boolean
-  }): Promise<CreatedRootKey> {
+  async create(input: { workspace: string; name: string; permissions: string[]; expiresAt?: number | null; seeded?: boolean }): Promise<CreatedRootKey> {
     const name = input.name.trim()
     if (!name) throw new RootKeyInputError('the root key needs a non-empty --name')
     const permissions = RootKeyService.validatePermissions(input.permissions)
