@@ -100,6 +100,8 @@ describe('serve', () => {
   test('another process holding the lock blocks start-up with a clear message', async () => {
     const s = await setup()
     writeFileSync(`${s.dbPath}.lock`, String(process.ppid))
-    await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(`Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`)
+    await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(
+      `Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`,
+    )
   })
 })

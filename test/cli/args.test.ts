@@ -21,10 +21,7 @@ const usageError = (argv: string[], positionals: string[] = []) => {
 
 describe('parseArgs', () => {
   test('reads --flag value, --flag=value, repeated flags and booleans', () => {
-    const { flags, positionals } = parseArgs(
-      ['--name', 'ci deploy', '--permission=api.*.read_api', '--json', '--permission', '*', '--grace=1h'],
-      specs,
-    )
+    const { flags, positionals } = parseArgs(['--name', 'ci deploy', '--permission=api.*.read_api', '--json', '--permission', '*', '--grace=1h'], specs)
     expect(flags).toEqual({ name: 'ci deploy', permission: ['api.*.read_api', '*'], json: true, grace: '1h' })
     expect(positionals).toEqual([])
   })

@@ -22,7 +22,11 @@ describe('help and version', () => {
 
   test.each(COMMANDS.map((c) => [c.name]))('latch %s --help shows its usage and every flag, touching no database', async (name) => {
     const command = COMMANDS.find((c) => c.name === name)!
-    for (const argv of [[...name.split(' '), '--help'], [...name.split(' '), '--bogus', '-h'], ['help', ...name.split(' ')]]) {
+    for (const argv of [
+      [...name.split(' '), '--help'],
+      [...name.split(' '), '--bogus', '-h'],
+      ['help', ...name.split(' ')],
+    ]) {
       const r = await h.run(argv)
       expect(r.code).toBe(0)
       expect(r.stdout).toStartWith(`Usage: latch ${command.usage}\n`)

@@ -60,9 +60,7 @@ describe('latch seed', () => {
     expect(again.stdout).toStartWith('The seed keys already exist; nothing changed.')
     for (const name of SEED_WORKSPACES) expect(again.stdout).toContain(first[name].rootKeyId)
     const json = await h.json(['seed'])
-    expect(json).toEqual(
-      Object.fromEntries(SEED_WORKSPACES.map((name) => [name, { workspaceId: first[name].workspaceId, rootKeyId: first[name].rootKeyId }])),
-    )
+    expect(json).toEqual(Object.fromEntries(SEED_WORKSPACES.map((name) => [name, { workspaceId: first[name].workspaceId, rootKeyId: first[name].rootKeyId }])))
     expect(await h.snapshot()).toEqual(before)
   })
 

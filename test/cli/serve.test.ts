@@ -30,7 +30,9 @@ describe('latch serve', () => {
   test('listens on a free port, says where and which database, answers /v2/liveness, and stops cleanly', async () => {
     const db = join(h.dir, 'served.db')
     const server = await serve(['--port', '0', '--host', '127.0.0.1', '--db', db])
-    expect(server.stdout.text).toMatch(new RegExp(`^latch \\d+\\.\\d+\\.\\d+ listening on http://127\\.0\\.0\\.1:\\d+, database ${db.replace(/[.\\/]/g, '\\$&')}\\n$`))
+    expect(server.stdout.text).toMatch(
+      new RegExp(`^latch \\d+\\.\\d+\\.\\d+ listening on http://127\\.0\\.0\\.1:\\d+, database ${db.replace(/[.\\/]/g, '\\$&')}\\n$`),
+    )
     const res = await fetch(`${server.url}/v2/liveness`)
     expect(res.status).toBe(200)
     expect(((await res.json()) as any).data).toEqual({ message: "we're cooking" })

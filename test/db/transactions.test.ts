@@ -52,7 +52,10 @@ describe('stores.transaction', () => {
     })
     // Another request, outside the transaction, reads while it is open.
     await open
-    const read = stores.workspaces.findByIdOrName('inside').then((found) => ((readDuring = true), found))
+    const read = stores.workspaces.findByIdOrName('inside').then((found) => {
+      readDuring = true
+      return found
+    })
     await expect(tx).rejects.toThrow('roll back')
     expect(await read).toBeNull()
     expect(names()).toEqual([])

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Elysia, t } from 'elysia'
 import { assertRoutesProtected } from '../../src/http/auth'
+import { errorHandler } from '../../src/http/error-handler'
 import { errorBody, Harness, REQUEST_ID } from '../support/harness'
 
 let h: Harness
@@ -40,7 +41,12 @@ describe('envelope', () => {
     const res = await h.call('/v2/apis.createApi', { name: 'boom' }, key)
     expect(res.status).toBe(500)
     expect(res.body).toEqual(
-      errorBody(500, 'Internal Server Error', 'unkey/application/unexpected_error', 'Something unexpected went wrong. The error has been logged with this request id.'),
+      errorBody(
+        500,
+        'Internal Server Error',
+        'unkey/application/unexpected_error',
+        'Something unexpected went wrong. The error has been logged with this request id.',
+      ),
     )
     expect(JSON.stringify(res.body)).not.toContain('SQLITE')
     expect(h.errors).toHaveLength(1)
@@ -61,6 +67,28 @@ describe('envelope', () => {
   test('an empty or non-JSON body without a key is a 401, not a 400', async () => {
     expect((await h.call('/v2/apis.createApi', '', null)).status).toBe(401)
     expect((await h.call('/v2/apis.createApi', 'not json', 'unkey_unknown1234567')).status).toBe(401)
+  })
+
+  test('strings with lone surrogates are a 400 naming the field', async () => {
+    const res = await h.call('/v2/ratelimit.limit', '{"namespace":"\\ud800","identifier":"x","limit":5,"duration":1000}', await h.rootKey('ws'))
+    expect(res.status).toBe(400)
+    expect(res.body.error.errors).toEqual([{ location: 'body.namespace', message: 'not well-formed Unicode text' }])
+  })
+
+  test('a response that breaks its own schema is a 500 (our fault), not a 400', async () => {
+    const errors: unknown[] = []
+    const app = new Elysia({ normalize: false })
+      .use(
+        errorHandler(
+          (_, e) => errors.push(e),
+          async () => {},
+          2 * 1024 * 1024,
+        ),
+      )
+      .get('/broken', () => ({ n: 'not a number' }) as never, { response: { 200: t.Object({ n: t.Number() }) } })
+    const res = await app.handle(new Request('http://localhost/broken'))
+    expect(res.status).toBe(500)
+    expect(errors).toHaveLength(1)
   })
 })
 

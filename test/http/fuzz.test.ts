@@ -15,10 +15,49 @@ afterAll(() => h.close())
 const routes = h.app.routes.filter((r) => r.method === 'POST' && r.path.startsWith('/v2/')).map((r) => r.path)
 
 const FIELD_NAMES = [
-  'apiId', 'keyId', 'key', 'name', 'prefix', 'byteLength', 'externalId', 'meta', 'roles', 'permissions', 'expires',
-  'credits', 'remaining', 'refill', 'interval', 'amount', 'refillDay', 'ratelimits', 'limit', 'duration', 'autoApply',
-  'enabled', 'recoverable', 'decrypt', 'permanent', 'operation', 'value', 'expiration', 'cursor', 'search', 'identity',
-  'permission', 'role', 'roleId', 'slug', 'description', 'namespace', 'identifier', 'cost', 'tags', 'migrationId', 'hash', 'keys',
+  'apiId',
+  'keyId',
+  'key',
+  'name',
+  'prefix',
+  'byteLength',
+  'externalId',
+  'meta',
+  'roles',
+  'permissions',
+  'expires',
+  'credits',
+  'remaining',
+  'refill',
+  'interval',
+  'amount',
+  'refillDay',
+  'ratelimits',
+  'limit',
+  'duration',
+  'autoApply',
+  'enabled',
+  'recoverable',
+  'decrypt',
+  'permanent',
+  'operation',
+  'value',
+  'expiration',
+  'cursor',
+  'search',
+  'identity',
+  'permission',
+  'role',
+  'roleId',
+  'slug',
+  'description',
+  'namespace',
+  'identifier',
+  'cost',
+  'tags',
+  'migrationId',
+  'hash',
+  'keys',
 ]
 
 const scalar = fc.oneof(
@@ -30,7 +69,12 @@ const scalar = fc.oneof(
   fc.constant(null),
 )
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  v: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.constantFrom(...FIELD_NAMES), tie('v'), { maxKeys: 5 })),
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.array(tie('v'), { maxLength: 4 }),
+    fc.dictionary(fc.constantFrom(...FIELD_NAMES), tie('v'), { maxKeys: 5 }),
+  ),
 })).v
 const plausibleBody = fc.dictionary(fc.constantFrom(...FIELD_NAMES), value, { maxKeys: 8 })
 const anyBody = fc.oneof(plausibleBody, value)
@@ -48,7 +92,13 @@ async function templates(): Promise<Record<string, Record<string, unknown>>> {
     '/v2/apis.createApi': { name: 'another api' },
     '/v2/apis.getApi': { apiId },
     '/v2/apis.listKeys': { apiId, limit: 5 },
-    '/v2/keys.createKey': { apiId, prefix: 'sk', meta: { a: 1 }, credits: { remaining: 5, refill: { interval: 'monthly', amount: 5, refillDay: 3 } }, ratelimits: [{ name: 'rl1', limit: 1, duration: 1000 }] },
+    '/v2/keys.createKey': {
+      apiId,
+      prefix: 'sk',
+      meta: { a: 1 },
+      credits: { remaining: 5, refill: { interval: 'monthly', amount: 5, refillDay: 3 } },
+      ratelimits: [{ name: 'rl1', limit: 1, duration: 1000 }],
+    },
     '/v2/keys.verifyKey': { key, credits: { cost: 1 }, permissions: 'fuzz.perm', ratelimits: [{ name: 'inline', limit: 5, duration: 1000 }], tags: ['t'] },
     '/v2/keys.getKey': { keyId },
     '/v2/keys.whoami': { key },

@@ -73,6 +73,10 @@ export class Harness {
 }
 
 export const REQUEST_ID = expect.stringMatching(/^req_[1-9A-HJ-NP-Za-km-z]+$/)
+export const PERMISSION_ID = expect.stringMatching(/^perm_[1-9A-HJ-NP-Za-km-z]+$/)
+export const ROLE_ID = expect.stringMatching(/^role_[1-9A-HJ-NP-Za-km-z]+$/)
+export const IDENTITY_ID = expect.stringMatching(/^id_[1-9A-HJ-NP-Za-km-z]+$/)
+export const RATELIMIT_ID = expect.stringMatching(/^rl_[1-9A-HJ-NP-Za-km-z]+$/)
 
 import { afterEach, beforeEach, expect } from 'bun:test'
 

@@ -1,17 +1,45 @@
 // The official SDK (@unkey/api) against a real listening latch, shared by the SDK
-// tests of every module.
-import { expect } from 'bun:test'
+// tests of every module: one fixture that serves a Harness for the whole file,
+// and helpers that turn the SDK's parse failures into readable test failures.
+import { afterAll, beforeAll, expect } from 'bun:test'
 import { Unkey } from '@unkey/api'
 import { ResponseValidationError, UnkeyError } from '@unkey/api/models/errors'
-import type { Harness } from './harness'
+import { Harness } from './harness'
 
-/** Serves `h.app` on a free port; `client(key)` talks to it without retries. */
-export function serveForSdk(h: Harness) {
-  const server = Bun.serve({ port: 0, fetch: (req) => h.app.handle(req) })
-  return {
-    client: (rootKey: string) => new Unkey({ rootKey, serverURL: `http://127.0.0.1:${server.port}`, retryConfig: { strategy: 'none' } }),
-    stop: () => server.stop(true),
-  }
+export interface SdkFixture {
+  h: Harness
+  /** A `*` root key of the fixture's workspace. */
+  rootKey: string
+  workspaceId: string
+  /** Where the harness listens. */
+  url: string
+  /** An SDK client holding `rootKey`. */
+  unkey: Unkey
+  /** An SDK client holding another root key; like `unkey`, it never retries. */
+  client: (rootKey: string) => Unkey
+}
+
+/**
+ * For the whole file: a Harness served on a free port, a `*` root key of
+ * `workspace` and an SDK client holding it, handed to `assign` before all
+ * tests; the server is stopped and the harness closed after them.
+ */
+export function withSdk(assign: (fixture: SdkFixture) => unknown, workspace = 'acme'): void {
+  let h: Harness | undefined
+  let server: ReturnType<typeof Bun.serve> | undefined
+  beforeAll(async () => {
+    const current = new Harness()
+    h = current
+    server = Bun.serve({ port: 0, fetch: (req) => current.app.handle(req) })
+    const url = `http://127.0.0.1:${server.port}`
+    const client = (rootKey: string) => new Unkey({ rootKey, serverURL: url, retryConfig: { strategy: 'none' } })
+    const rootKey = await current.rootKey(workspace)
+    await assign({ h: current, rootKey, workspaceId: await current.workspaceId(workspace), url, unkey: client(rootKey), client })
+  })
+  afterAll(async () => {
+    await server?.stop(true)
+    await h?.close()
+  })
 }
 
 /** Awaits an SDK call that must succeed; a ResponseValidationError fails with the zod issues. */

@@ -33,9 +33,7 @@ export function describeSecurity(c: SecurityCase): void {
       const { body } = await c.setup(h, await h.rootKey('ws'))
       const res = await h.call(path, body, null)
       expect(res.status).toBe(401)
-      expect(res.body).toEqual(
-        unauthorizedBody("The Authorization header is missing. Send your root key as 'Authorization: Bearer <root key>'."),
-      )
+      expect(res.body).toEqual(unauthorizedBody("The Authorization header is missing. Send your root key as 'Authorization: Bearer <root key>'."))
       await h.close()
     })
 
@@ -80,7 +78,14 @@ export function describeSecurity(c: SecurityCase): void {
     test.each(c.denied.map((d) => [d.grants.join(', ') || '(none)', d] as const))('403 with %s', async (_label, d) => {
       const h = new Harness()
       const { body, vars = {} } = await c.setup(h, await h.rootKey('ws'))
-      const res = await h.call(path, body, await h.rootKey('ws', d.grants.map((g) => fill(g, vars))))
+      const res = await h.call(
+        path,
+        body,
+        await h.rootKey(
+          'ws',
+          d.grants.map((g) => fill(g, vars)),
+        ),
+      )
       expect(res.status).toBe(403)
       expect(res.body).toEqual(forbiddenBody(d.missing.map((m) => fill(m, vars))))
       await h.close()
@@ -89,7 +94,14 @@ export function describeSecurity(c: SecurityCase): void {
     test.each(c.allowed.map((grants) => [grants.join(', '), grants] as const))('allowed with %s', async (_label, grants) => {
       const h = new Harness()
       const { body, vars = {} } = await c.setup(h, await h.rootKey('ws'))
-      const res = await h.call(path, body, await h.rootKey('ws', grants.map((g) => fill(g, vars))))
+      const res = await h.call(
+        path,
+        body,
+        await h.rootKey(
+          'ws',
+          grants.map((g) => fill(g, vars)),
+        ),
+      )
       expect(res.status).toBe(c.successStatus ?? 200)
       await h.close()
     })

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
+import { errorBody, type Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
 withHarness((f) => ({ h, root: key } = f), 'acme')
-
 
 describe('apis.createApi validation', () => {
   test.each([
@@ -24,7 +23,11 @@ describe('apis.createApi validation', () => {
     expect(res.status).toBe(400)
     expect(res.body).toEqual(
       errorBody(400, 'Bad Request', 'user/bad_request/request_body_unreadable', 'The request body is missing or is not valid JSON.', [
-        { location: 'body', message: 'The request body is missing or is not valid JSON.', fix: 'Send a valid JSON document with Content-Type: application/json.' },
+        {
+          location: 'body',
+          message: 'The request body is missing or is not valid JSON.',
+          fix: 'Send a valid JSON document with Content-Type: application/json.',
+        },
       ]),
     )
   })
@@ -63,7 +66,12 @@ describe('apis.getApi / deleteApi validation and 404', () => {
     const res = await h.call('/v2/apis.deleteApi', { apiId }, key)
     expect(res.status).toBe(412)
     expect(res.body).toEqual(
-      errorBody(412, 'Resource is protected', 'unkey/application/protected_resource', 'This API has delete protection enabled. Disable it before attempting to delete.'),
+      errorBody(
+        412,
+        'Resource is protected',
+        'unkey/application/protected_resource',
+        'This API has delete protection enabled. Disable it before attempting to delete.',
+      ),
     )
     expect((await h.call('/v2/apis.getApi', { apiId }, key)).status).toBe(200)
   })

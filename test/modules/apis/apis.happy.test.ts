@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
+import { type Harness, REQUEST_ID, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -39,5 +39,13 @@ describe('apis.deleteApi', () => {
     expect(res.body).toEqual({ meta: { requestId: REQUEST_ID }, data: {} })
     expect((await h.call('/v2/apis.getApi', { apiId }, key)).status).toBe(404)
     expect((await h.call('/v2/apis.deleteApi', { apiId }, key)).status).toBe(404)
+  })
+
+  test('the keys of a deleted API stop verifying at once, even when cached', async () => {
+    const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, key)
+    const b = await h.ok('keys.createKey', { apiId }, key)
+    await h.ok('keys.verifyKey', { key: b.key }, key)
+    await h.ok('apis.deleteApi', { apiId }, key)
+    expect((await h.ok('keys.verifyKey', { key: b.key }, key)).code).toBe('NOT_FOUND')
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { errorBody, Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
+import { errorBody, type Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -23,11 +23,36 @@ describe('validation (400 names the field)', () => {
       'body.meta',
       'Expected object to have no more than 100 properties',
     ],
-    ['identities.createIdentity', { externalId: 'u', ratelimits: [rl({ name: 'rq' })] }, 'body.ratelimits[0].name', 'Expected string length greater or equal to 3'],
-    ['identities.createIdentity', { externalId: 'u', ratelimits: [rl({ limit: 0 })] }, 'body.ratelimits[0].limit', 'Expected integer to be greater or equal to 1'],
-    ['identities.createIdentity', { externalId: 'u', ratelimits: [rl({ duration: 999 })] }, 'body.ratelimits[0].duration', 'Expected integer to be greater or equal to 1000'],
-    ['identities.createIdentity', { externalId: 'u', ratelimits: [rl({ limit: undefined })] }, 'body.ratelimits[0].limit', "Property 'ratelimits.0.limit' is missing"],
-    ['identities.createIdentity', { externalId: 'u', ratelimits: [rl({ burst: 1 })] }, 'body.ratelimits[0].burst', "Property 'ratelimits.0.burst' should not be provided"],
+    [
+      'identities.createIdentity',
+      { externalId: 'u', ratelimits: [rl({ name: 'rq' })] },
+      'body.ratelimits[0].name',
+      'Expected string length greater or equal to 3',
+    ],
+    [
+      'identities.createIdentity',
+      { externalId: 'u', ratelimits: [rl({ limit: 0 })] },
+      'body.ratelimits[0].limit',
+      'Expected integer to be greater or equal to 1',
+    ],
+    [
+      'identities.createIdentity',
+      { externalId: 'u', ratelimits: [rl({ duration: 999 })] },
+      'body.ratelimits[0].duration',
+      'Expected integer to be greater or equal to 1000',
+    ],
+    [
+      'identities.createIdentity',
+      { externalId: 'u', ratelimits: [rl({ limit: undefined })] },
+      'body.ratelimits[0].limit',
+      "Property 'ratelimits.0.limit' is missing",
+    ],
+    [
+      'identities.createIdentity',
+      { externalId: 'u', ratelimits: [rl({ burst: 1 })] },
+      'body.ratelimits[0].burst',
+      "Property 'ratelimits.0.burst' should not be provided",
+    ],
     [
       'identities.createIdentity',
       { externalId: 'u', ratelimits: Array.from({ length: 51 }, (_, i) => rl({ name: `limit-${i}` })) },

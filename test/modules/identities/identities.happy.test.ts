@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
-import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
+import { type Harness, IDENTITY_ID, RATELIMIT_ID, REQUEST_ID, withHarness } from '../../support/harness'
+import { issueKey, verifiedIdentity } from '../../support/keys'
 
 let h: Harness
 let key: string

@@ -2,7 +2,7 @@
 // latch: successes parse (deleteIdentity answers `meta` only), lists stop
 // paging, and errors arrive as typed classes — for deleteIdentity only because
 // its errors are application/problem+json.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Unkey } from '@unkey/api'
 import {
   BadRequestErrorResponse,
@@ -11,26 +11,14 @@ import {
   NotFoundErrorResponse,
   UnauthorizedErrorResponse,
 } from '@unkey/api/models/errors'
-import { Harness, REQUEST_ID } from '../../support/harness'
-import { IDENTITY_ID, issueKey, RATELIMIT_ID, verifiedIdentity } from '../permissions/fixtures'
-import { allPages, failure, parsed, serveForSdk } from '../../support/sdk'
+import { type Harness, IDENTITY_ID, RATELIMIT_ID, REQUEST_ID } from '../../support/harness'
+import { issueKey, verifiedIdentity } from '../../support/keys'
+import { allPages, failure, parsed, type SdkFixture, withSdk } from '../../support/sdk'
 
 let h: Harness
-let sdk: ReturnType<typeof serveForSdk>
 let unkey: Unkey
-
-const client = (key: string) => sdk.client(key)
-
-beforeAll(async () => {
-  h = new Harness()
-  sdk = serveForSdk(h)
-  unkey = client(await h.rootKey('acme'))
-})
-
-afterAll(async () => {
-  await sdk.stop()
-  await h.close()
-})
+let client: SdkFixture['client']
+withSdk((f) => ({ h, unkey, client } = f))
 
 describe('identities', () => {
   test('createIdentity, getIdentity, updateIdentity, deleteIdentity parse', async () => {

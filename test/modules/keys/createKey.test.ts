@@ -131,7 +131,17 @@ describe('keys.createKey validation', () => {
 
   test('duplicate ratelimit names are a 400', async () => {
     const r = { limit: 1, duration: 1000 }
-    const res = await h.call('/v2/keys.createKey', { apiId, ratelimits: [{ name: 'same', ...r }, { name: 'same', ...r }] }, root)
+    const res = await h.call(
+      '/v2/keys.createKey',
+      {
+        apiId,
+        ratelimits: [
+          { name: 'same', ...r },
+          { name: 'same', ...r },
+        ],
+      },
+      root,
+    )
     expect(res.status).toBe(400)
     expect(res.body.error.detail).toBe("Ratelimit with name 'same' is already defined in the request")
   })

@@ -1,43 +1,25 @@
-// keys.* and apis.* through the official SDK (@unkey/api 2.5.1) against a real
+// keys.*, the key-access routes (keys.*Permissions / keys.*Roles) and
+// apis.listKeys through the official SDK (@unkey/api 2.5.1) against a real
 // listening latch: every success must parse (no ResponseValidationError) and
 // every error status must arrive as its typed error class.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { Unkey } from '@unkey/api'
-import {
-  BadRequestErrorResponse,
-  ForbiddenErrorResponse,
-  NotFoundErrorResponse,
-  PreconditionFailedErrorResponse,
-  UnauthorizedErrorResponse,
-} from '@unkey/api/models/errors'
-import { Harness } from '../../support/harness'
-import { allPages, failure, parsed, serveForSdk } from '../../support/sdk'
+import type { Unkey } from '@unkey/api'
+import { BadRequestErrorResponse, ForbiddenErrorResponse, NotFoundErrorResponse, UnauthorizedErrorResponse } from '@unkey/api/models/errors'
+import { type Harness, PERMISSION_ID, REQUEST_ID, ROLE_ID } from '../../support/harness'
+import { issueKey, verifiedAccess } from '../../support/keys'
+import { allPages, failure, parsed, type SdkFixture, withSdk } from '../../support/sdk'
 
-const REQUEST_ID = expect.stringMatching(/^req_[1-9A-HJ-NP-Za-km-z]+$/)
 const DOCS = 'https://unkey.com/docs/errors/'
 
 let h: Harness
-let sdk: ReturnType<typeof serveForSdk>
-let rootKey: string
 let unkey: Unkey
+let client: SdkFixture['client']
 let wsId: string
 let now: number
-
-const client = (key: string) => sdk.client(key)
-
-beforeAll(async () => {
-  h = new Harness()
-  rootKey = await h.rootKey('acme')
-  wsId = await h.workspaceId('acme')
-  now = h.clock.now()
-  sdk = serveForSdk(h)
-  unkey = client(rootKey)
-})
-
-afterAll(async () => {
-  await sdk.stop()
-  await h.close()
+withSdk((f) => {
+  ;({ h, unkey, client, workspaceId: wsId } = f)
+  now = f.h.clock.now()
 })
 
 async function newApi(name = 'payments'): Promise<string> {
@@ -46,45 +28,7 @@ async function newApi(name = 'payments'): Promise<string> {
 
 const sha256Base64 = (s: string) => createHash('sha256').update(s).digest('base64')
 
-describe('apis', () => {
-  test('createApi, getApi, deleteApi parse; the deleted API is a NotFoundErrorResponse', async () => {
-    const created = await parsed(unkey.apis.createApi({ name: 'billing' }))
-    expect(created).toEqual({ meta: { requestId: REQUEST_ID }, data: { apiId: expect.stringMatching(/^api_/) } })
-    const apiId = created.data.apiId
-
-    expect(await parsed(unkey.apis.getApi({ apiId }))).toEqual({ meta: { requestId: REQUEST_ID }, data: { id: apiId, name: 'billing' } })
-    expect(await parsed(unkey.apis.deleteApi({ apiId }))).toEqual({ meta: { requestId: REQUEST_ID }, data: {} })
-
-    const err = await failure(unkey.apis.getApi({ apiId }))
-    expect(err).toBeInstanceOf(NotFoundErrorResponse)
-    expect(err.statusCode).toBe(404)
-    expect({ meta: (err as NotFoundErrorResponse).meta, error: (err as NotFoundErrorResponse).error }).toEqual({
-      meta: { requestId: REQUEST_ID },
-      error: {
-        title: 'Not Found',
-        detail: 'The requested API does not exist or has been deleted.',
-        status: 404,
-        type: `${DOCS}unkey/data/api_not_found`,
-      },
-    })
-    expect(await failure(unkey.apis.deleteApi({ apiId }))).toBeInstanceOf(NotFoundErrorResponse)
-  })
-
-  test('deleteApi of a delete-protected API is a PreconditionFailedErrorResponse', async () => {
-    const apiId = await newApi('protected')
-    h.services.apis.setDeleteProtection(wsId, apiId, true)
-    const err = await failure(unkey.apis.deleteApi({ apiId }))
-    expect(err).toBeInstanceOf(PreconditionFailedErrorResponse)
-    expect(err.statusCode).toBe(412)
-    expect((err as PreconditionFailedErrorResponse).error).toEqual({
-      title: 'Resource is protected',
-      detail: 'This API has delete protection enabled. Disable it before attempting to delete.',
-      status: 412,
-      type: `${DOCS}unkey/application/protected_resource`,
-    })
-    expect((await parsed(unkey.apis.getApi({ apiId }))).data.id).toBe(apiId)
-  })
-
+describe('apis.listKeys', () => {
   test('listKeys pages with limit 2 over 5 keys: the iterator ends and yields every key once', async () => {
     const apiId = await newApi('paged')
     const created: string[] = []
@@ -151,7 +95,10 @@ describe('keys.createKey, getKey, whoami, verifyKey', () => {
         enabled: true,
       }),
     )
-    expect(res).toEqual({ meta: { requestId: REQUEST_ID }, data: { keyId: expect.stringMatching(/^key_/), key: expect.stringMatching(/^sdk_[1-9A-HJ-NP-Za-km-z]+$/) } })
+    expect(res).toEqual({
+      meta: { requestId: REQUEST_ID },
+      data: { keyId: expect.stringMatching(/^key_/), key: expect.stringMatching(/^sdk_[1-9A-HJ-NP-Za-km-z]+$/) },
+    })
     const { keyId, key } = res.data
     // 32 random bytes in base58 are 43 or 44 characters.
     expect(key.length - 'sdk_'.length).toBeGreaterThanOrEqual(43)
@@ -196,18 +143,15 @@ describe('keys.createKey, getKey, whoami, verifyKey', () => {
   })
 
   test('verifyKey reports the auto-applied ratelimit of the key', async () => {
-    const { keyId, key } = (
-      await parsed(unkey.keys.createKey({ apiId, ratelimits: [{ name: 'requests', limit: 10, duration: 60_000, autoApply: true }] }))
-    ).data
+    const { keyId, key } = (await parsed(unkey.keys.createKey({ apiId, ratelimits: [{ name: 'requests', limit: 10, duration: 60_000, autoApply: true }] })))
+      .data
     const rl = (await parsed(unkey.keys.getKey({ keyId }))).data.ratelimits![0]!
     expect((await parsed(unkey.keys.verifyKey({ key }))).data).toEqual({
       valid: true,
       code: 'VALID',
       keyId,
       enabled: true,
-      ratelimits: [
-        { exceeded: false, id: rl.id, name: 'requests', limit: 10, duration: 60_000, reset: expect.any(Number), remaining: 9, autoApply: true },
-      ],
+      ratelimits: [{ exceeded: false, id: rl.id, name: 'requests', limit: 10, duration: 60_000, reset: expect.any(Number), remaining: 9, autoApply: true }],
     })
   })
 
@@ -326,8 +270,7 @@ describe('keys.updateKey, updateCredits, rerollKey, deleteKey', () => {
 
   test('updateCredits: set, increment, decrement (floors at 0), set null → remaining null', async () => {
     const { keyId, key } = (await parsed(unkey.keys.createKey({ apiId, credits: { remaining: 10 } }))).data
-    const op = (operation: 'set' | 'increment' | 'decrement', value: number | null) =>
-      parsed(unkey.keys.updateCredits({ keyId, operation, value }))
+    const op = (operation: 'set' | 'increment' | 'decrement', value: number | null) => parsed(unkey.keys.updateCredits({ keyId, operation, value }))
     expect(await op('set', 50)).toEqual({ meta: { requestId: REQUEST_ID }, data: { remaining: 50 } })
     expect((await op('increment', 5)).data).toEqual({ remaining: 55 })
     expect((await op('decrement', 15)).data).toEqual({ remaining: 40 })
@@ -431,6 +374,58 @@ describe('keys.migrateKeys', () => {
     const again = await parsed(unkey.keys.migrateKeys({ migrationId, apiId, keys: [{ hash }, { hash: sha256Base64('another') }] }))
     expect(again.data.failed).toEqual([hash])
     expect(again.data.migrated).toEqual([{ hash: sha256Base64('another'), keyId: expect.stringMatching(/^key_/) }])
+  })
+})
+
+describe('keys.*Permissions and keys.*Roles', () => {
+  test('add/remove/setPermissions and add/remove/setRoles parse; verification sees each change', async () => {
+    await parsed(unkey.permissions.createRole({ name: 'sdk-key-role', permissions: ['sdk.key.via-role'] }))
+    const k = await issueKey(h)
+
+    const added = await parsed(unkey.keys.addPermissions({ keyId: k.keyId, permissions: ['sdk.key.a', 'sdk.key.b'] }))
+    expect(added.data).toEqual([
+      { id: PERMISSION_ID, name: 'sdk.key.a', slug: 'sdk.key.a' },
+      { id: PERMISSION_ID, name: 'sdk.key.b', slug: 'sdk.key.b' },
+    ])
+    const removed = await parsed(unkey.keys.removePermissions({ keyId: k.keyId, permissions: ['sdk.key.a'] }))
+    expect(removed.data.map((p) => p.slug)).toEqual(['sdk.key.b'])
+    const set = await parsed(unkey.keys.setPermissions({ keyId: k.keyId, permissions: ['sdk.key.c'] }))
+    expect(set.data.map((p) => p.slug)).toEqual(['sdk.key.c'])
+
+    const roles = await parsed(unkey.keys.addRoles({ keyId: k.keyId, roles: ['sdk-key-role'] }))
+    expect(roles.data).toEqual([
+      { id: ROLE_ID, name: 'sdk-key-role', permissions: [{ id: PERMISSION_ID, name: 'sdk.key.via-role', slug: 'sdk.key.via-role' }] },
+    ])
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c', 'sdk.key.via-role'], roles: ['sdk-key-role'] })
+
+    expect((await parsed(unkey.keys.removeRoles({ keyId: k.keyId, roles: ['sdk-key-role'] }))).data).toEqual([])
+    expect((await parsed(unkey.keys.setRoles({ keyId: k.keyId, roles: ['sdk-key-role'] }))).data.map((r) => r.name)).toEqual(['sdk-key-role'])
+    expect((await parsed(unkey.keys.setRoles({ keyId: k.keyId, roles: [] }))).data).toEqual([])
+    expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['sdk.key.c'], roles: [] })
+  })
+
+  test('unknown keys, roles and permissions are NotFoundErrorResponse', async () => {
+    const k = await issueKey(h)
+    const unknownKey = await failure(unkey.keys.addPermissions({ keyId: 'key_doesnotexist', permissions: ['a'] }))
+    expect(unknownKey).toBeInstanceOf(NotFoundErrorResponse)
+    const unknownRole = await failure(unkey.keys.addRoles({ keyId: k.keyId, roles: ['sdk-ghost'] }))
+    expect(unknownRole).toBeInstanceOf(NotFoundErrorResponse)
+    expect((unknownRole as NotFoundErrorResponse).error.detail).toBe("Role 'sdk-ghost' was not found.")
+    const unknownPermission = await failure(unkey.keys.removePermissions({ keyId: k.keyId, permissions: ['sdk.ghost'] }))
+    expect(unknownPermission).toBeInstanceOf(NotFoundErrorResponse)
+  })
+
+  test('an empty roles list is a BadRequestErrorResponse', async () => {
+    const emptyList = await failure(unkey.keys.addRoles({ keyId: 'key_whatever', roles: [] }))
+    expect(emptyList).toBeInstanceOf(BadRequestErrorResponse)
+  })
+
+  test('a missing rbac permission is a ForbiddenErrorResponse naming it', async () => {
+    const k = await issueKey(h)
+    const limited = client(await h.rootKey('acme', ['api.*.update_key']))
+    const error = await failure(limited.keys.addPermissions({ keyId: k.keyId, permissions: ['sdk.x'] }))
+    expect(error).toBeInstanceOf(ForbiddenErrorResponse)
+    expect((error as ForbiddenErrorResponse).error.detail).toBe("Your key does not have the required 'rbac.*.add_permission_to_key' permission")
   })
 })
 

@@ -1,12 +1,13 @@
 // Root-key security of keys.* and apis.listKeys: the shared 401/403/other-
 // workspace matrix for every route, plus the cases where a route must not
-// reveal whether a key exists (verifyKey, whoami, unknown key ids).
+// reveal whether a key exists (verifyKey, whoami, unknown key ids), and the
+// companion rbac.* permissions of keys.*Permissions / keys.*Roles.
 import { describe, expect, test } from 'bun:test'
 import { forbiddenBody, Harness, notFoundBody, REQUEST_ID, TEST_MASTER_KEY } from '../../support/harness'
+import { issueKey, keyNotFound } from '../../support/keys'
 import { describeSecurity } from '../../support/security'
 
 const apiNotFound = notFoundBody('api', 'The requested API does not exist or has been deleted.')
-const keyNotFound = notFoundBody('key', 'The requested key does not exist or has been deleted.')
 const verifyNotFound = { meta: { requestId: REQUEST_ID }, data: { valid: false, code: 'NOT_FOUND' } }
 
 /** An API with one key in workspace `ws`, created as `admin`. */
@@ -88,11 +89,7 @@ describeSecurity({
     const { apiId } = await apiWithKey(h, admin)
     return { body: { apiId, decrypt: true }, vars: { apiId } }
   },
-  allowed: [
-    ['*'],
-    ['api.*.read_key', 'api.*.read_api', 'api.*.decrypt_key'],
-    ['api.{apiId}.read_key', 'api.{apiId}.read_api', 'api.{apiId}.decrypt_key'],
-  ],
+  allowed: [['*'], ['api.*.read_key', 'api.*.read_api', 'api.*.decrypt_key'], ['api.{apiId}.read_key', 'api.{apiId}.read_api', 'api.{apiId}.decrypt_key']],
   denied: [
     { grants: ['api.*.read_key', 'api.*.read_api'], missing: both('decrypt_key') },
     { grants: ['api.*.read_key', 'api.*.read_api', 'api.api_other123.decrypt_key'], missing: both('decrypt_key') },
@@ -175,12 +172,7 @@ describeSecurity({
     const { apiId, keyId } = await apiWithKey(h, admin)
     return { body: { keyId, decrypt: true }, vars: { apiId } }
   },
-  allowed: [
-    ['*'],
-    ['api.*.read_key', 'api.*.decrypt_key'],
-    ['api.{apiId}.read_key', 'api.{apiId}.decrypt_key'],
-    ['api.*.read_key', 'api.{apiId}.decrypt_key'],
-  ],
+  allowed: [['*'], ['api.*.read_key', 'api.*.decrypt_key'], ['api.{apiId}.read_key', 'api.{apiId}.decrypt_key'], ['api.*.read_key', 'api.{apiId}.decrypt_key']],
   denied: [
     { grants: ['api.*.read_key'], missing: both('decrypt_key') },
     { grants: ['api.{apiId}.read_key'], missing: both('decrypt_key') },
@@ -408,6 +400,100 @@ describe('apiId routes: an unknown API', () => {
     const res = await h.call('/v2/keys.migrateKeys', { migrationId: 'mig_doesnotexist', apiId, keys: [{ hash: 'abcdef' }] }, admin)
     expect(res.status).toBe(404)
     expect(res.body).toEqual(notFoundBody('migration', 'The requested migration does not exist.'))
+    await h.close()
+  })
+})
+
+// ---- key access routes (keys.*Permissions / keys.*Roles) --------------------
+// update_key on the key's API plus the companion rbac.* permission of each
+// route, and rbac.*.create_permission when a slug is new.
+
+const updateKey = both('update_key')
+
+/** A key with permission `documents.read` defined in the workspace and role `editor`. */
+async function keyWithRbac(h: Harness, admin: string, body: Record<string, unknown>) {
+  await h.ok('permissions.createPermission', { name: 'Read', slug: 'documents.read' }, admin)
+  await h.ok('permissions.createRole', { name: 'editor' }, admin)
+  const k = await issueKey(h, 'ws')
+  return { body: { keyId: k.keyId, ...body }, vars: { apiId: k.apiId } }
+}
+
+const ACCESS_ROUTES: { rpc: string; body: Record<string, unknown>; companions: string[] }[] = [
+  { rpc: 'keys.addPermissions', body: { permissions: ['documents.read'] }, companions: ['rbac.*.add_permission_to_key'] },
+  { rpc: 'keys.removePermissions', body: { permissions: ['documents.read'] }, companions: ['rbac.*.remove_permission_from_key'] },
+  {
+    rpc: 'keys.setPermissions',
+    body: { permissions: ['documents.read'] },
+    companions: ['rbac.*.add_permission_to_key', 'rbac.*.remove_permission_from_key'],
+  },
+  { rpc: 'keys.addRoles', body: { roles: ['editor'] }, companions: ['rbac.*.add_role_to_key'] },
+  // As upstream: removing and replacing roles needs update_key only.
+  { rpc: 'keys.removeRoles', body: { roles: ['editor'] }, companions: [] },
+  { rpc: 'keys.setRoles', body: { roles: ['editor'] }, companions: [] },
+]
+
+for (const route of ACCESS_ROUTES) {
+  const denied = [
+    { grants: ['api.*.read_key', ...route.companions], missing: updateKey },
+    { grants: ['api.api_someother1.update_key', ...route.companions], missing: updateKey },
+    ...route.companions.map((missing) => ({
+      grants: ['api.*.update_key', ...route.companions.filter((c) => c !== missing)],
+      missing: [missing],
+    })),
+  ]
+  describeSecurity({
+    rpc: route.rpc,
+    setup: (h, admin) => keyWithRbac(h, admin, route.body),
+    allowed: [['*'], ['api.*.update_key', ...route.companions], ['api.{apiId}.update_key', ...route.companions]],
+    denied,
+    otherWorkspaceStatus: 404,
+    otherWorkspaceBody: keyNotFound,
+  })
+}
+
+for (const rpc of ['keys.addPermissions', 'keys.setPermissions']) {
+  const companions = rpc === 'keys.addPermissions' ? ['rbac.*.add_permission_to_key'] : ['rbac.*.add_permission_to_key', 'rbac.*.remove_permission_from_key']
+  describeSecurity({
+    rpc,
+    // `documents.new` does not exist yet: creating it needs create_permission.
+    setup: (h, admin) => keyWithRbac(h, admin, { permissions: ['documents.read', 'documents.new'] }),
+    allowed: [['*'], ['api.*.update_key', ...companions, 'rbac.*.create_permission']],
+    denied: [
+      { grants: ['api.*.update_key', ...companions], missing: ['rbac.*.create_permission'] },
+      { grants: ['api.{apiId}.update_key', ...companions, 'rbac.*.create_role'], missing: ['rbac.*.create_permission'] },
+    ],
+    otherWorkspaceStatus: 404,
+    otherWorkspaceBody: keyNotFound,
+  })
+}
+
+describe('keys.*Permissions / keys.*Roles: order and atomicity', () => {
+  test('without create_permission nothing is granted or created', async () => {
+    const h = new Harness()
+    await h.rootKey('ws')
+    const k = await issueKey(h, 'ws')
+    const key = await h.rootKey('ws', ['api.*.update_key', 'rbac.*.add_permission_to_key'])
+    const res = await h.call('/v2/keys.addPermissions', { keyId: k.keyId, permissions: ['documents.new'] }, key)
+    expect(res.status).toBe(403)
+    expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
+    expect(h.db.query('SELECT (SELECT COUNT(*) FROM permissions) + (SELECT COUNT(*) FROM keys_permissions) AS n').get()).toEqual({ n: 0 })
+    await h.close()
+  })
+
+  test('a missing companion permission is a 403 even for an unknown key (403 before 404)', async () => {
+    const h = new Harness()
+    const res = await h.call('/v2/keys.addRoles', { keyId: 'key_doesnotexist', roles: ['editor'] }, await h.rootKey('ws', ['api.*.update_key']))
+    expect(res.status).toBe(403)
+    expect(res.body).toEqual(forbiddenBody(['rbac.*.add_role_to_key']))
+    await h.close()
+  })
+
+  test('update_key on some API is enough to learn that an unknown key does not exist', async () => {
+    const h = new Harness()
+    const key = await h.rootKey('ws', ['api.api_someother1.update_key', 'rbac.*.add_role_to_key'])
+    const res = await h.call('/v2/keys.addRoles', { keyId: 'key_doesnotexist', roles: ['editor'] }, key)
+    expect(res.status).toBe(404)
+    expect(res.body).toEqual(keyNotFound)
     await h.close()
   })
 })

@@ -1,12 +1,14 @@
+// keys.verifyKey with a permission query: direct and role-derived
+// permissions, the query language's syntax errors, and changes seen at once.
 import { describe, expect, test } from 'bun:test'
-import { errorBody, Harness, withApi } from '../../support/harness'
+import { errorBody, type Harness } from '../../support/harness'
+import { type KeysFixture, withKeys } from '../../support/keys'
 
 let h: Harness
 let root: string
 let apiId: string
-withApi((f) => ({ h, root, apiId } = f))
-
-const verify = async (body: Record<string, unknown>) => h.ok('keys.verifyKey', body, root)
+let verify: KeysFixture['verify']
+withKeys((f) => ({ h, root, apiId, verify } = f))
 
 describe('verifyKey permission queries', () => {
   test('direct and role-derived permissions, deduplicated, with nested queries', async () => {

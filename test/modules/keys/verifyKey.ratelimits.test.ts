@@ -1,19 +1,18 @@
+// keys.verifyKey with ratelimits: auto-applied and requested limits of the
+// key and its identity, inline limits, all-or-nothing, before credits.
 import { beforeEach, describe, expect, test } from 'bun:test'
-import { errorBody, Harness, withApi } from '../../support/harness'
+import { errorBody, type Harness } from '../../support/harness'
+import { type KeysFixture, withKeys } from '../../support/keys'
 
 let h: Harness
 let root: string
-let apiId: string
-let ws: string
-withApi((f) => ({ h, root, apiId } = f))
-beforeEach(async () => {
-  ws = await h.workspaceId('ws')
+let create: KeysFixture['create']
+let verify: KeysFixture['verify']
+withKeys((f) => ({ h, root, create, verify } = f))
+beforeEach(() => {
   // Start on a window boundary so that windows are easy to reason about.
   h.clock.set(Date.UTC(2026, 5, 15, 12, 0, 0))
 })
-
-const create = async (body: Record<string, unknown> = {}) => h.ok('keys.createKey', { apiId, ...body }, root) as Promise<{ keyId: string; key: string }>
-const verify = async (body: Record<string, unknown>) => h.ok('keys.verifyKey', body, root)
 
 describe('verifyKey ratelimits', () => {
   test('auto-applied key limits are checked on every verify and reported', async () => {
@@ -51,7 +50,11 @@ describe('verifyKey ratelimits', () => {
   })
 
   test('identity limits are shared by all keys of the identity; a key limit of the same name wins', async () => {
-    const identity = await h.ok('identities.createIdentity', { externalId: 'org_1', ratelimits: [{ name: 'org', limit: 3, duration: 60_000, autoApply: true }] }, root)
+    const identity = await h.ok(
+      'identities.createIdentity',
+      { externalId: 'org_1', ratelimits: [{ name: 'org', limit: 3, duration: 60_000, autoApply: true }] },
+      root,
+    )
     expect(identity.identityId).toMatch(/^id_/)
     const a = await create({ externalId: 'org_1' })
     const b = await create({ externalId: 'org_1' })
@@ -70,7 +73,16 @@ describe('verifyKey ratelimits', () => {
     const { key } = await create()
     const first = await verify({ key, ratelimits: [{ name: 'adhoc', limit: 1, duration: 5000 }] })
     expect(first.ratelimits).toEqual([
-      { exceeded: false, id: expect.stringMatching(/^rl_/), name: 'adhoc', limit: 1, duration: 5000, reset: h.clock.now() + 5000, remaining: 0, autoApply: false },
+      {
+        exceeded: false,
+        id: expect.stringMatching(/^rl_/),
+        name: 'adhoc',
+        limit: 1,
+        duration: 5000,
+        reset: h.clock.now() + 5000,
+        remaining: 0,
+        autoApply: false,
+      },
     ])
     expect((await verify({ key, ratelimits: [{ name: 'adhoc', limit: 1, duration: 5000 }] })).code).toBe('RATE_LIMITED')
   })
@@ -80,7 +92,12 @@ describe('verifyKey ratelimits', () => {
     const res = await h.call('/v2/keys.verifyKey', { key, ratelimits: [{ name: 'missing' }] }, root)
     expect(res.status).toBe(412)
     expect(res.body).toEqual(
-      errorBody(412, 'Precondition Failed', 'unkey/application/precondition_failed', `Ratelimit 'missing' was requested but does not exist for key '${keyId}' and the key has no identity.`),
+      errorBody(
+        412,
+        'Precondition Failed',
+        'unkey/application/precondition_failed',
+        `Ratelimit 'missing' was requested but does not exist for key '${keyId}' and the key has no identity.`,
+      ),
     )
   })
 
@@ -106,14 +123,10 @@ describe('verifyKey ratelimits', () => {
     expect(await verify({ key })).toMatchObject({ code: 'RATE_LIMITED', credits: 4 })
   })
 
-  test('limits changed by updateKey apply to the next verify', async () => {
-    const { key, keyId } = await create({ ratelimits: [{ name: 'rl1', limit: 1, duration: 60_000, autoApply: true }] })
-    await verify({ key })
-    expect((await verify({ key })).code).toBe('RATE_LIMITED')
-    await h.ok('keys.updateKey', { keyId, ratelimits: [{ name: 'rl1', limit: 10, duration: 60_000, autoApply: true }] }, root)
-    expect((await verify({ key })).code).toBe('VALID')
-    await h.ok('keys.updateKey', { keyId, ratelimits: [] }, root)
-    expect((await verify({ key })).ratelimits).toBeUndefined()
-    expect(ws).toMatch(/^ws_/)
+  test('an inline verify ratelimit with a duration under 1 s is a 400', async () => {
+    const { key } = await create()
+    const res = await h.call('/v2/keys.verifyKey', { key, ratelimits: [{ name: 'abc', limit: 5, duration: 0 }] }, root)
+    expect(res.status).toBe(400)
+    expect(res.body.error.errors[0].location).toBe('body.ratelimits[0].duration')
   })
 })

@@ -1,13 +1,17 @@
+// keys.verifyKey: the outcome codes and their order, spending credits,
+// refills (on verify and by the scheduler), the verification cache and the
+// events it records. Ratelimits and permission queries have their own files
+// (verifyKey.ratelimits, verifyKey.permissions).
 import { describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID, withApi } from '../../support/harness'
+import { type Harness, REQUEST_ID } from '../../support/harness'
+import { type KeysFixture, withKeys } from '../../support/keys'
 
 let h: Harness
 let root: string
 let apiId: string
-withApi((f) => ({ h, root, apiId } = f))
-
-const create = async (body: Record<string, unknown> = {}) => h.ok('keys.createKey', { apiId, ...body }, root) as Promise<{ keyId: string; key: string }>
-const verify = async (body: Record<string, unknown>, key = root) => h.ok('keys.verifyKey', body, key)
+let create: KeysFixture['create']
+let verify: KeysFixture['verify']
+withKeys((f) => ({ h, root, apiId, create, verify } = f))
 
 describe('keys.verifyKey outcomes', () => {
   test('VALID returns the key’s details in the envelope', async () => {
@@ -124,17 +128,6 @@ describe('credits', () => {
     await h.services.flush()
     expect(h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId)).toEqual({ remaining: 6 })
   })
-
-  test('updateCredits is visible to the very next verify', async () => {
-    const { key, keyId } = await create({ credits: { remaining: 1 } })
-    expect((await verify({ key })).credits).toBe(0)
-    await h.ok('keys.updateCredits', { keyId, operation: 'increment', value: 5 }, root)
-    expect(await verify({ key })).toMatchObject({ valid: true, credits: 4 })
-    await h.ok('keys.updateCredits', { keyId, operation: 'set', value: null }, root)
-    const unlimited = await verify({ key })
-    expect(unlimited.valid).toBe(true)
-    expect(unlimited.credits).toBeUndefined()
-  })
 })
 
 describe('refill (controllable clock)', () => {
@@ -211,29 +204,7 @@ describe('refill (controllable clock)', () => {
   })
 })
 
-describe('cache: every change is visible to the next verify', () => {
-  test('updateKey enabled/expires/meta', async () => {
-    const { key, keyId } = await create({ meta: { v: 1 } })
-    expect((await verify({ key })).meta).toEqual({ v: 1 })
-    await h.ok('keys.updateKey', { keyId, enabled: false }, root)
-    expect((await verify({ key })).code).toBe('DISABLED')
-    await h.ok('keys.updateKey', { keyId, enabled: true, expires: h.clock.now() - 1, meta: { v: 2 } }, root)
-    expect(await verify({ key })).toMatchObject({ code: 'EXPIRED', meta: { v: 2 } })
-    await h.ok('keys.updateKey', { keyId, expires: null }, root)
-    expect((await verify({ key })).code).toBe('VALID')
-  })
-
-  test('deleteKey and deleteApi', async () => {
-    const a = await create()
-    const b = await create()
-    await verify({ key: a.key })
-    await verify({ key: b.key })
-    await h.ok('keys.deleteKey', { keyId: a.keyId }, root)
-    expect((await verify({ key: a.key })).code).toBe('NOT_FOUND')
-    await h.ok('apis.deleteApi', { apiId }, root)
-    expect((await verify({ key: b.key })).code).toBe('NOT_FOUND')
-  })
-
+describe('verification cache', () => {
   test('a warm verify does not touch the database', async () => {
     const { key } = await create({ credits: { remaining: 100 }, externalId: 'u1', permissions: ['p'] })
     await verify({ key })

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'bun:test'
-import { errorBody, forbiddenBody, Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
+import { errorBody, forbiddenBody, type Harness, notFoundBody, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
 withHarness((f) => ({ h, root: key } = f), 'acme')
-
 
 const SLUG_PATTERN = "Expected string to match '^[a-zA-Z0-9_:\\-\\.\\*]+$'"
 
@@ -107,7 +106,12 @@ describe('409', () => {
     const res = await h.call('/v2/permissions.createPermission', { name: 'Other name', slug: 'documents.read' }, key)
     expect(res.status).toBe(409)
     expect(res.body).toEqual(
-      errorBody(409, 'Conflicting Resource', 'unkey/data/permission_already_exists', "A permission with slug 'documents.read' already exists in this workspace."),
+      errorBody(
+        409,
+        'Conflicting Resource',
+        'unkey/data/permission_already_exists',
+        "A permission with slug 'documents.read' already exists in this workspace.",
+      ),
     )
   })
 

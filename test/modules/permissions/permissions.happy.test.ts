@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { Harness, REQUEST_ID, withHarness } from '../../support/harness'
-import { issueKey, PERMISSION_ID, ROLE_ID, verifiedAccess } from './fixtures'
+import { type Harness, PERMISSION_ID, REQUEST_ID, ROLE_ID, withHarness } from '../../support/harness'
+import { issueKey, verifiedAccess } from '../../support/keys'
 
 let h: Harness
 let key: string
@@ -93,6 +93,15 @@ describe('permissions.listPermissions', () => {
     expect(await slugs('%')).toEqual([])
     expect(await slugs('nothing')).toEqual([])
   })
+
+  test('listPermissions matches id, name, slug and description, ignoring case', async () => {
+    const { permissionId } = await h.ok('permissions.createPermission', { name: 'Read docs', slug: 'docs.read', description: 'Download invoices' }, key)
+    await h.ok('permissions.createPermission', { name: 'Other', slug: 'other.thing' }, key)
+    for (const search of ['DOWNLOAD', permissionId, 'DOCS', 'docs.READ']) {
+      const page = await h.ok('permissions.listPermissions', { search }, key)
+      expect([search, page.map((p: any) => p.id)]).toEqual([search, [permissionId]])
+    }
+  })
 })
 
 describe('permissions.deletePermission', () => {
@@ -115,7 +124,9 @@ describe('permissions.deletePermission', () => {
     await h.ok('permissions.deletePermission', { permission: 'documents.read' }, key)
     expect(await verifiedAccess(h, k.key)).toEqual({ permissions: ['documents.write', 'users.read'], roles: ['editor'] })
     expect((await h.ok('permissions.getRole', { role: roleId }, key)).permissions.map((p: any) => p.slug)).toEqual(['documents.write'])
-    expect(h.db.query('SELECT COUNT(*) AS n FROM keys_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE p.slug = ?').get('documents.read')).toEqual({ n: 0 })
+    expect(
+      h.db.query('SELECT COUNT(*) AS n FROM keys_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE p.slug = ?').get('documents.read'),
+    ).toEqual({ n: 0 })
   })
 })
 
@@ -155,6 +166,12 @@ describe('permissions.createRole / getRole', () => {
     const withEmpty = await createRole('nobody', [])
     expect(await h.ok('permissions.getRole', { role: withEmpty }, key)).toEqual({ id: withEmpty, name: 'nobody' })
   })
+
+  test('slugs that differ only in case count once', async () => {
+    const { roleId } = await h.ok('permissions.createRole', { name: 'r2', permissions: ['x.y', 'X.Y', 'a.b'] }, key)
+    const role = await h.ok('permissions.getRole', { role: roleId }, key)
+    expect(role.permissions.map((p: any) => p.slug)).toEqual(['a.b', 'x.y'])
+  })
 })
 
 describe('permissions.listRoles', () => {
@@ -173,6 +190,15 @@ describe('permissions.listRoles', () => {
       status: 200,
       body: { data: [], pagination: { hasMore: false } },
     })
+  })
+
+  test('listRoles matches id, name and description, ignoring case', async () => {
+    const { roleId } = await h.ok('permissions.createRole', { name: 'finance', description: 'Billing staff' }, key)
+    await h.ok('permissions.createRole', { name: 'support' }, key)
+    for (const search of ['BILLING', roleId, 'FIN']) {
+      const page = await h.ok('permissions.listRoles', { search }, key)
+      expect([search, page.map((r: any) => r.id)]).toEqual([search, [roleId]])
+    }
   })
 })
 

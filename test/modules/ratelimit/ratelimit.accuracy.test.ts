@@ -1,7 +1,7 @@
 // Accuracy through the real HTTP route. Time moves only through the harness's
 // ManualClock; there are no timed assertions.
 import { describe, expect, test } from 'bun:test'
-import { Harness, withHarness } from '../../support/harness'
+import { type Harness, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { errorBody, forbiddenBody, Harness, invalidBody, withHarness } from '../../support/harness'
+import { errorBody, forbiddenBody, type Harness, invalidBody, withHarness } from '../../support/harness'
 
 let h: Harness
 let key: string
@@ -61,7 +61,11 @@ describe('ratelimit.multiLimit validation', () => {
   })
 
   test('more than 100 checks is a 400', async () => {
-    const res = await h.call('/v2/ratelimit.multiLimit', Array.from({ length: 101 }, () => valid), key)
+    const res = await h.call(
+      '/v2/ratelimit.multiLimit',
+      Array.from({ length: 101 }, () => valid),
+      key,
+    )
     expect(res.status).toBe(400)
     expect(res.body).toEqual(invalidBody('ratelimit.multiLimit', 'body', 'Expected array length to be less or equal to 100'))
   })
@@ -162,7 +166,11 @@ describe('404', () => {
     const none = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], await h.rootKey('acme', ['ratelimit.*.limit']))
     expect(none.status).toBe(403)
     expect(none.body).toEqual(forbiddenBody(['ratelimit.*.read_override']))
-    const other = await h.call('/v2/ratelimit.getOverride', bodies['ratelimit.getOverride'], await h.rootKey('acme', ['ratelimit.rlns_someother12.read_override']))
+    const other = await h.call(
+      '/v2/ratelimit.getOverride',
+      bodies['ratelimit.getOverride'],
+      await h.rootKey('acme', ['ratelimit.rlns_someother12.read_override']),
+    )
     expect(other.status).toBe(404)
     expect(other.body).toEqual(namespaceMissing)
   })

@@ -190,7 +190,12 @@ describe('overrides', () => {
     expect(await applied('a-x-b-y-c')).toBe(middle)
     expect(await applied('abc')).toBe(middle)
     expect(await applied('acb')).toBe(all)
-    for (const [identifier, id] of [['user_8_eu', usersEu], ['user_8', users], ['admin', all], ['user_7_eu', exact]] as const) {
+    for (const [identifier, id] of [
+      ['user_8_eu', usersEu],
+      ['user_8', users],
+      ['admin', all],
+      ['user_7_eu', exact],
+    ] as const) {
       expect((await h.ok('ratelimit.getOverride', { namespace: 'email', identifier }, key)).overrideId).toBe(id)
     }
   })

@@ -1,31 +1,21 @@
 // ratelimit.* through the official SDK (@unkey/api 2.5.1) against a listening
 // latch: successes must parse (a ResponseValidationError fails the test) and
 // error statuses must arrive as the SDK's typed error classes.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Unkey } from '@unkey/api'
+import { describe, expect, test } from 'bun:test'
+import type { Unkey } from '@unkey/api'
 import { BadRequestErrorResponse, ForbiddenErrorResponse, GoneErrorResponse, NotFoundErrorResponse } from '@unkey/api/models/errors'
-import { Harness } from '../../support/harness'
-import { allPages, serveForSdk } from '../../support/sdk'
+import type { Harness } from '../../support/harness'
+import { allPages, type SdkFixture, withSdk } from '../../support/sdk'
 
 const REQUEST_ID = expect.stringMatching(/^req_/)
 
 let h: Harness
-let sdk: ReturnType<typeof serveForSdk>
 let unkey: Unkey
+let client: SdkFixture['client']
 let now: number
-
-const client = (rootKey: string) => sdk.client(rootKey)
-
-beforeAll(async () => {
-  h = new Harness()
-  now = h.clock.now()
-  sdk = serveForSdk(h)
-  unkey = client(await h.rootKey('acme'))
-})
-
-afterAll(async () => {
-  await sdk.stop()
-  await h.close()
+withSdk((f) => {
+  ;({ h, unkey, client } = f)
+  now = f.h.clock.now()
 })
 
 describe('ratelimit through @unkey/api', () => {
@@ -85,18 +75,14 @@ describe('ratelimit through @unkey/api', () => {
     })
 
     const weak = client(await h.rootKey('acme', ['ratelimit.*.read_override']))
-    await expect(weak.ratelimit.limit({ namespace: 'sdk', identifier: 'user_1', limit: 1, duration: 1000 })).rejects.toBeInstanceOf(
-      ForbiddenErrorResponse,
-    )
+    await expect(weak.ratelimit.limit({ namespace: 'sdk', identifier: 'user_1', limit: 1, duration: 1000 })).rejects.toBeInstanceOf(ForbiddenErrorResponse)
 
     const missing = unkey.ratelimit.getOverride({ namespace: 'nowhere', identifier: 'user_1' })
     await expect(missing).rejects.toBeInstanceOf(NotFoundErrorResponse)
     await missing.catch((e: NotFoundErrorResponse) => expect(e.data$.error.detail).toBe('This namespace does not exist.'))
     await expect(unkey.ratelimit.deleteOverride({ namespace: 'sdk', identifier: 'nobody' })).rejects.toBeInstanceOf(NotFoundErrorResponse)
     await expect(unkey.ratelimit.listOverrides({ namespace: 'nowhere' })).rejects.toBeInstanceOf(NotFoundErrorResponse)
-    await expect(unkey.ratelimit.setOverride({ namespace: 'nowhere', identifier: 'x', limit: 1, duration: 1000 })).rejects.toBeInstanceOf(
-      NotFoundErrorResponse,
-    )
+    await expect(unkey.ratelimit.setOverride({ namespace: 'nowhere', identifier: 'x', limit: 1, duration: 1000 })).rejects.toBeInstanceOf(NotFoundErrorResponse)
 
     const ws = await h.workspaceId('acme')
     await h.services.ratelimit.deleteNamespace(ws, (await h.services.ratelimit.findNamespace(ws, 'sdk-other'))!.id)
@@ -106,8 +92,6 @@ describe('ratelimit through @unkey/api', () => {
       expect(e.statusCode).toBe(410)
       expect(e.data$.error.type).toBe('https://unkey.com/docs/errors/unkey/data/ratelimit_namespace_gone')
     })
-    await expect(unkey.ratelimit.multiLimit([{ namespace: 'sdk-other', identifier: 'u', limit: 1, duration: 1000 }])).rejects.toBeInstanceOf(
-      GoneErrorResponse,
-    )
+    await expect(unkey.ratelimit.multiLimit([{ namespace: 'sdk-other', identifier: 'u', limit: 1, duration: 1000 }])).rejects.toBeInstanceOf(GoneErrorResponse)
   })
 })

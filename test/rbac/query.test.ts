@@ -1,12 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import {
-  evaluatePermissionQuery,
-  MAX_QUERY_DEPTH,
-  parsePermissionQuery,
-  PermissionQuerySyntaxError,
-  type PermissionQuery,
-} from '../../../src/rbac/query'
+import { evaluatePermissionQuery, MAX_QUERY_DEPTH, parsePermissionQuery, PermissionQuerySyntaxError, type PermissionQuery } from '../../src/rbac/query'
 
 const p = (permission: string): PermissionQuery => ({ permission })
 const and = (...items: PermissionQuery[]): PermissionQuery => ({ op: 'and', items })
@@ -129,13 +123,9 @@ describe('evaluatePermissionQuery', () => {
 // ---- properties ----------------------------------------------------------------
 
 /** A query tree plus how to spell it: operator casing, whitespace, redundant parentheses. */
-type Tree =
-  | { kind: 'leaf'; slug: string; paren: boolean }
-  | { kind: 'node'; op: 'and' | 'or'; items: Tree[]; paren: boolean; spelling: string; space: string }
+type Tree = { kind: 'leaf'; slug: string; paren: boolean } | { kind: 'node'; op: 'and' | 'or'; items: Tree[]; paren: boolean; spelling: string; space: string }
 
-const slug = fc
-  .stringMatching(/^[A-Za-z0-9._\-*:/]{1,10}$/)
-  .filter((s) => !['AND', 'OR'].includes(s.toUpperCase()))
+const slug = fc.stringMatching(/^[A-Za-z0-9._\-*:/]{1,10}$/).filter((s) => !['AND', 'OR'].includes(s.toUpperCase()))
 const spellings = { and: ['AND', 'and', 'And', 'aNd'], or: ['OR', 'or', 'Or', 'oR'] }
 const space = fc.constantFrom(' ', '  ', '\t', '\n', ' \r\n ')
 

@@ -1,17 +1,16 @@
 import { describe, expect, test } from 'bun:test'
-import {
-  allOf,
-  isGranted,
-  needs,
-  permissionProblem,
-  unmet,
-} from '../../../src/rbac/grants'
+import { allOf, isGranted, needs, permissionProblem, unmet } from '../../src/rbac/grants'
 
 describe('permissionProblem (validation of grantable strings)', () => {
-  test.each(['*', 'api.*.create_api', 'api.api_123.read_api', 'ratelimit.rlns_1.limit', 'rbac.*.create_role', 'identity.*.read_identity', 'identity.user-42.update_identity'])(
-    '%s is valid',
-    (p) => expect(permissionProblem(p)).toBeNull(),
-  )
+  test.each([
+    '*',
+    'api.*.create_api',
+    'api.api_123.read_api',
+    'ratelimit.rlns_1.limit',
+    'rbac.*.create_role',
+    'identity.*.read_identity',
+    'identity.user-42.update_identity',
+  ])('%s is valid', (p) => expect(permissionProblem(p)).toBeNull())
 
   test.each([
     ['api.read_api', 'three dot-separated parts'],
