@@ -7,6 +7,7 @@ import { systemClock } from '../clock'
 import { ConfigError } from '../config'
 import { RootKeyInputError } from '../modules/rootkeys/service'
 import { UsageError, parseArgs, wantsHelp } from './args'
+import { backupCommand, restoreCommand } from './backup'
 import type { CliContext, Command } from './command'
 import { commandHelp, generalHelp, groupHelp } from './help'
 import { migrationsCommands } from './migrations'
@@ -16,7 +17,7 @@ import { serveCommand } from './serve'
 
 export type { CliContext } from './command'
 
-export const COMMANDS: readonly Command<any>[] = [serveCommand, seedCommand, ...rootKeysCommands, ...migrationsCommands]
+export const COMMANDS: readonly Command<any>[] = [serveCommand, seedCommand, ...rootKeysCommands, ...migrationsCommands, backupCommand, restoreCommand]
 
 const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands, migrations: migrationsCommands }
 
