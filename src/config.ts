@@ -1,7 +1,7 @@
 // Flags + environment -> one typed configuration object. Paths come from flags,
 // the environment or the working directory, never from the module's own
 // location (inside a compiled binary that directory is virtual).
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 
 /**
  * Every tunable of latch, with its default. The README's configuration table
@@ -10,6 +10,12 @@ import { resolve } from 'node:path'
 export interface Tunables {
   /** Request bodies larger than this are refused with 413 (identity meta may be 1 MB). */
   maxBodyBytes: number
+  /** A request body must arrive in full within this many ms of the start of reading it, or 408. */
+  bodyTimeoutMs: number
+  /** JSON bodies nested deeper than this (arrays and objects) are refused with 400 before parsing. */
+  maxJsonDepth: number
+  /** Bun closes a connection that sends and receives nothing for this long (1..255 s; above bodyTimeoutMs so a 408 gets out first). */
+  idleTimeoutSeconds: number
   /** How often batched writes (last-used times, verification events, credits) are flushed. */
   flushIntervalMs: number
   /** How often scheduled jobs (refills) run; they also run at start. */
@@ -22,27 +28,43 @@ export interface Tunables {
   verificationEventBuffer: number
   /** Ratelimit counters held in memory; the oldest is evicted at the cap. */
   ratelimitMaxCounters: number
+  /** How long a write waits for another process's lock on the database before its request fails with 503. */
+  writeBusyTimeoutMs: number
+  /** Characters of tags one verification event keeps. */
+  maxEventTagChars: number
+  /** Verification events older than this many days are deleted by the scheduled job. */
+  verificationRetentionDays: number
 }
 
 export const DEFAULT_TUNABLES: Tunables = {
   maxBodyBytes: 2 * 1024 * 1024,
+  bodyTimeoutMs: 10_000,
+  maxJsonDepth: 64,
+  idleTimeoutSeconds: 30,
   flushIntervalMs: 1_000,
   jobIntervalMs: 60_000,
   keyCacheMaxEntries: 1_000_000,
   rootKeyCacheMaxEntries: 10_000,
   verificationEventBuffer: 5_000,
   ratelimitMaxCounters: 1_000_000,
+  writeBusyTimeoutMs: 5_000,
+  maxEventTagChars: 1_024,
+  verificationRetentionDays: 30,
 }
 
 export interface Config {
   port: number
   host: string
   dbPath: string
-  /** Directory for the database and the master key file. */
+  /** Directory of the default database (and of the master key file of an in-memory one). */
   dataDir: string
   /** 32-byte key for recoverable keys, from LATCH_MASTER_KEY (base64 or hex). */
   masterKey?: string
-  /** The master key file, used when LATCH_MASTER_KEY is not set: <data dir>/master.key. */
+  /**
+   * The master key file, used when LATCH_MASTER_KEY is not set: master.key beside
+   * the database, so that the key travels with the data it decrypts whatever the
+   * working directory (<data dir>/master.key for an in-memory database).
+   */
   masterKeyFile: string
   /** Emit one JSON log line per request. */
   logRequests: boolean
@@ -77,14 +99,15 @@ export function loadConfig(
 ): Config {
   const port = flags.port !== undefined ? parsePort(flags.port, '--port') : env.PORT ? parsePort(env.PORT, 'PORT') : 3000
   const dataDir = resolve(cwd, env.LATCH_DATA_DIR ?? 'data')
-  const dbPath = flags.db ?? env.LATCH_DB
+  const dbFlag = flags.db ?? env.LATCH_DB
+  const dbPath = dbFlag ? (dbFlag === ':memory:' ? dbFlag : resolve(cwd, dbFlag)) : resolve(dataDir, 'latch.db')
   return {
     port,
     host: flags.host ?? env.HOST ?? '0.0.0.0',
     dataDir,
-    dbPath: dbPath ? (dbPath === ':memory:' ? dbPath : resolve(cwd, dbPath)) : resolve(dataDir, 'latch.db'),
+    dbPath,
     masterKey: env.LATCH_MASTER_KEY || undefined,
-    masterKeyFile: resolve(dataDir, 'master.key'),
+    masterKeyFile: resolve(dbPath === ':memory:' ? dataDir : dirname(dbPath), 'master.key'),
     logRequests: env.LATCH_LOG !== 'off',
     tunables: DEFAULT_TUNABLES,
   }

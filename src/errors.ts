@@ -63,7 +63,14 @@ export const preconditionFailed = (detail: string) => new ApiError(412, 'Precond
 
 export const payloadTooLarge = (detail: string) => new ApiError(413, 'Request Entity Too Large', `${DOCS}user/bad_request/request_body_too_large`, detail, [])
 
+/** The request (its body) did not arrive within the server's deadline. */
+export const requestTimeout = (detail: string) => new ApiError(408, 'Request Timeout', `${DOCS}user/bad_request/request_timeout`, detail, [])
+
 export const tooManyRequests = (detail: string) => new ApiError(429, 'Too Many Requests', `${DOCS}user/too_many_requests/workspace_rate_limited`, detail)
+
+/** The store cannot take the write now (busy beyond the deadline, disk full, file gone): nothing was acknowledged. */
+export const serviceUnavailable = (detail: string) =>
+  new ApiError(503, 'Service Unavailable', `${DOCS}unkey/application/service_unavailable`, detail)
 
 export const internalError = () =>
   new ApiError(

@@ -47,11 +47,11 @@ export function createServices(options: ServiceOptions) {
 
   // Keys: the write service, the credit ledger, the cached loader and the verifier.
   const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries)
-  const events = new VerificationLog(stores, { maxBuffered: tunables.verificationEventBuffer })
+  const events = new VerificationLog(stores, { maxBuffered: tunables.verificationEventBuffer, maxTagChars: tunables.maxEventTagChars })
   const credits = new CreditLedger(stores, clock, keyCache)
   const keyAccess = new KeyAccessService(stores, permissions)
   const keyLoader = new KeyLoader(stores, keyCache, { credits, events, keyAccess, identities, ratelimitDefinitions })
-  const vault = new Vault(options.masterKey ?? {})
+  const vault = new Vault(options.masterKey ?? {}, stores)
   const keys = new KeyService(stores, clock, { apis, identities, keyAccess, ratelimitDefinitions, loader: keyLoader, credits, vault })
   const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache })
   // Key and identity limits have their own counters, apart from ratelimit namespaces.
@@ -72,9 +72,10 @@ export function createServices(options: ServiceOptions) {
     await events.flush()
   }
 
-  /** Runs scheduled jobs now (refills); also run at start so that work missed while down happens. */
+  /** Runs scheduled jobs now (refills, event retention); also run at start so that work missed while down happens. */
   async function runScheduledJobs(): Promise<void> {
     await credits.runRefills()
+    await events.prune(clock.now() - tunables.verificationRetentionDays * 86_400_000)
   }
 
   /** Starts periodic background work (the server runs the scheduled jobs once itself before serving); returns a function that stops it. */
@@ -104,6 +105,7 @@ export function createServices(options: ServiceOptions) {
     credits,
     events,
     keys,
+    vault,
     keyMigrations,
     verifier,
     flush,

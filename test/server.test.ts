@@ -11,6 +11,7 @@ import { closeDatabase, openDatabase } from '../src/db/sqlite/engine'
 import { DatabaseInUseError } from '../src/db/server-lock'
 import { startServer } from '../src/server'
 import { createServices } from '../src/services'
+import { spawnServer } from './support/server-process'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -99,9 +100,15 @@ describe('serve', () => {
 
   test('another process holding the lock blocks start-up with a clear message', async () => {
     const s = await setup()
-    writeFileSync(`${s.dbPath}.lock`, String(process.ppid))
-    await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(
-      `Another latch server (pid ${process.ppid}) is serving ${s.dbPath}`,
-    )
+    // The lock is the operating system's (flock), so the holder is a real server process.
+    const other = await spawnServer(s.dbPath)
+    try {
+      await expect(startServer(s.config, { clock: s.clock, handleSignals: false })).rejects.toThrow(
+        `Another latch server (pid ${other.pid}) is serving ${s.dbPath}`,
+      )
+    } finally {
+      other.proc.kill('SIGKILL')
+      await other.exited
+    }
   })
 })

@@ -57,7 +57,7 @@ export const JSON_FLAG = { type: 'boolean', description: 'Print JSON instead of 
 export async function withServices<T>(db: string | undefined, ctx: CliContext, work: (services: Services) => T | Promise<T>): Promise<T> {
   // Only the database settings matter here: a PORT meant for serve must not break other commands.
   const config = loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
-  const stores: SqliteStores = openSqliteStores(config.dbPath)
+  const stores: SqliteStores = openSqliteStores(config.dbPath, { busyDeadlineMs: config.tunables.writeBusyTimeoutMs })
   try {
     const services = createServices({ stores, clock: ctx.clock, tunables: config.tunables })
     const result = await work(services)

@@ -1,49 +1,125 @@
 // One serving process per database file. latch keeps verification caches,
 // unwritten credits and ratelimit counters in memory, so two servers on one
-// file would each hand out the same credits. The lock is a file beside the
-// database holding the server's pid; a lock whose process is gone is stale
-// and is taken over. (The CLI may still write the file while a server runs:
-// the server notices root-key changes through SQLite's data_version.)
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+// file would each hand out the same credits.
+//
+// The lock is an exclusive flock(2) on a descriptor of the database file
+// itself, so every path to that file (a symbolic link, a hard link, another
+// relative path) meets the same lock, and the operating system releases it when
+// the process dies, however it dies: no pid comparison, no stale lock. SQLite
+// locks with fcntl(2), which on Linux and macOS does not interact with flock.
+// But closing ANY descriptor of a file drops the fcntl locks this process holds
+// on it, so the lock keeps exactly one descriptor, opened before SQLite opens
+// the file and closed only after SQLite has closed it, and a second attempt
+// from this same process is refused without opening the file again.
+//
+// `<db>.lock` beside the (resolved) database only tells who holds the lock
+// (the pid, for the error message); it is not the lock.
+//
+// flock is reached through bun:ffi; it stays in src/db/ so that another
+// runtime can swap this file.
+import { dlopen, FFIType, read, suffix } from 'bun:ffi'
+import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export class DatabaseInUseError extends Error {}
 
-function alive(pid: number): boolean {
+const LOCK_EX = 2
+const LOCK_NB = 4
+
+interface Libc {
+  flock(fd: number, operation: number): number
+  errno(): number
+  wouldBlock: number
+}
+
+let libc: Libc | undefined
+
+function loadLibc(): Libc {
+  if (libc) return libc
+  const linux = process.platform === 'linux'
+  if (!linux && process.platform !== 'darwin') throw new Error(`latch cannot lock its database on ${process.platform} (flock is needed)`)
+  const errnoSymbol = linux ? '__errno_location' : '__error'
+  const lib = dlopen(linux ? 'libc.so.6' : `libc.${suffix}`, {
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    [errnoSymbol]: { args: [], returns: FFIType.ptr },
+  })
+  const errnoLocation = lib.symbols[errnoSymbol] as () => number | null
+  libc = {
+    flock: (fd, operation) => lib.symbols.flock(fd, operation) as number,
+    errno: () => {
+      const at = errnoLocation()
+      return at ? read.i32(at as never, 0) : 0
+    },
+    wouldBlock: linux ? 11 : 35, // EWOULDBLOCK
+  }
+  return libc
+}
+
+/** Database files (by device and inode) this process serves, so that a second attempt never opens them again. */
+const held = new Set<string>()
+
+const fileId = (stat: { dev: number | bigint; ino: number | bigint }) => `${stat.dev}:${stat.ino}`
+
+function existingId(path: string): string | null {
   try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    return fileId(statSync(path))
+  } catch {
+    return null
   }
 }
 
-/** Takes the lock for `dbPath`; returns the function that releases it. */
+/** The info file beside the database's real path, so a symbolic link finds the same one. */
+function infoPath(dbPath: string): string {
+  return `${realpathSync(dbPath)}.lock`
+}
+
+function holderPid(dbPath: string): number | null {
+  try {
+    const pid = Number(readFileSync(infoPath(dbPath), 'utf8').trim())
+    return Number.isInteger(pid) && pid > 0 ? pid : null
+  } catch {
+    return null
+  }
+}
+
+/** Takes the lock for `dbPath` (creating the file, mode 0600, if missing); returns the function that releases it. */
 export function lockDatabase(dbPath: string): () => void {
   if (dbPath === ':memory:') return () => {}
-  const lockPath = `${dbPath}.lock`
+  const already = () => new DatabaseInUseError(`This process is already serving ${dbPath}.`)
+  const before = existingId(dbPath)
+  if (before && held.has(before)) throw already()
   mkdirSync(dirname(dbPath), { recursive: true })
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600)
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => {
-        try {
-          if (readFileSync(lockPath, 'utf8').trim() === String(process.pid)) unlinkSync(lockPath)
-        } catch {}
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const pid = Number(readFileSync(lockPath, 'utf8').trim())
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new DatabaseInUseError(`Another latch server (pid ${pid}) is serving ${dbPath}. Stop it first, or use another --db.`)
-      }
-      if (pid === process.pid) {
-        throw new DatabaseInUseError(`This process is already serving ${dbPath}.`)
-      }
-      unlinkSync(lockPath) // stale: its process is gone
-    }
+  const flock = loadLibc()
+  const fd = openSync(dbPath, constants.O_RDONLY | constants.O_CREAT, 0o600)
+  const id = fileId(fstatSync(fd))
+  // The path changed between the two looks and now names a file this process
+  // serves: leave the descriptor open rather than close it under SQLite.
+  if (held.has(id)) throw already()
+  if (flock.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const errno = flock.errno()
+    // This process holds no SQLite lock on the file (it is not in `held`), so closing is safe.
+    closeSync(fd)
+    if (errno !== flock.wouldBlock) throw new Error(`Could not lock ${dbPath}: flock failed with errno ${errno}.`)
+    const pid = holderPid(dbPath)
+    const who = pid ? `Another latch server (pid ${pid})` : 'Another latch server'
+    throw new DatabaseInUseError(`${who} is serving ${dbPath}. Stop it first, or use another --db.`)
   }
-  throw new DatabaseInUseError(`Could not lock ${dbPath}.`)
+  held.add(id)
+  const info = infoPath(dbPath)
+  try {
+    writeFileSync(info, String(process.pid), { mode: 0o600 })
+    chmodSync(info, 0o600) // a file left by an older latch may have another mode
+  } catch {
+    // Only informational: the flock is the lock.
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    try {
+      if (readFileSync(info, 'utf8').trim() === String(process.pid)) unlinkSync(info)
+    } catch {}
+    held.delete(id)
+    closeSync(fd) // releases the flock; the database is closed by now
+  }
 }

@@ -116,6 +116,22 @@ export function holdsActionOnAnyResource(grants: ReadonlySet<string>, type: Reso
   return false
 }
 
+/**
+ * The ids of the resources of `type` on which the grants allow `action` one by
+ * one (`type.<id>.action`), or undefined when they allow it on all of them. A
+ * listing considers these alone, so that neither its page nor its search can
+ * reveal anything of the others.
+ */
+export function resourcesGranted(grants: ReadonlySet<string>, type: ResourceType, action: string): string[] | undefined {
+  if (isGranted(grants, `${type}.*.${action}`)) return undefined
+  const ids: string[] = []
+  for (const grant of grants) {
+    const [t, id, a] = grant.split('.')
+    if (t === type && a === action && id) ids.push(id)
+  }
+  return ids
+}
+
 /** The first unmet part of `requirement` as the alternatives that would satisfy it, or null. */
 export function unmet(grants: ReadonlySet<string>, requirement: Requirement): string[] | null {
   if ('anyResource' in requirement) {

@@ -10,9 +10,10 @@
 // whichever service issues them) go straight through. So a transaction that
 // spans several stores stays atomic and isolated under concurrent requests.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { mkdirSync } from 'node:fs'
+import { closeSync, fdatasync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Database } from 'bun:sqlite'
+import { serviceUnavailable } from '../../errors'
 import { migrations as allMigrations, type Migration } from './migrations'
 
 export type { Database }
@@ -20,7 +21,17 @@ export type { Database }
 export class DatabaseTooNewError extends Error {}
 
 export function openDatabase(path: string, migrations: Migration[] = allMigrations): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true })
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
+    // database file's mode. Exclusive create ('wx') never opens, and so never closes,
+    // an existing file, which would drop the fcntl locks SQLite holds on it in this process.
+    try {
+      closeSync(openSync(path, 'wx', 0o600))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
   const db = new Database(path, { create: true, strict: true })
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
@@ -49,10 +60,21 @@ export function migrate(db: Database, migrations: Migration[]): void {
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue
-    db.transaction(() => {
-      db.exec(m.sql)
-      record.run(m.version, m.name, Date.now())
-    })()
+    // PRAGMA foreign_keys is a no-op inside a transaction: switch it around BEGIN/COMMIT.
+    const foreignKeys = m.foreignKeysOff ? db.query<{ foreign_keys: number }, []>('PRAGMA foreign_keys').get()!.foreign_keys : 0
+    if (foreignKeys) db.exec('PRAGMA foreign_keys = OFF')
+    try {
+      db.transaction(() => {
+        db.exec(m.sql)
+        if (m.foreignKeysOff) {
+          const broken = db.query('PRAGMA foreign_key_check').all()
+          if (broken.length) throw new Error(`Migration ${m.version} (${m.name}) would leave ${broken.length} broken foreign key reference(s).`)
+        }
+        record.run(m.version, m.name, Date.now())
+      })()
+    } finally {
+      if (foreignKeys) db.exec('PRAGMA foreign_keys = ON')
+    }
   }
 }
 
@@ -65,6 +87,18 @@ export function closeDatabase(db: Database): void {
   }
 }
 
+export interface EngineOptions {
+  /** The database file, watched so that a file removed or replaced while serving fails writes instead of losing them. */
+  path?: string
+  /** How long a statement may wait for another connection's write lock before the request fails with 503. */
+  busyDeadlineMs?: number
+}
+
+/** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
+const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 /** One SQLite connection shared by every store, with asynchronous transactions (see the header). */
 export class SqliteEngine {
   private readonly context = new AsyncLocalStorage<object>()
@@ -72,11 +106,26 @@ export class SqliteEngine {
   private owner: object | null = null
   /** Settles when the open transaction ends. */
   private ended: Promise<void> = Promise.resolve()
-
   private readonly dataVersion
+  private readonly file: { path: string; dev: number; ino: number } | null
+  private readonly busyDeadlineMs: number
+  private readonly totalChanges
+  private walFd: number | null = null
+  private syncRequested = 0
+  private syncCompleted = 0
+  private syncing: Promise<void> | null = null
 
-  constructor(readonly db: Database) {
+  constructor(
+    readonly db: Database,
+    options: EngineOptions = {},
+  ) {
     this.dataVersion = db.query<{ data_version: number }, []>('PRAGMA data_version')
+    this.totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
+    // SQLite's own busy wait blocks the event loop; keep it short and wait between attempts instead.
+    db.exec('PRAGMA busy_timeout = 20')
+    this.busyDeadlineMs = options.busyDeadlineMs ?? 5_000
+    const stat = options.path && options.path !== ':memory:' ? statSync(options.path) : null
+    this.file = stat ? { path: options.path!, dev: stat.dev, ino: stat.ino } : null
   }
 
   /** A prepared statement, cached by SQLite text. */
@@ -89,16 +138,97 @@ export class SqliteEngine {
     return this.owner === null || this.context.getStore() === this.owner
   }
 
-  /** Runs `work` on the connection once no other request's transaction holds it. */
+  /** Throws 503 when the database file is no longer the one that was opened (deleted or replaced). */
+  private assertFileIntact(): void {
+    if (!this.file) return
+    const now = statSync(this.file.path, { throwIfNoEntry: false })
+    if (!now || now.ino !== this.file.ino || now.dev !== this.file.dev) {
+      throw serviceUnavailable(`The database file ${this.file.path} was removed or replaced while latch was running; nothing can be written. Restart latch.`)
+    }
+  }
+
+  /**
+   * Runs `work` now, and again after a pause while another connection holds
+   * the write lock, until `busyDeadlineMs` has passed (then 503). Storage
+   * failures (disk full, read-only, I/O) are 503 too: nothing was written.
+   */
+  private async attempt<T>(work: () => T): Promise<T> {
+    const deadline = performance.now() + this.busyDeadlineMs
+    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+      try {
+        return work()
+      } catch (error) {
+        const code = (error as { code?: unknown }).code
+        if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
+          await sleep(pause)
+          continue
+        }
+        if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
+        if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
+        throw error
+      }
+    }
+  }
+
+  /**
+   * Runs `work` on the connection once no other request's transaction holds
+   * it. When `work` wrote (outside a transaction), it resolves only once the
+   * write is on stable storage (see `durable`).
+   */
   async run<T>(work: () => T): Promise<T> {
     while (!this.free()) await this.ended
-    return work()
+    if (this.owner !== null) return work()
+    const before = this.changeCount()
+    const result = await this.attempt(work)
+    if (this.changeCount() !== before) {
+      this.assertFileIntact()
+      await this.durable()
+    }
+    return result
+  }
+
+  /** Rows changed through this connection so far (SQLite's total_changes()). */
+  private changeCount(): number {
+    return this.totalChanges.get()!.n
+  }
+
+  /**
+   * Resolves once everything committed so far is on stable storage: one
+   * fdatasync of the write-ahead log, run off the event loop and shared by
+   * every commit that arrives while it runs (a group commit). SQLite itself
+   * runs with synchronous=NORMAL, which already survives a crash of the
+   * process; this makes an acknowledged write survive the machine's too.
+   */
+  durable(): Promise<void> {
+    if (!this.file) return Promise.resolve()
+    const target = ++this.syncRequested
+    const step = async (): Promise<void> => {
+      while (this.syncCompleted < target) {
+        if (this.syncing) {
+          await this.syncing
+          continue
+        }
+        const covers = this.syncRequested
+        this.syncing = this.syncWal().finally(() => (this.syncing = null))
+        await this.syncing
+        this.syncCompleted = covers
+      }
+    }
+    return step()
+  }
+
+  private async syncWal(): Promise<void> {
+    this.walFd ??= openSync(`${this.file!.path}-wal`, 'r')
+    await new Promise<void>((resolve, reject) =>
+      fdatasync(this.walFd!, (error) => (error ? reject(serviceUnavailable(`The write-ahead log could not be synced (${error.code}).`)) : resolve())),
+    )
   }
 
   /**
    * Runs `work` as one transaction (BEGIN IMMEDIATE: the write lock is taken
    * up front, so two writers never deadlock on an upgrade). A transaction
-   * started inside another joins it. Rolled back when `work` throws.
+   * started inside another joins it. Rolled back when `work` throws; nothing
+   * is committed to a database file that is no longer there.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.owner !== null && this.context.getStore() === this.owner) return work()
@@ -107,18 +237,26 @@ export class SqliteEngine {
     let release!: () => void
     this.owner = token
     this.ended = new Promise((resolve) => (release = resolve))
-    try {
-      this.db.exec('BEGIN IMMEDIATE')
-      const result = await this.context.run(token, work)
-      this.db.exec('COMMIT')
-      return result
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK')
-      throw error
-    } finally {
+    const end = () => {
       this.owner = null
       release()
     }
+    let result: T
+    try {
+      this.assertFileIntact()
+      await this.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
+      result = await this.context.run(token, work)
+      this.assertFileIntact()
+      await this.attempt(() => this.db.exec('COMMIT'))
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      end()
+      throw error
+    }
+    // Other requests may use the connection while the log is synced; this one answers after.
+    end()
+    await this.durable()
+    return result
   }
 
   /** A counter that changes whenever another connection (e.g. the CLI) commits. Cheap and synchronous. */
@@ -127,6 +265,7 @@ export class SqliteEngine {
   }
 
   close(): void {
+    if (this.walFd !== null) closeSync(this.walFd)
     closeDatabase(this.db)
   }
 }

@@ -33,6 +33,12 @@ export class SqliteIdentityStore implements IdentityStore {
            AND (?3 = '' OR instr(lower(external_id), lower(?3)) > 0 OR instr(lower(id), lower(?3)) > 0)
          ORDER BY id LIMIT ?4`,
       ),
+      // The same, among the ids given as a JSON array (looked up by primary key).
+      pageOfIds: sql.prepare<Row, [string, string, string, number, string]>(
+        `SELECT * FROM identities WHERE id IN (SELECT value FROM json_each(?5)) AND workspace_id = ?1 AND deleted_at IS NULL AND id >= ?2
+           AND (?3 = '' OR instr(lower(external_id), lower(?3)) > 0 OR instr(lower(id), lower(?3)) > 0)
+         ORDER BY id LIMIT ?4`,
+      ),
       setMeta: sql.prepare('UPDATE identities SET meta = ?, updated_at = ? WHERE id = ?'),
       touch: sql.prepare('UPDATE identities SET updated_at = ? WHERE id = ?'),
       softDelete: sql.prepare('UPDATE identities SET deleted_at = ?, updated_at = ? WHERE id = ?'),
@@ -57,8 +63,13 @@ export class SqliteIdentityStore implements IdentityStore {
     })
   }
 
-  listLive(workspaceId: string, page: { cursor: string; limit: number; search: string }) {
-    return this.sql.run(() => this.stmt.page.all(workspaceId, page.cursor, page.search, page.limit).map(toRecord))
+  listLive(workspaceId: string, page: { cursor: string; limit: number; search: string; ids?: readonly string[] }) {
+    return this.sql.run(() =>
+      (page.ids === undefined
+        ? this.stmt.page.all(workspaceId, page.cursor, page.search, page.limit)
+        : this.stmt.pageOfIds.all(workspaceId, page.cursor, page.search, page.limit, JSON.stringify(page.ids))
+      ).map(toRecord),
+    )
   }
 
   async update(identityId: string, patch: { meta?: string; updatedAt: number }) {

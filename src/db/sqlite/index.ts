@@ -1,13 +1,14 @@
 // Builds every SQLite store over one connection.
 import type { Stores } from '../stores'
 import { SqliteApiStore } from './apis'
-import { openDatabase, SqliteEngine, type Database } from './engine'
+import { type EngineOptions, openDatabase, SqliteEngine, type Database } from './engine'
 import { SqliteIdentityStore } from './identities'
 import { SqliteKeyStore, SqliteVerificationEventStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
 import { SqliteRatelimitNamespaceStore } from './ratelimitNamespaces'
 import { SqliteRbacStore } from './rbac'
 import { SqliteRootKeyStore } from './rootKeys'
+import { SqliteSettingsStore } from './settings'
 import { SqliteWorkspaceStore } from './workspaces'
 
 export interface SqliteStores extends Stores {
@@ -16,8 +17,8 @@ export interface SqliteStores extends Stores {
 }
 
 /** The stores over an open database (the caller closes it through `close`). */
-export function sqliteStores(db: Database): SqliteStores {
-  const sql = new SqliteEngine(db)
+export function sqliteStores(db: Database, options: EngineOptions = {}): SqliteStores {
+  const sql = new SqliteEngine(db, options)
   return {
     db,
     transaction: (work) => sql.transaction(work),
@@ -31,11 +32,12 @@ export function sqliteStores(db: Database): SqliteStores {
     identities: new SqliteIdentityStore(sql),
     ratelimitDefinitions: new SqliteRatelimitDefinitionStore(sql),
     ratelimitNamespaces: new SqliteRatelimitNamespaceStore(sql),
+    settings: new SqliteSettingsStore(sql),
     close: () => sql.close(),
   }
 }
 
 /** Opens (creating and migrating) the database file and builds its stores. */
-export function openSqliteStores(path: string): SqliteStores {
-  return sqliteStores(openDatabase(path))
+export function openSqliteStores(path: string, options: Omit<EngineOptions, 'path'> = {}): SqliteStores {
+  return sqliteStores(openDatabase(path), { ...options, path })
 }

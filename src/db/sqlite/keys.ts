@@ -79,9 +79,9 @@ export class SqliteKeyStore implements KeyStore {
            $refillAmount, $refillDay, $lastRefillAt, $encrypted, $createdAt)`,
       ),
       live: sql.prepare<Row, [string, string]>('SELECT * FROM keys WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL'),
-      liveByHash: sql.prepare<Row, [string]>('SELECT * FROM keys WHERE hash = ? AND deleted_at IS NULL'),
-      hashHolder: sql.prepare<{ id: string; deleted: number; api_id: string }, [string]>(
-        'SELECT id, deleted_at IS NOT NULL AS deleted, api_id FROM keys WHERE hash = ?',
+      liveByHash: sql.prepare<Row, [string, string]>('SELECT * FROM keys WHERE workspace_id = ? AND hash = ? AND deleted_at IS NULL'),
+      hashHolder: sql.prepare<{ id: string; deleted: number; api_id: string }, [string, string]>(
+        'SELECT id, deleted_at IS NOT NULL AS deleted, api_id FROM keys WHERE workspace_id = ? AND hash = ?',
       ),
       page: sql.prepare<Row, [string, string, string, number]>(
         'SELECT * FROM keys WHERE api_id = ? AND workspace_id = ? AND deleted_at IS NULL AND id >= ? ORDER BY id LIMIT ?',
@@ -151,16 +151,16 @@ export class SqliteKeyStore implements KeyStore {
     })
   }
 
-  findLiveByHash(hash: string) {
+  findLiveByHash(workspaceId: string, hash: string) {
     return this.sql.run(() => {
-      const row = this.stmt.liveByHash.get(hash)
+      const row = this.stmt.liveByHash.get(workspaceId, hash)
       return row ? toRecord(row) : null
     })
   }
 
-  findHashHolder(hash: string) {
+  findHashHolder(workspaceId: string, hash: string) {
     return this.sql.run(() => {
-      const row = this.stmt.hashHolder.get(hash)
+      const row = this.stmt.hashHolder.get(workspaceId, hash)
       return row ? { id: row.id, deleted: row.deleted === 1, apiId: row.api_id } : null
     })
   }
@@ -273,6 +273,9 @@ export class SqliteVerificationEventStore implements VerificationEventStore {
 
   constructor(private readonly sql: SqliteEngine) {
     this.stmt = {
+      deleteBefore: sql.prepare<unknown, [number, number]>(
+        'DELETE FROM verification_events WHERE id IN (SELECT id FROM verification_events WHERE time < ? ORDER BY time LIMIT ?)',
+      ),
       insert: sql.prepare(
         `INSERT INTO verification_events (time, workspace_id, api_id, key_id, identity_id, outcome, tags, credits_spent)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -289,5 +292,9 @@ export class SqliteVerificationEventStore implements VerificationEventStore {
         }
       })(),
     )
+  }
+
+  deleteBefore(before: number, limit: number) {
+    return this.sql.run(() => this.stmt.deleteBefore.run(before, limit).changes)
   }
 }

@@ -22,9 +22,10 @@ export interface IdentityStore {
   /**
    * Live identities of a workspace ordered by id, from `cursor` (inclusive),
    * at most `limit`; with a `search`, only those whose id or externalId
-   * contains it (case-insensitive).
+   * contains it (case-insensitive); with `ids`, only those (nothing else is
+   * even searched).
    */
-  listLive(workspaceId: string, page: { cursor: string; limit: number; search: string }): Promise<IdentityRecord[]>
+  listLive(workspaceId: string, page: { cursor: string; limit: number; search: string; ids?: readonly string[] }): Promise<IdentityRecord[]>
   /** Sets `updated_at`, and the meta (JSON text) when given. */
   update(identityId: string, patch: { meta?: string; updatedAt: number }): Promise<void>
   softDelete(identityId: string, at: number): Promise<void>

@@ -9,6 +9,7 @@ import type { RatelimitDefinitionStore } from './ratelimitDefinitions'
 import type { RatelimitNamespaceStore } from './ratelimitNamespaces'
 import type { RbacStore } from './rbac'
 import type { RootKeyStore } from './rootKeys'
+import type { SettingsStore } from './settings'
 import type { WorkspaceStore } from './workspaces'
 
 export interface Stores {
@@ -29,6 +30,7 @@ export interface Stores {
   readonly identities: IdentityStore
   readonly ratelimitDefinitions: RatelimitDefinitionStore
   readonly ratelimitNamespaces: RatelimitNamespaceStore
+  readonly settings: SettingsStore
   /** Writes everything to disk and releases the store. */
   close(): void
 }

@@ -50,10 +50,10 @@ export interface KeyStore {
   insert(key: NewKeyRecord): Promise<void>
   /** The live key with this id in this workspace, or null. */
   findLive(workspaceId: string, keyId: string): Promise<KeyRecord | null>
-  /** The live key with this hash, in any workspace, or null. */
-  findLiveByHash(hash: string): Promise<KeyRecord | null>
-  /** The key holding this hash, live or deleted (hashes are unique across all rows), or null. */
-  findHashHolder(hash: string): Promise<{ id: string; deleted: boolean; apiId: string } | null>
+  /** The live key with this hash in this workspace, or null. */
+  findLiveByHash(workspaceId: string, hash: string): Promise<KeyRecord | null>
+  /** The workspace's key holding this hash, live or deleted (hashes are unique per workspace), or null. */
+  findHashHolder(workspaceId: string, hash: string): Promise<{ id: string; deleted: boolean; apiId: string } | null>
   /** Live keys of an API ordered by id, from `cursor` (inclusive), at most `limit`; optionally of one identity. */
   listLive(workspaceId: string, apiId: string, page: { cursor: string; limit: number; identityId?: string }): Promise<KeyRecord[]>
   update(keyId: string, patch: KeyPatch): Promise<void>
@@ -98,4 +98,6 @@ export interface VerificationEvent {
 
 export interface VerificationEventStore {
   insertMany(events: VerificationEvent[]): Promise<void>
+  /** Deletes up to `limit` events older than `before` (unix ms); returns how many. */
+  deleteBefore(before: number, limit: number): Promise<number>
 }

@@ -4,8 +4,8 @@ import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { allOf, needs } from '../../rbac/grants'
-import { enforce, wildcardPermission, type PermissionSpec } from '../../rbac/requirements'
+import { needs, resourcesGranted } from '../../rbac/grants'
+import { wildcardPermission, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
 import * as m from './model'
 import { identityView } from './view'
@@ -50,21 +50,20 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
     .post(
       '/identities.listIdentities',
       async ({ body, auth, request }) => {
-        const page = await identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 })
-        // Every identity on the page must be readable, by the wildcard or its own grant.
-        enforce(auth, allOf(...page.items.map((i) => needs('identity', 'read_identity', i.id))))
+        const page = await identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 }, resourcesGranted(auth.permissions, 'identity', 'read_identity'))
         return okPage(request, { ...page, items: page.items.map(identityView) })
       },
       {
         permission: {
-          describe: "'identity.*.read_identity', or 'identity.<identity id>.read_identity' for every identity listed",
+          describe: "'identity.*.read_identity', or 'identity.<identity id>.read_identity' (lists those identities only)",
           requirement: () => ({ anyResource: { type: 'identity', action: 'read_identity' } }),
         },
         body: m.ListIdentitiesBody,
         response: responses(m.ListIdentitiesResponse),
         detail: {
           summary: 'List identities',
-          description: 'Pages through the workspace’s identities in id order; `search` keeps those whose id or externalId contains the text.',
+          description:
+            'Pages through the workspace’s identities in id order; `search` keeps those whose id or externalId contains the text. A root key with `identity.<id>.read_identity` grants only (no wildcard) lists those identities alone.',
         },
       },
     )

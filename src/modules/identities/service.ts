@@ -109,8 +109,14 @@ export class IdentityService {
     return this.withRatelimits(await this.get(workspaceId, idOrExternalId))
   }
 
-  async list(workspaceId: string, input: ListInput): Promise<Page<IdentityDetails>> {
-    const records = await this.stores.identities.listLive(workspaceId, { cursor: input.cursor ?? '', limit: input.limit + 1, search: input.search ?? '' })
+  /** A page of the workspace's identities; with `only`, of those identities alone (a root key's per-identity grants). */
+  async list(workspaceId: string, input: ListInput, only?: readonly string[]): Promise<Page<IdentityDetails>> {
+    const records = await this.stores.identities.listLive(workspaceId, {
+      cursor: input.cursor ?? '',
+      limit: input.limit + 1,
+      search: input.search ?? '',
+      ...(only ? { ids: only } : {}),
+    })
     const page = toPage(records, input.limit, toIdentity)
     return { ...page, items: await Promise.all(page.items.map((i) => this.withRatelimits(i))) }
   }

@@ -1,5 +1,6 @@
-// In-memory cache of verifiable keys, keyed by key hash, so that a warm
-// verifyKey never reads the store. Invalidation:
+// In-memory cache of verifiable keys, keyed by workspace and key hash (hashes
+// are unique per workspace only, and a lookup never sees another workspace's
+// keys), so that a warm verifyKey never reads the store. Invalidation:
 //   - a key's own mutations drop its entry (invalidateKey / invalidateHash);
 //   - changes that can touch many keys (an identity, a role, a permission, an
 //     API) bump the workspace's generation, which makes every entry of that
@@ -18,9 +19,13 @@ interface Entry<K> {
   generation: number
 }
 
+/** The map key of a (workspace, hash) pair; workspace ids never contain a space. */
+export const cacheSlot = (workspaceId: string, hash: string): string => `${workspaceId} ${hash}`
+
 export class KeyCache<K extends CacheableKey> {
-  private readonly byHash = new Map<string, Entry<K>>()
-  private readonly hashById = new Map<string, string>()
+  /** By `cacheSlot(workspaceId, hash)`. */
+  private readonly bySlot = new Map<string, Entry<K>>()
+  private readonly slotById = new Map<string, string>()
   private readonly generations = new Map<string, number>()
   private changes = 0
 
@@ -35,33 +40,35 @@ export class KeyCache<K extends CacheableKey> {
     return this.generations.get(workspaceId) ?? 0
   }
 
-  /** The cached key (or cached absence, null) for `hash`; undefined when not cached or stale. */
-  peek(hash: string): K | null | undefined {
-    const entry = this.byHash.get(hash)
+  /** The cached key (or cached absence, null) for `hash` in the workspace; undefined when not cached or stale. */
+  peek(workspaceId: string, hash: string): K | null | undefined {
+    const entry = this.bySlot.get(cacheSlot(workspaceId, hash))
     if (!entry) return undefined
     if (entry.key === null || entry.generation === this.generationOf(entry.key.workspaceId)) return entry.key
     return undefined
   }
 
-  /** Caches `key` (or its absence) for `hash`. */
-  set(hash: string, key: K | null): void {
-    if (this.byHash.size >= this.maxEntries) this.evict()
-    this.byHash.set(hash, { key, generation: key ? this.generationOf(key.workspaceId) : 0 })
-    if (key) this.hashById.set(key.id, hash)
+  /** Caches `key` (or its absence) for `hash` in the workspace. */
+  set(workspaceId: string, hash: string, key: K | null): void {
+    if (this.bySlot.size >= this.maxEntries) this.evict()
+    const at = cacheSlot(workspaceId, hash)
+    this.bySlot.set(at, { key, generation: key ? this.generationOf(key.workspaceId) : 0 })
+    if (key) this.slotById.set(key.id, at)
   }
 
   invalidateKey(keyId: string): void {
     this.changes++
-    const hash = this.hashById.get(keyId)
-    if (hash !== undefined) this.byHash.delete(hash)
-    this.hashById.delete(keyId)
+    const at = this.slotById.get(keyId)
+    if (at !== undefined) this.bySlot.delete(at)
+    this.slotById.delete(keyId)
   }
 
-  invalidateHash(hash: string): void {
+  invalidateHash(workspaceId: string, hash: string): void {
     this.changes++
-    const entry = this.byHash.get(hash)
-    if (entry?.key) this.hashById.delete(entry.key.id)
-    this.byHash.delete(hash)
+    const at = cacheSlot(workspaceId, hash)
+    const entry = this.bySlot.get(at)
+    if (entry?.key) this.slotById.delete(entry.key.id)
+    this.bySlot.delete(at)
   }
 
   invalidateWorkspace(workspaceId: string): void {
@@ -71,21 +78,21 @@ export class KeyCache<K extends CacheableKey> {
 
   clear(): void {
     this.changes++
-    this.byHash.clear()
-    this.hashById.clear()
+    this.bySlot.clear()
+    this.slotById.clear()
   }
 
   get size(): number {
-    return this.byHash.size
+    return this.bySlot.size
   }
 
   /** Drops the oldest tenth of the entries (Map keeps insertion order). */
   private evict(): void {
     let n = Math.ceil(this.maxEntries / 10)
-    for (const [hash, entry] of this.byHash) {
+    for (const [at, entry] of this.bySlot) {
       if (n-- <= 0) break
-      this.byHash.delete(hash)
-      if (entry.key) this.hashById.delete(entry.key.id)
+      this.bySlot.delete(at)
+      if (entry.key) this.slotById.delete(entry.key.id)
     }
   }
 }

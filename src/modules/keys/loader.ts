@@ -10,7 +10,7 @@ import { hashKey } from '../../crypto'
 import type { IdentityService } from '../identities/service'
 import type { RatelimitDefinition, RatelimitDefinitionService } from '../ratelimit/definitions'
 import type { KeyAccess, KeyAccessService } from './access'
-import type { KeyCache } from './cache'
+import { cacheSlot, type KeyCache } from './cache'
 import type { CreditLedger } from './credits'
 import type { VerificationLog } from './events'
 
@@ -47,29 +47,33 @@ export class KeyLoader {
     private readonly deps: KeyLoaderDeps,
   ) {}
 
-  /** The live key with this plaintext, in any workspace (callers compare workspaces); from memory when cached. */
-  findByPlaintext(plaintext: string): LoadedKey | null | Promise<LoadedKey | null> {
-    return this.findByHash(hashKey(plaintext))
+  /**
+   * The live key with this plaintext in this workspace (another workspace's
+   * key with the same hash is never seen); from memory when cached.
+   */
+  findByPlaintext(workspaceId: string, plaintext: string): LoadedKey | null | Promise<LoadedKey | null> {
+    return this.findByHash(workspaceId, hashKey(plaintext))
   }
 
   /** Like findByPlaintext, by hash. */
-  findByHash(hash: string): LoadedKey | null | Promise<LoadedKey | null> {
-    const cached = this.cache.peek(hash)
+  findByHash(workspaceId: string, hash: string): LoadedKey | null | Promise<LoadedKey | null> {
+    const cached = this.cache.peek(workspaceId, hash)
     if (cached !== undefined) return cached
-    let load = this.loading.get(hash)
+    const slot = cacheSlot(workspaceId, hash)
+    let load = this.loading.get(slot)
     if (!load) {
-      load = this.loadByHash(hash).finally(() => this.loading.delete(hash))
-      this.loading.set(hash, load)
+      load = this.loadByHash(workspaceId, hash).finally(() => this.loading.delete(slot))
+      this.loading.set(slot, load)
     }
     return load
   }
 
-  private async loadByHash(hash: string): Promise<LoadedKey | null> {
+  private async loadByHash(workspaceId: string, hash: string): Promise<LoadedKey | null> {
     const epoch = this.cache.epoch
-    const record = await this.stores.keys.findLiveByHash(hash)
+    const record = await this.stores.keys.findLiveByHash(workspaceId, hash)
     const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record) : null
     // Something changed while loading: answer with what was read, but do not keep it.
-    if (this.cache.epoch === epoch) this.cache.set(hash, key)
+    if (this.cache.epoch === epoch) this.cache.set(workspaceId, hash, key)
     return key
   }
 

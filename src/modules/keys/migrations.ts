@@ -51,9 +51,11 @@ export class KeyMigrationService {
   }
 
   /**
-   * Imports keys by their existing hashes. A hash already known to latch (or
-   * repeated in the request) is reported in `failed`; everything else is
-   * written in one transaction.
+   * Imports keys by their existing hashes. A hash already held by a key of
+   * this workspace (or repeated in the request) is reported in `failed`;
+   * everything else is written in one transaction. Other workspaces' keys are
+   * never consulted (hashes are unique per workspace), so the answer tells
+   * nothing about them.
    */
   async migrate(workspaceId: string, input: MigrateKeysInput): Promise<{ migrated: { hash: string; keyId: string }[]; failed: string[] }> {
     const api = await this.deps.apis.get(workspaceId, input.apiId)
@@ -69,7 +71,7 @@ export class KeyMigrationService {
     const seen = new Set<string>()
     await this.stores.transaction(async () => {
       for (const { hash, ...settings } of input.keys) {
-        if (seen.has(hash) || (await this.stores.keys.findHashHolder(hash))) {
+        if (seen.has(hash) || (await this.stores.keys.findHashHolder(workspaceId, hash))) {
           failed.push(hash)
           continue
         }
@@ -79,7 +81,7 @@ export class KeyMigrationService {
         migrated.push({ hash, keyId })
       }
     })
-    for (const m of migrated) this.deps.cache.invalidateHash(m.hash)
+    for (const m of migrated) this.deps.cache.invalidateHash(workspaceId, m.hash)
     return { migrated, failed }
   }
 
@@ -95,15 +97,15 @@ export class KeyMigrationService {
     const pending = await this.stores.keys.findPendingMigration(workspaceId, migrationId, legacy)
     if (!pending) return false
     const done = await this.stores.transaction(async () => {
-      // The native hash may still sit on a deleted key (hashes are unique); a live holder wins.
-      const holder = await this.stores.keys.findHashHolder(hash)
+      // The native hash may still sit on a deleted key of this workspace (hashes are unique per workspace); a live holder wins.
+      const holder = await this.stores.keys.findHashHolder(workspaceId, hash)
       if (holder && !holder.deleted && (await this.deps.apis.isLive(holder.apiId))) return false
       if (holder) await this.stores.keys.retireHash(holder.id)
       await this.stores.keys.completeMigration(pending.id, hash, startOf(plaintext))
       return true
     })
     if (done) {
-      this.deps.cache.invalidateHash(hash)
+      this.deps.cache.invalidateHash(workspaceId, hash)
       this.deps.cache.invalidateKey(pending.id)
     }
     return done

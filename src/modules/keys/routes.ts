@@ -72,8 +72,8 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
     .post(
       '/keys.whoami',
       async ({ body, auth, request }) => {
-        const key = await keyLoader.findByPlaintext(body.key)
-        const found = key && key.workspaceId === auth.workspaceId ? await keys.get(auth.workspaceId, key.id) : null
+        const key = await keyLoader.findByPlaintext(auth.workspaceId, body.key)
+        const found = key ? await keys.get(auth.workspaceId, key.id) : null
         // Lacking read access to the key's API answers exactly like a missing key.
         if (!found || !canRead(auth.permissions, found.apiId)) throw keyNotFound()
         return ok(request, keyView(found))
@@ -147,7 +147,7 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
       detail: {
         summary: 'Import keys by hash',
         description:
-          'Imports keys from another system by their hashes, under a migration created with `latch migrations create`. Hashes already present are listed in `failed`.',
+          'Imports keys from another system by their hashes, under a migration created with `latch migrations create`. Hashes already present in this workspace (or repeated) are listed in `failed`.',
       },
     })
     .post(

@@ -91,9 +91,9 @@ export class KeyService {
     const api = await this.deps.apis.get(workspaceId, input.apiId)
     if (input.recoverable && !this.deps.vault.configured) throw noVault()
     const generated = generateKey(input.prefix, input.byteLength ?? 16)
-    const encrypted = input.recoverable ? this.deps.vault.encrypt(generated.key) : null
+    const encrypted = input.recoverable ? await this.deps.vault.encrypt(generated.key) : null
     const keyId = await this.stores.transaction(() => this.insertFromSettings(workspaceId, api.id, input, generated, encrypted))
-    this.cache.invalidateHash(generated.hash)
+    this.cache.invalidateHash(workspaceId, generated.hash)
     return { keyId, key: generated.key }
   }
 
@@ -189,7 +189,7 @@ export class KeyService {
   async reroll(workspaceId: string, keyId: string, expirationMs: number): Promise<{ keyId: string; key: string }> {
     const old = await this.get(workspaceId, keyId)
     const generated = generateKey(prefixOf(old.start), 16)
-    const encrypted = old.encrypted ? this.deps.vault.encrypt(generated.key) : null
+    const encrypted = old.encrypted ? await this.deps.vault.encrypt(generated.key) : null
     const now = this.clock.now()
     // Like the upstream, a grace period ends on the next full minute; 0 ends the old key now.
     const oldExpires = expirationMs === 0 ? now : Math.min(EXPIRES_MAX, Math.ceil((now + expirationMs) / 60_000) * 60_000)
@@ -220,7 +220,7 @@ export class KeyService {
       return id
     })
     this.cache.invalidateKey(old.id)
-    this.cache.invalidateHash(generated.hash)
+    this.cache.invalidateHash(workspaceId, generated.hash)
     return { keyId: newKeyId, key: generated.key }
   }
 }

@@ -58,7 +58,8 @@ export class KeyVerifier {
     const query = compileQuery(input.permissions)
     const now = this.clock.now()
     const hash = hashKey(input.key)
-    const found = this.deps.loader.findByHash(hash)
+    // Only the caller's workspace is searched: another workspace's key with this hash stays NOT_FOUND.
+    const found = this.deps.loader.findByHash(auth.workspaceId, hash)
     if (found instanceof Promise || this.needsStore(auth, input, found)) return this.verifyFromStore(auth, input, query, now, hash, found)
     return this.decide(auth, input, query, now, found)
   }
@@ -78,14 +79,14 @@ export class KeyVerifier {
   ): Promise<VerifyResult> {
     let key = await found
     if (!key && input.migrationId && (await this.deps.keyMigrations.complete(auth.workspaceId, input.migrationId, input.key, hash))) {
-      key = await this.deps.loader.findByHash(hash)
+      key = await this.deps.loader.findByHash(auth.workspaceId, hash)
     }
     // Migrated keys have no `start` until their plaintext is first seen by their own workspace.
     if (key && key.start === '' && key.workspaceId === auth.workspaceId) await this.deps.loader.recordStart(key, startOf(input.key))
     return this.decide(auth, input, query, now, key)
   }
 
-  private decide(auth: AuthContext, input: VerifyInput, query: Query, now: number, key: LoadedKey | null): VerifyResult {
+  private decide(auth: AuthContext, input: VerifyInput, query: Query, now: number, key: LoadedKey | null): VerifyResult | Promise<VerifyResult> {
     const tags = input.tags ?? []
     if (
       !key ||
@@ -116,13 +117,16 @@ export class KeyVerifier {
       checks = limited.checks
       if (!limited.passed) code = 'RATE_LIMITED'
     }
+    // A balance that moved (a spend or a refill) is written before the answer goes out.
+    let written: Promise<void> | null = null
     if (code === 'VALID') {
       const credits = this.deps.credits.spend(key, input.credits?.cost ?? 1, now)
       if (credits.ok) spent = credits.spent
       else code = 'USAGE_EXCEEDED'
+      if (credits.changed) written = this.deps.credits.commit(key, spent)
     }
 
-    this.deps.events.record({
+    const event = {
       time: now,
       workspaceId: key.workspaceId,
       apiId: key.apiId,
@@ -131,8 +135,20 @@ export class KeyVerifier {
       outcome: code,
       tags,
       creditsSpent: spent,
+    }
+    const result = this.answer(key, code, checks)
+    if (!written) {
+      this.deps.events.record(event)
+      return result
+    }
+    // A spend that could not be written is handed back and the request fails (503): no event either.
+    return written.then(() => {
+      this.deps.events.record(event)
+      return result
     })
+  }
 
+  private answer(key: LoadedKey, code: VerifyCode, checks: RatelimitCheck[]): VerifyResult {
     return {
       valid: code === 'VALID',
       code,

@@ -107,3 +107,81 @@ describe('keys.migrateKeys: completing a migration whose hash sits on a deleted 
     expect(res.body.data).toMatchObject({ valid: true, keyId: migrated[0].keyId })
   })
 })
+
+describe('keys.migrateKeys: hashes are unique per workspace, so other workspaces never show', () => {
+  const base64 = (plaintext: string) => createHash('sha256').update(plaintext).digest('base64')
+
+  /** Workspace `other` with its own API and sha256_base64 (or hex) migration. */
+  async function otherWorkspace(algorithm: 'sha256_base64' | 'sha256_hex' = 'sha256_base64') {
+    const root = await h.rootKey('other')
+    const { apiId } = await h.ok('apis.createApi', { name: 'theirs' }, root)
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('other'), algorithm)
+    return { root, apiId, migrationId: migration.id }
+  }
+
+  test('a hash held in another workspace migrates; each workspace verifies and identifies its own key', async () => {
+    const plaintext = 'both_sides_key_123456'
+    const hash = base64(plaintext)
+    const other = await otherWorkspace()
+    const theirs = await h.ok('keys.migrateKeys', { migrationId: other.migrationId, apiId: other.apiId, keys: [{ hash, name: 'theirs' }] }, other.root)
+    // Looked up (and cached as absent) in this workspace before it imports the hash.
+    expect((await h.ok('keys.verifyKey', { key: plaintext }, root)).code).toBe('NOT_FOUND')
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
+    const mine = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash, name: 'mine' }] }, root)
+    expect(mine).toEqual({ migrated: [{ hash, keyId: expect.stringMatching(/^key_/) }], failed: [] })
+    expect(mine.migrated[0].keyId).not.toBe(theirs.migrated[0].keyId)
+    expect(await h.ok('keys.verifyKey', { key: plaintext }, root)).toMatchObject({ valid: true, keyId: mine.migrated[0].keyId, name: 'mine' })
+    expect(await h.ok('keys.verifyKey', { key: plaintext }, other.root)).toMatchObject({ valid: true, keyId: theirs.migrated[0].keyId, name: 'theirs' })
+    expect((await h.ok('keys.whoami', { key: plaintext }, root)).keyId).toBe(mine.migrated[0].keyId)
+    expect((await h.ok('keys.whoami', { key: plaintext }, other.root)).keyId).toBe(theirs.migrated[0].keyId)
+    // Deleting one workspace's key leaves the other's verifying.
+    await h.ok('keys.deleteKey', { keyId: theirs.migrated[0].keyId }, other.root)
+    expect((await h.ok('keys.verifyKey', { key: plaintext }, other.root)).code).toBe('NOT_FOUND')
+    expect((await h.ok('keys.verifyKey', { key: plaintext }, root)).keyId).toBe(mine.migrated[0].keyId)
+  })
+
+  test('the answer is the same whether or not another workspace holds the hash (live, deleted or created)', async () => {
+    const other = await otherWorkspace()
+    const created = await h.ok('keys.createKey', { apiId: other.apiId }, other.root)
+    const deleted = base64('deleted_elsewhere_1')
+    await h.ok(
+      'keys.migrateKeys',
+      { migrationId: other.migrationId, apiId: other.apiId, keys: [{ hash: base64('live_elsewhere_1') }, { hash: deleted }] },
+      other.root,
+    )
+    await h.ok('keys.deleteKey', { keyId: (await h.ok('keys.verifyKey', { key: 'deleted_elsewhere_1' }, other.root)).keyId }, other.root)
+    const held = [base64(created.key), base64('live_elsewhere_1'), deleted]
+    const free = [base64('nowhere_else_1'), base64('nowhere_else_2'), base64('nowhere_else_3')]
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
+    const shape = (r: any) => ({ migrated: r.migrated.map((m: any) => [m.hash, m.keyId.slice(0, 4)]), failed: r.failed })
+    for (const hashes of [held, free]) {
+      const res = await h.call('/v2/keys.migrateKeys', { migrationId: migration.id, apiId, keys: hashes.map((hash) => ({ hash })) }, root)
+      expect(res.status).toBe(200)
+      expect(shape(res.body.data)).toEqual({ migrated: hashes.map((hash) => [hash, 'key_']), failed: [] })
+    }
+    expect((await h.ok('keys.verifyKey', { key: created.key }, root)).valid).toBe(true)
+    expect((await h.ok('keys.verifyKey', { key: created.key }, other.root)).keyId).toBe(created.keyId)
+  })
+
+  test('a sha256_hex key completes although another workspace holds its native hash', async () => {
+    const plaintext = 'hex_key_held_elsewhere_9'
+    const other = await otherWorkspace()
+    const theirs = await h.ok('keys.migrateKeys', { migrationId: other.migrationId, apiId: other.apiId, keys: [{ hash: base64(plaintext) }] }, other.root)
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_hex')
+    const { migrated } = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: [{ hash: sha256Hex(plaintext) }] }, root)
+    expect(await h.ok('keys.verifyKey', { key: plaintext, migrationId: migration.id }, root)).toMatchObject({ valid: true, keyId: migrated[0].keyId })
+    expect(await h.ok('keys.verifyKey', { key: plaintext }, other.root)).toMatchObject({ valid: true, keyId: theirs.migrated[0].keyId })
+    expect(h.db.query('SELECT hash FROM keys WHERE id = ?').get(theirs.migrated[0].keyId)).toEqual({ hash: base64(plaintext) })
+  })
+
+  test('a hash held in the same workspace (live or deleted) still fails', async () => {
+    const live = await h.ok('keys.createKey', { apiId }, root)
+    const gone = await h.ok('keys.createKey', { apiId }, root)
+    await h.ok('keys.deleteKey', { keyId: gone.keyId }, root)
+    const migration = await h.services.keyMigrations.create(await h.workspaceId('ws'), 'sha256_base64')
+    const hashes = [base64(live.key), base64(gone.key)]
+    const res = await h.ok('keys.migrateKeys', { migrationId: migration.id, apiId, keys: hashes.map((hash) => ({ hash })) }, root)
+    expect(res).toEqual({ migrated: [], failed: hashes })
+    expect((await h.ok('keys.verifyKey', { key: live.key }, root)).keyId).toBe(live.keyId)
+  })
+})

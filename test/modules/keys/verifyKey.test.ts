@@ -119,7 +119,13 @@ describe('credits', () => {
     expect(h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId)).toEqual({ remaining: 0 })
   })
 
-  test('spent credits are written in batches and survive a restart of the services', async () => {
+  test('a spend is in the database when its answer arrives, without any flush', async () => {
+    const { key, keyId } = await create({ credits: { remaining: 10 } })
+    expect(await verify({ key })).toMatchObject({ valid: true, credits: 9 })
+    expect(h.db.query('SELECT remaining FROM keys WHERE id = ?').get(keyId)).toEqual({ remaining: 9 })
+  })
+
+  test('spent credits survive a restart of the services', async () => {
     const { key, keyId } = await create({ credits: { remaining: 10 } })
     for (let i = 0; i < 3; i++) await verify({ key })
     // getKey sees the spent credits (it flushes first).
@@ -205,8 +211,8 @@ describe('refill (controllable clock)', () => {
 })
 
 describe('verification cache', () => {
-  test('a warm verify does not touch the database', async () => {
-    const { key } = await create({ credits: { remaining: 100 }, externalId: 'u1', permissions: ['p'] })
+  /** Runs five warm verifies of `key` and returns every statement they ran. */
+  async function statementsOfWarmVerifies(key: string): Promise<string[]> {
     await verify({ key })
     // Wrap every prepared statement of the services involved, and new ones too.
     const touched: string[] = []
@@ -224,7 +230,17 @@ describe('verification cache', () => {
     h.db.query = ((sql: string) => (touched.push(sql), query(sql))) as typeof h.db.query
     for (let i = 0; i < 5; i++) expect((await verify({ key })).valid).toBe(true)
     h.db.query = query
-    expect(touched).toEqual([])
+    return touched
+  }
+
+  test('a warm verify does not touch the database', async () => {
+    const { key } = await create({ externalId: 'u1', permissions: ['p'] })
+    expect(await statementsOfWarmVerifies(key)).toEqual([])
+  })
+
+  test('a warm verify of a key with credits reads nothing and writes only its balance, before answering', async () => {
+    const { key } = await create({ credits: { remaining: 100 }, externalId: 'u1', permissions: ['p'] })
+    expect(await statementsOfWarmVerifies(key)).toEqual(['setCredits', 'setCredits', 'setCredits', 'setCredits', 'setCredits'])
   })
 })
 
