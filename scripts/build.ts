@@ -5,6 +5,14 @@
 // Identifiers are never minified (no --minify / --minify-identifiers): Elysia
 // reads handlers' source text (Function.prototype.toString) to decide what
 // each one needs, and renamed identifiers would mislead it.
+//
+// The binary runs Elysia in production mode: its development mode builds
+// costly validation messages (a pretty-printed copy of the whole body, an
+// example value of the schema) that latch never shows, since its error
+// handler writes its own from the same issues in either mode. Elysia reads
+// NODE_ENV from Bun.env when it loads, which a --define cannot reach, so a
+// banner sets it before any module runs; the --define covers the bundle's
+// `process.env.NODE_ENV` reads (bun build --compile would inline "development").
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
@@ -13,7 +21,19 @@ import { BINARY, check, runBinary, serveBinary } from './smoke'
 const root = resolve(import.meta.dir, '..')
 
 async function compile(): Promise<void> {
-  const args = ['build', 'src/index.ts', '--compile', '--minify-whitespace', '--minify-syntax', '--outfile', relative(root, BINARY)]
+  const args = [
+    'build',
+    'src/index.ts',
+    '--compile',
+    '--minify-whitespace',
+    '--minify-syntax',
+    '--define',
+    'process.env.NODE_ENV="production"',
+    '--banner',
+    'Bun.env.NODE_ENV="production";',
+    '--outfile',
+    relative(root, BINARY),
+  ]
   console.log(`$ bun ${args.join(' ')}`)
   const proc = Bun.spawn([process.execPath, ...args], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
   const code = await proc.exited

@@ -164,6 +164,19 @@ async function smoke(binary: string): Promise<void> {
       developmentApi = dev.body.data.apiId
       productionApi = prod.body.data.apiId
     })
+    await step('validation errors read as in the tests (Elysia runs in production mode in the binary)', async () => {
+      const cases: [unknown, string][] = [
+        [{ name: 'ab' }, 'Expected string length greater or equal to 3'],
+        [{ name: 42 }, "Expected property 'name' to be string but found: 42"],
+        [{}, "Property 'name' is missing"],
+      ]
+      for (const [body, message] of cases) {
+        const r = await rpc(url(), '/v2/apis.createApi', body, seeded.development.key)
+        check(r.status === 400 && r.body.error?.errors?.[0]?.message === message, `${JSON.stringify(body)}: expected '${message}'`, r.body)
+      }
+      const deep = await rpc(url(), '/v2/apis.createApi', JSON.parse(`{"name":${'['.repeat(100)}${']'.repeat(100)}}`), seeded.development.key)
+      check(deep.status === 400 && deep.body.error?.errors?.[0]?.location === 'body', 'a body nested 100 deep is not a 400', deep.body)
+    })
     await step("a key with only 'api.*.read_api' (latch root-keys create --json) gets 403 from createApi", async () => {
       const r = await runBinary(
         binary,

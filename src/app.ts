@@ -33,7 +33,7 @@ const defaultLogError = (requestId: string, error: unknown) => {
 
 export function createApp(services: Services, options: AppOptions = {}) {
   const { rootKeys } = services
-  const auth = authPlugin(rootKeys)
+  const auth = authPlugin(rootKeys, services.tunables)
   const authenticate = async (request: Request) => {
     await principalFromHeader(rootKeys, request.headers.get('authorization'))
   }

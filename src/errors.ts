@@ -69,8 +69,7 @@ export const requestTimeout = (detail: string) => new ApiError(408, 'Request Tim
 export const tooManyRequests = (detail: string) => new ApiError(429, 'Too Many Requests', `${DOCS}user/too_many_requests/workspace_rate_limited`, detail)
 
 /** The store cannot take the write now (busy beyond the deadline, disk full, file gone): nothing was acknowledged. */
-export const serviceUnavailable = (detail: string) =>
-  new ApiError(503, 'Service Unavailable', `${DOCS}unkey/application/service_unavailable`, detail)
+export const serviceUnavailable = (detail: string) => new ApiError(503, 'Service Unavailable', `${DOCS}unkey/application/service_unavailable`, detail)
 
 export const internalError = () =>
   new ApiError(

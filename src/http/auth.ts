@@ -1,16 +1,21 @@
 // Authentication and authorization of management calls.
 //
-//   1. a derive step (before body validation) turns `Authorization: Bearer
-//      <root key>` into a principal, or ends the request with 401;
+//   1. the `permission` macro's parse step turns `Authorization: Bearer
+//      <root key>` into a principal, or ends the request with 401 before a
+//      byte of the body is read (a client without a key costs nothing), and
+//      only then reads the body (src/http/body.ts); the derive step hands the
+//      principal on (routes without a body authenticate there);
 //   2. the `permission` macro (after validation) checks the route's
 //      requirement against the principal's grants (403) and only then hands
 //      the handler `auth`, the one way a route gets a workspace to work in.
 // A route without the macro has no `auth` and is refused at start-up by
 // assertRoutesProtected (fail closed).
 import { Elysia } from 'elysia'
-import { badRequest, unauthorized } from '../errors'
+import { DEFAULT_TUNABLES } from '../config'
+import { unauthorized } from '../errors'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { enforce, type AuthContext, type PermissionSpec } from '../rbac/requirements'
+import { type BodyLimits, readJsonBody } from './body'
 import { requestState } from './request-context'
 
 export function principalFromHeader(rootKeys: Pick<RootKeyService, 'authenticate'>, header: string | null): Principal | Promise<Principal> {
@@ -31,50 +36,36 @@ function principalOrThrow(result: Principal | 'invalid' | 'expired'): Principal 
   return result
 }
 
-/**
- * The location of the first string (value or object key) holding a lone
- * surrogate, which SQLite would silently turn into U+FFFD, or null.
- */
-export function illFormedStringAt(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.isWellFormed() ? null : path
-  if (value === null || typeof value !== 'object') return null
-  const stack: [unknown, string][] = [[value, path]]
-  while (stack.length > 0) {
-    const [v, p] = stack.pop()!
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) return p
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        const at = Array.isArray(v) ? `${p}[${k}]` : `${p}.${k}`
-        if (!k.isWellFormed()) return at
-        stack.push([child, at])
-      }
-    }
-  }
-  return null
-}
-
 let instances = 0
 
-export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>) {
+/** `limits`: the body tunables of src/config.ts (its defaults when not given). */
+export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limits: BodyLimits = DEFAULT_TUNABLES) {
+  // Principals found by the parse step, handed to the derive step of the same request.
+  const authenticated = new WeakMap<Request, Principal>()
+  const authenticate = async (request: Request): Promise<Principal> => {
+    const principal = await principalFromHeader(rootKeys, request.headers.get('authorization'))
+    requestState(request).rootKeyId = principal.rootKeyId
+    return principal
+  }
   return (
     new Elysia({ name: 'auth', seed: ++instances })
       // Before body validation: no valid root key, no further work (401 before 400).
-      .derive({ as: 'scoped' }, async ({ request, body }) => {
-        const principal = await principalFromHeader(rootKeys, request.headers.get('authorization'))
-        requestState(request).rootKeyId = principal.rootKeyId
-        const broken = illFormedStringAt(body, 'body')
-        if (broken) {
-          throw badRequest(`${broken} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, [
-            { location: broken, message: 'not well-formed Unicode text' },
-          ])
-        }
-        return { principal }
-      })
+      .derive({ as: 'scoped' }, async ({ request }) => ({
+        principal: authenticated.get(request) ?? (await authenticate(request)),
+      }))
       .macro({
         permission: (spec: PermissionSpec) => ({
-          // Every RPC body is JSON, whatever Content-Type the client sent.
-          parse: 'json' as never,
+          // Authenticate, then read the body (JSON whatever the Content-Type). Errors thrown
+          // here reach the error handler as a PARSE error whose cause is the ApiError. The
+          // 'json' after it never runs (the reader always returns a value or throws); it
+          // tells the OpenAPI document that bodies are application/json.
+          parse: [
+            async ({ request }: { request: Request }) => {
+              authenticated.set(request, await authenticate(request))
+              return readJsonBody(request, limits)
+            },
+            'json',
+          ] as never,
           // After body validation: the route's requirement against the principal's grants (403).
           async resolve({ principal, body }) {
             if (!principal) throw unauthorized('The request was not authenticated.')

@@ -24,13 +24,17 @@ function contentTypeFor(request: Request, status: number): string {
   return problem ? 'application/problem+json' : 'application/json'
 }
 
+/**
+ * The connection is closed after an answer given without reading the whole
+ * body (401 before reading, 404, 408, 413): Bun would otherwise go on reading
+ * and discarding whatever the client still sends, for as long as it sends.
+ */
 export function errorResponse(request: Request, error: ApiError): Response {
   const state = requestState(request)
   state.status = error.status
-  return new Response(JSON.stringify(error.toBody(state.id)), {
-    status: error.status,
-    headers: { 'content-type': contentTypeFor(request, error.status), 'x-request-id': state.id },
-  })
+  const headers: Record<string, string> = { 'content-type': contentTypeFor(request, error.status), 'x-request-id': state.id }
+  if (error.status === 408 || error.status === 413 || (request.body !== null && !request.bodyUsed)) headers.connection = 'close'
+  return new Response(JSON.stringify(error.toBody(state.id)), { status: error.status, headers })
 }
 
 function fieldLocation(on: string, path: string | undefined): string {
@@ -38,12 +42,23 @@ function fieldLocation(on: string, path: string | undefined): string {
   return [on, ...segments].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]')
 }
 
+/** Longest validation message echoed back: Elysia's quote the value found, which may be megabytes of the caller's body. */
+const MAX_MESSAGE_CHARS = 200
+
+function clipped(message: string): string {
+  if (message.length <= MAX_MESSAGE_CHARS) return message
+  const code = message.charCodeAt(MAX_MESSAGE_CHARS - 1)
+  // Never end on the first half of a surrogate pair.
+  const end = code >= 0xd800 && code <= 0xdbff ? MAX_MESSAGE_CHARS - 1 : MAX_MESSAGE_CHARS
+  return `${message.slice(0, end)}…`
+}
+
 function validationError(request: Request, on: string, issues: ValidationIssue[]): ApiError {
   const seen = new Set<string>()
   const errors: FieldError[] = []
   for (const issue of issues) {
     const location = fieldLocation(on, issue.path)
-    const message = issue.summary || issue.message || 'is invalid'
+    const message = clipped(issue.summary || issue.message || 'is invalid')
     // One entry per field: TypeBox may report several failures for one value.
     if (seen.has(location)) continue
     seen.add(location)
@@ -57,12 +72,13 @@ function validationError(request: Request, on: string, issues: ValidationIssue[]
 
 /**
  * `authenticate` runs before a body parse error is reported, so that a request
- * with neither a valid key nor a valid body gets 401 like every other route.
+ * with neither a valid key nor a valid body gets 401 like every other route
+ * (routes with the permission macro authenticate in their parse step already).
  */
 export function errorHandler(
   logError: (requestId: string, error: unknown) => void,
   authenticate: (request: Request) => Promise<void>,
-  /** Request bodies larger than this are refused before parsing. */
+  /** Request bodies declared larger than this are refused before anything else (src/http/body.ts counts the bytes read). */
   maxBodyBytes: number,
 ) {
   return new Elysia({ name: 'error-handler' })
@@ -81,6 +97,10 @@ export function errorHandler(
         return errorResponse(request, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
       }
       if (code === 'PARSE') {
+        // The permission macro's parse step authenticates, then reads the body (src/http/body.ts):
+        // what it refuses (401, 408, 413, 400) arrives here as the cause.
+        const cause = (error as { cause?: unknown }).cause
+        if (cause instanceof ApiError) return errorResponse(request, cause)
         try {
           await authenticate(request)
         } catch (authError) {

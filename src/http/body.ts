@@ -1,0 +1,191 @@
+// The one reader of RPC request bodies (the `permission` macro's parse step).
+// Hostile bodies must cost nothing, so the bytes received are held to the
+// limit (Bun stops a body at its Content-Length, checked first; a chunked body
+// is read chunk by chunk and counted: 413 as soon as it passes the limit),
+// under a deadline (408 for a client that trickles bytes or stops sending),
+// and the text is checked before JSON.parse and validation ever see it:
+// nesting deeper than the limit is refused by one linear scan (TypeBox,
+// Elysia's messages and our own walks recurse, and a 20,000-level body used
+// to stall every client for seconds), and so are
+// `__proto__` keys (a spread or Object.assign of such a value changes its
+// prototype) and lone UTF-16 surrogates (SQLite would store them as U+FFFD).
+// Every RPC body is JSON, whatever Content-Type the client sent.
+import { badRequest, bodyUnreadable, payloadTooLarge, requestTimeout } from '../errors'
+
+export interface BodyLimits {
+  /** Bytes a body may have; one more is a 413. */
+  maxBodyBytes: number
+  /** The whole body must arrive within this many milliseconds of the start of reading (408). */
+  bodyTimeoutMs: number
+  /** Arrays and objects nested deeper than this are a 400, before parsing. */
+  maxJsonDepth: number
+}
+
+const decoder = new TextDecoder()
+
+/**
+ * The body's bytes as text; 413 past `maxBodyBytes`, 408 past the deadline.
+ * With a Content-Length, Bun reads exactly that many bytes, checked against
+ * the limit here, so `text()` is enough and keeps the common small body
+ * nearly as cheap as `request.json()` (a stream reader costs several
+ * microseconds more). Without one (chunked), the stream is read and counted.
+ */
+export async function readBodyText(request: Request, limits: Pick<BodyLimits, 'maxBodyBytes' | 'bodyTimeoutMs'>): Promise<string> {
+  // Bun refuses a request with both Content-Length and Transfer-Encoding (400) before latch sees it.
+  const declared = request.headers.get('content-length')
+  if (declared === null) return readCounted(request, limits)
+  if (Number(declared) > limits.maxBodyBytes) throw tooLarge(limits)
+  const text = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timedOut(limits)), limits.bodyTimeoutMs)
+    request.text().then(
+      (t) => {
+        clearTimeout(timer)
+        resolve(t)
+      },
+      (error) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+  // An in-process Request (app.handle) may carry more than it declares; a socket cannot.
+  if (text.length * 3 > limits.maxBodyBytes && Buffer.byteLength(text) > limits.maxBodyBytes) throw tooLarge(limits)
+  return text
+}
+
+const tooLarge = (limits: Pick<BodyLimits, 'maxBodyBytes'>) => payloadTooLarge(`The request body is larger than ${limits.maxBodyBytes} bytes.`)
+const timedOut = (limits: Pick<BodyLimits, 'bodyTimeoutMs'>) => requestTimeout(`The request body did not arrive within ${limits.bodyTimeoutMs} ms.`)
+
+/** Reads the body stream chunk by chunk, counting bytes: no trust in what the client declared. */
+async function readCounted(request: Request, limits: Pick<BodyLimits, 'maxBodyBytes' | 'bodyTimeoutMs'>): Promise<string> {
+  const stream = request.body
+  if (!stream) return ''
+  const reader = stream.getReader()
+  let expired = false
+  // Cancelling the reader settles a pending read() with done, so no race per chunk is needed.
+  const timer = setTimeout(() => {
+    expired = true
+    reader.cancel().catch(() => {})
+  }, limits.bodyTimeoutMs)
+  const chunks: Uint8Array[] = []
+  let received = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      received += value.byteLength
+      if (received > limits.maxBodyBytes) {
+        reader.cancel().catch(() => {})
+        throw tooLarge(limits)
+      }
+      chunks.push(value)
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  if (expired) throw timedOut(limits)
+  if (chunks.length === 1) return decoder.decode(chunks[0])
+  return decoder.decode(Buffer.concat(chunks, received))
+}
+
+const QUOTE = 34
+const BACKSLASH = 92
+const OPEN_ARRAY = 91
+const CLOSE_ARRAY = 93
+const OPEN_OBJECT = 123
+const CLOSE_OBJECT = 125
+
+/**
+ * Whether `text` opens more than `maxDepth` arrays/objects at once. One pass,
+ * no recursion; strings are skipped with indexOf so brackets inside them do not
+ * count. On text that is not JSON the answer is approximate: JSON.parse
+ * refuses it next anyway.
+ */
+export function nestedDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0
+  const length = text.length
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      let end = text.indexOf('"', i + 1)
+      // A quote preceded by an odd number of backslashes is part of the string.
+      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1)
+      if (end === -1) return false
+      i = end
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > maxDepth) return true
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      depth--
+    }
+  }
+  return false
+}
+
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0
+  for (let j = quote - 1; text.charCodeAt(j) === BACKSLASH; j--) backslashes++
+  return backslashes % 2 === 1
+}
+
+/**
+ * The first `__proto__` key or string holding a lone surrogate in a parsed
+ * body, with its location (`body.meta.__proto__`), or null. Iterative.
+ */
+export function forbiddenAt(value: unknown, path: string): { location: string; proto: boolean } | null {
+  const stack: [unknown, string][] = [[value, path]]
+  while (stack.length > 0) {
+    const [v, p] = stack.pop()!
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return { location: p, proto: false }
+    } else if (v !== null && typeof v === 'object') {
+      const array = Array.isArray(v)
+      for (const k of Object.keys(v)) {
+        const at = array ? `${p}[${k}]` : `${p}.${k}`
+        if (k === '__proto__') return { location: at, proto: true }
+        if (!k.isWellFormed()) return { location: at, proto: false }
+        stack.push([(v as Record<string, unknown>)[k], at])
+      }
+    }
+  }
+  return null
+}
+
+/**
+ * Checks and parses a body's text: depth (400), JSON syntax (the existing
+ * "not valid JSON" 400), then `__proto__` keys and lone surrogates (400 naming
+ * the location). The walk for the last two runs only when the text could hold
+ * one: `__proto__` spelt out, or a `\u` escape (the only way JSON text decoded
+ * from UTF-8 can carry a lone surrogate or a disguised `__proto__`).
+ */
+export function parseJsonText(text: string, maxJsonDepth: number): unknown {
+  if (nestedDeeperThan(text, maxJsonDepth)) {
+    throw badRequest(`The request body is nested deeper than ${maxJsonDepth} levels.`, [
+      { location: 'body', message: `is nested deeper than ${maxJsonDepth} levels` },
+    ])
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw bodyUnreadable('The request body is missing or is not valid JSON.')
+  }
+  if (text.includes('__proto__') || text.includes('\\u')) {
+    const found = forbiddenAt(body, 'body')
+    if (found?.proto) {
+      throw badRequest(`${found.location} is not allowed: '__proto__' cannot be used as a key.`, [
+        { location: found.location, message: "'__proto__' is not allowed as a key" },
+      ])
+    }
+    if (found) {
+      throw badRequest(`${found.location} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, [
+        { location: found.location, message: 'not well-formed Unicode text' },
+      ])
+    }
+  }
+  return body
+}
+
+/** Reads, checks and parses an RPC body (see the file header). */
+export async function readJsonBody(request: Request, limits: BodyLimits): Promise<unknown> {
+  return parseJsonText(await readBodyText(request, limits), limits.maxJsonDepth)
+}
