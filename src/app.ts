@@ -6,9 +6,11 @@ import { Elysia, t } from 'elysia'
 import { assertRoutesProtected, authPlugin, principalFromHeader } from './http/auth'
 import { errorHandler } from './http/error-handler'
 import { docs } from './http/openapi'
-import { ok, requestContext, type Logger } from './http/request-context'
+import { ok, requestContext, requestIdOf, type Logger } from './http/request-context'
 import { envelope } from './http/schemas'
+import { analyticsRoutes } from './modules/analytics/routes'
 import { apisRoutes } from './modules/apis/routes'
+import { auditRoutes } from './modules/audit/routes'
 import { identitiesRoutes } from './modules/identities/routes'
 import { keyAccessRoutes } from './modules/keys/access-routes'
 import { keysRoutes } from './modules/keys/routes'
@@ -31,6 +33,11 @@ const defaultLogError = (requestId: string, error: unknown) => {
   )
 }
 
+const liveness = ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
+  set.headers['x-request-id'] = requestIdOf(request)
+  return ok(request, { message: "we're cooking" })
+}
+
 export function createApp(services: Services, options: AppOptions = {}) {
   const { rootKeys } = services
   const auth = authPlugin(rootKeys, services.tunables)
@@ -40,14 +47,14 @@ export function createApp(services: Services, options: AppOptions = {}) {
   // normalize: false so that unknown body fields are a 400 instead of being dropped.
   const app = new Elysia({ normalize: false })
     .use(requestContext(options.log ?? null))
-    .use(errorHandler(options.logError ?? defaultLogError, authenticate, services.tunables.maxBodyBytes))
+    .use(errorHandler(options.logError ?? defaultLogError, authenticate))
     .use(docs(VERSION))
-    .get('/v2/liveness', ({ request }) => ok(request, { message: "we're cooking" }), {
+    .get('/v2/liveness', liveness, {
       response: { 200: envelope(t.Object({ message: t.String() })) },
       detail: { summary: 'Liveness', description: 'Answers 200 while the server is up. No authentication.', tags: ['health'] },
     })
-    .get('/v1/liveness', ({ request }) => ok(request, { message: "we're cooking" }))
-  const { apis, identities, permissions, ratelimit, keys, keyMigrations, keyLoader, keyAccess, verifier } = services
+    .get('/v1/liveness', liveness)
+  const { apis, identities, permissions, ratelimit, keys, keyMigrations, keyLoader, keyAccess, verifier, audit, analytics } = services
   for (const prefix of ['/v2', '/v1']) {
     app.use(apisRoutes({ apis, auth }, prefix))
     app.use(keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }, prefix))
@@ -55,6 +62,8 @@ export function createApp(services: Services, options: AppOptions = {}) {
     app.use(identitiesRoutes({ identities, auth }, prefix))
     app.use(permissionsRoutes({ permissions, auth }, prefix))
     app.use(ratelimitRoutes({ ratelimit, auth }, prefix))
+    app.use(analyticsRoutes({ analytics, auth }, prefix))
+    app.use(auditRoutes({ audit, auth }, prefix))
   }
   assertRoutesProtected(app.routes)
   return app

@@ -34,6 +34,17 @@ export interface Tunables {
   maxEventTagChars: number
   /** Verification events older than this many days are deleted by the scheduled job. */
   verificationRetentionDays: number
+  /** Ratelimit decisions (analytics.getRatelimits' raw rows) older than this many days are deleted by the scheduled job. */
+  ratelimitEventRetentionDays: number
+  /** Days kept of the per-minute, per-hour, per-day and per-month analytics rollups (verifications and ratelimits). */
+  minuteRollupRetentionDays: number
+  hourRollupRetentionDays: number
+  dayRollupRetentionDays: number
+  monthRollupRetentionDays: number
+  /** An analytics query still running after this many ms is stopped and answered with 422. */
+  analyticsTimeoutMs: number
+  /** Audit log events older than this many days are deleted by the scheduled job. */
+  auditRetentionDays: number
 }
 
 export const DEFAULT_TUNABLES: Tunables = {
@@ -50,6 +61,13 @@ export const DEFAULT_TUNABLES: Tunables = {
   writeBusyTimeoutMs: 5_000,
   maxEventTagChars: 1_024,
   verificationRetentionDays: 30,
+  ratelimitEventRetentionDays: 30,
+  minuteRollupRetentionDays: 30,
+  hourRollupRetentionDays: 90,
+  dayRollupRetentionDays: 365,
+  monthRollupRetentionDays: 1095,
+  analyticsTimeoutMs: 10_000,
+  auditRetentionDays: 365,
 }
 
 export interface Config {

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock'
 import type { Config } from './config'
 import { openSqliteStores, type SqliteStores } from './db/sqlite'
 import { lockDatabase } from './db/server-lock'
-import { stdoutLogger } from './http/request-context'
+import { flushLog, stdoutLogger } from './http/request-context'
 import { createServices } from './services'
 
 /** Signals that stop the server cleanly (SIGHUP: the terminal went away; SIGQUIT: no core dump, data first). */
@@ -72,6 +72,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     (stopping ??= (async () => {
       await server.stop()
       stopBackground()
+      flushLog()
       await services.flush()
       stores.close()
       unlock() // only once the database is closed: see src/db/server-lock.ts

@@ -6,6 +6,8 @@ import { systemClock, type Clock } from './clock'
 import { DEFAULT_TUNABLES, type Tunables } from './config'
 import type { Stores } from './db/stores'
 import { ApiService } from './modules/apis/service'
+import { AnalyticsService } from './modules/analytics/service'
+import { AuditLog } from './modules/audit/service'
 import { IdentityService } from './modules/identities/service'
 import { KeyAccessService } from './modules/keys/access'
 import { KeyCache } from './modules/keys/cache'
@@ -19,6 +21,7 @@ import { Vault, type MasterKeySource } from './modules/keys/vault'
 import { KeyVerifier } from './modules/keys/verifier'
 import { PermissionService } from './modules/permissions/service'
 import { RatelimitDefinitionService } from './modules/ratelimit/definitions'
+import { RatelimitLog } from './modules/ratelimit/events'
 import { SlidingWindowLimiter } from './modules/ratelimit/limiter'
 import { RatelimitService } from './modules/ratelimit/service'
 import { RootKeyService } from './modules/rootkeys/service'
@@ -37,26 +40,31 @@ export function createServices(options: ServiceOptions) {
   const clock = options.clock ?? systemClock
   const tunables: Tunables = { ...DEFAULT_TUNABLES, ...options.tunables }
 
-  const workspaces = new WorkspaceService(stores, clock)
-  const rootKeys = new RootKeyService(stores, clock, workspaces, { cacheMaxEntries: tunables.rootKeyCacheMaxEntries })
-  const apis = new ApiService(stores, clock)
+  // Every service that changes a workspace records the change here, inside the change's transaction.
+  const audit = new AuditLog(stores, clock)
+  const workspaces = new WorkspaceService(stores, clock, audit)
+  const rootKeys = new RootKeyService(stores, clock, workspaces, audit, { cacheMaxEntries: tunables.rootKeyCacheMaxEntries })
+  const apis = new ApiService(stores, clock, audit)
   const ratelimitDefinitions = new RatelimitDefinitionService(stores, clock)
-  const identities = new IdentityService(stores, clock, ratelimitDefinitions)
-  const permissions = new PermissionService(stores, clock)
-  const ratelimit = new RatelimitService(stores, clock, new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters }))
+  const identities = new IdentityService(stores, clock, ratelimitDefinitions, audit)
+  const permissions = new PermissionService(stores, clock, audit)
+  // Ratelimit decisions (of namespaces and of key limits) are buffered like verification events.
+  const ratelimitEvents = new RatelimitLog(stores, { maxBuffered: tunables.verificationEventBuffer })
+  const ratelimit = new RatelimitService(stores, clock, new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters }), audit, ratelimitEvents)
+  const analytics = new AnalyticsService(stores, clock, tunables)
 
   // Keys: the write service, the credit ledger, the cached loader and the verifier.
   const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries)
   const events = new VerificationLog(stores, { maxBuffered: tunables.verificationEventBuffer, maxTagChars: tunables.maxEventTagChars })
   const credits = new CreditLedger(stores, clock, keyCache)
-  const keyAccess = new KeyAccessService(stores, permissions)
+  const keyAccess = new KeyAccessService(stores, permissions, audit)
   const keyLoader = new KeyLoader(stores, keyCache, { credits, events, keyAccess, identities, ratelimitDefinitions })
   const vault = new Vault(options.masterKey ?? {}, stores)
-  const keys = new KeyService(stores, clock, { apis, identities, keyAccess, ratelimitDefinitions, loader: keyLoader, credits, vault })
-  const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache })
+  const keys = new KeyService(stores, clock, { apis, identities, keyAccess, ratelimitDefinitions, loader: keyLoader, credits, vault, audit })
+  const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache, audit })
   // Key and identity limits have their own counters, apart from ratelimit namespaces.
   const keyLimiter = new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
-  const verifier = new KeyVerifier(clock, { loader: keyLoader, keyMigrations, credits, events, ratelimits: keyRatelimitStep(keyLimiter) })
+  const verifier = new KeyVerifier(clock, { loader: keyLoader, keyMigrations, credits, events, ratelimits: keyRatelimitStep(keyLimiter, ratelimitEvents) })
 
   // Changes that can alter how any key of a workspace verifies reload that workspace's keys.
   const invalidateWorkspace = (workspaceId: string) => keyCache.invalidateWorkspace(workspaceId)
@@ -70,12 +78,16 @@ export function createServices(options: ServiceOptions) {
     await rootKeys.flushUsage()
     await credits.flush()
     await events.flush()
+    await ratelimitEvents.flush()
   }
 
-  /** Runs scheduled jobs now (refills, event retention); also run at start so that work missed while down happens. */
+  /** Runs scheduled jobs now (refills, event and audit log retention); also run at start so that work missed while down happens. */
   async function runScheduledJobs(): Promise<void> {
     await credits.runRefills()
     await events.prune(clock.now() - tunables.verificationRetentionDays * 86_400_000)
+    await ratelimitEvents.prune(clock.now() - tunables.ratelimitEventRetentionDays * 86_400_000)
+    await analytics.pruneRollups()
+    await audit.prune(clock.now() - tunables.auditRetentionDays * 86_400_000)
   }
 
   /** Starts periodic background work (the server runs the scheduled jobs once itself before serving); returns a function that stops it. */
@@ -93,6 +105,7 @@ export function createServices(options: ServiceOptions) {
     stores,
     clock,
     tunables,
+    audit,
     workspaces,
     rootKeys,
     apis,
@@ -104,6 +117,8 @@ export function createServices(options: ServiceOptions) {
     keyLoader,
     credits,
     events,
+    ratelimitEvents,
+    analytics,
     keys,
     vault,
     keyMigrations,

@@ -1,9 +1,12 @@
 // What every CLI command shares: the context it runs in (streams, environment,
 // working directory, clock), its declaration (flags + help text), and opening
-// the database named by --db / LATCH_DB / LATCH_DATA_DIR.
+// the database named by --db / LATCH_DB / LATCH_DATA_DIR. Changes a command
+// makes are audited as the operating-system user who ran it.
+import { userInfo } from 'node:os'
 import type { Clock } from '../clock'
 import { loadConfig } from '../config'
 import { openSqliteStores, type SqliteStores } from '../db/sqlite'
+import { type AuditContext, withActor } from '../modules/audit/context'
 import { createServices, type Services } from '../services'
 import type { FlagSpec, FlagSpecs, ParsedArgs } from './args'
 
@@ -49,10 +52,22 @@ export const DB_FLAG = {
 
 export const JSON_FLAG = { type: 'boolean', description: 'Print JSON instead of text' } as const satisfies FlagSpec
 
+/** The audit actor of a CLI command: the operating-system user (from the environment when the user database has no entry). */
+export function cliActor(env: Record<string, string | undefined>): AuditContext {
+  let user: string | undefined
+  try {
+    user = userInfo().username
+  } catch {
+    user = env.USER ?? env.USERNAME
+  }
+  return { actor: { type: 'cli', id: user || 'unknown' } }
+}
+
 /**
  * Opens the database the flags and environment point at, builds latch's
- * services over it (no HTTP app), runs `work`, writes what it batched, and
- * always closes the database.
+ * services over it (no HTTP app), runs `work` as the CLI user (the actor of
+ * the audit events it causes), writes what it batched, and always closes the
+ * database.
  */
 export async function withServices<T>(db: string | undefined, ctx: CliContext, work: (services: Services) => T | Promise<T>): Promise<T> {
   // Only the database settings matter here: a PORT meant for serve must not break other commands.
@@ -60,7 +75,7 @@ export async function withServices<T>(db: string | undefined, ctx: CliContext, w
   const stores: SqliteStores = openSqliteStores(config.dbPath, { busyDeadlineMs: config.tunables.writeBusyTimeoutMs })
   try {
     const services = createServices({ stores, clock: ctx.clock, tunables: config.tunables })
-    const result = await work(services)
+    const result = await withActor(cliActor(ctx.env), () => work(services))
     await services.flush()
     return result
   } finally {

@@ -23,9 +23,9 @@ export const rootKeysCreate = defineCommand({
   summary: 'Create a root key and print it once',
   usage: 'root-keys create --workspace <name|id> --name <name> --permission <permission>... [--expires-in <duration>] [--json] [--db <file>]',
   details: `A permission is '*' (everything) or resourceType.resourceId.action, where the
-resource type is api, ratelimit, rbac or identity and the resource id is a
-specific id or '*' for every resource of that type, e.g. api.*.create_api or
-api.api_123.read_api. The workspace is created when no workspace has that name.
+resource type is api, ratelimit, rbac, identity or audit and the resource id
+is a specific id or '*' for every resource of that type, e.g. api.*.create_api,
+api.api_123.read_api or audit.*.read_logs. The workspace is created when no workspace has that name.
 With --json the output is exactly {"rootKeyId","key","workspaceId"}.`,
   flags: {
     workspace: { type: 'string', value: '<name|id>', description: 'Workspace the key acts in (created if no workspace has this name)', required: true },

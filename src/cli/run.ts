@@ -7,6 +7,7 @@ import { systemClock } from '../clock'
 import { ConfigError } from '../config'
 import { RootKeyInputError } from '../modules/rootkeys/service'
 import { UsageError, parseArgs, wantsHelp } from './args'
+import { auditCommands } from './audit'
 import { backupCommand, restoreCommand } from './backup'
 import type { CliContext, Command } from './command'
 import { commandHelp, generalHelp, groupHelp } from './help'
@@ -17,9 +18,17 @@ import { serveCommand } from './serve'
 
 export type { CliContext } from './command'
 
-export const COMMANDS: readonly Command<any>[] = [serveCommand, seedCommand, ...rootKeysCommands, ...migrationsCommands, backupCommand, restoreCommand]
+export const COMMANDS: readonly Command<any>[] = [
+  serveCommand,
+  seedCommand,
+  ...rootKeysCommands,
+  ...migrationsCommands,
+  ...auditCommands,
+  backupCommand,
+  restoreCommand,
+]
 
-const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands, migrations: migrationsCommands }
+const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands, migrations: migrationsCommands, audit: auditCommands }
 
 /** Runs one invocation of the executable; resolves to its exit code. */
 export async function runCli(argv: readonly string[], context: Partial<CliContext> = {}): Promise<number> {

@@ -16,7 +16,7 @@ import { unauthorized } from '../errors'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { enforce, type AuthContext, type PermissionSpec } from '../rbac/requirements'
 import { type BodyLimits, readJsonBody } from './body'
-import { requestState } from './request-context'
+import { requestIdOf, requestState } from './request-context'
 
 export function principalFromHeader(rootKeys: Pick<RootKeyService, 'authenticate'>, header: string | null): Principal | Promise<Principal> {
   if (header === null || header.trim() === '') {
@@ -50,9 +50,10 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
   return (
     new Elysia({ name: 'auth', seed: ++instances })
       // Before body validation: no valid root key, no further work (401 before 400).
-      .derive({ as: 'scoped' }, async ({ request }) => ({
-        principal: authenticated.get(request) ?? (await authenticate(request)),
-      }))
+      .derive({ as: 'scoped' }, async ({ request, set }) => {
+        set.headers['x-request-id'] = requestIdOf(request)
+        return { principal: authenticated.get(request) ?? (await authenticate(request)) }
+      })
       .macro({
         permission: (spec: PermissionSpec) => ({
           // Authenticate, then read the body (JSON whatever the Content-Type). Errors thrown

@@ -189,3 +189,42 @@ export function parseJsonText(text: string, maxJsonDepth: number): unknown {
 export async function readJsonBody(request: Request, limits: BodyLimits): Promise<unknown> {
   return parseJsonText(await readBodyText(request, limits), limits.maxJsonDepth)
 }
+
+/** Bodies that were being drained when their answer went out: their connection is closed. */
+const unfinished = new WeakSet<Request>()
+
+/** A refused request's declared body up to this size is drained, so that its connection can stay open. */
+const DRAINED_BODY_BYTES = 16 * 1024
+/** How long draining may take: a body that has not arrived by then is not waited for. */
+const DRAIN_WAIT_MS = 2
+
+/**
+ * Before an error answer to a request whose body was not read: a small
+ * declared body that has (nearly) arrived is read and dropped, so the client's
+ * connection stays usable; anything larger, chunked or slower marks the
+ * request so that its connection is closed (see `bodyLeftUnread`).
+ */
+export async function drainSmallBody(request: Request): Promise<void> {
+  if (request.body === null || request.bodyUsed) return
+  const declared = request.headers.get('content-length')
+  if (declared === null || request.headers.has('transfer-encoding') || Number(declared) > DRAINED_BODY_BYTES) {
+    unfinished.add(request)
+    return
+  }
+  let done = false
+  const reading = request.arrayBuffer().then(
+    () => {
+      done = true
+    },
+    () => {},
+  )
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([reading, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_WAIT_MS)))])
+  clearTimeout(timer)
+  if (!done) unfinished.add(request)
+}
+
+/** Whether the answer goes out with (part of) the request body unread: then the connection is closed. */
+export function bodyLeftUnread(request: Request): boolean {
+  return unfinished.has(request) || (request.body !== null && !request.bodyUsed)
+}

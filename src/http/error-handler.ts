@@ -2,7 +2,8 @@
 // validation failures as a 400 with one `errors[]` entry per field, unknown
 // routes as a 404, anything else as a 500 that leaks nothing internal.
 import { Elysia } from 'elysia'
-import { ApiError, badRequest, bodyUnreadable, internalError, notFound, payloadTooLarge, type FieldError } from '../errors'
+import { ApiError, badRequest, bodyUnreadable, internalError, notFound, type FieldError } from '../errors'
+import { bodyLeftUnread, drainSmallBody } from './body'
 import { requestState } from './request-context'
 
 interface ValidationIssue {
@@ -25,15 +26,18 @@ function contentTypeFor(request: Request, status: number): string {
 }
 
 /**
- * The connection is closed after an answer given without reading the whole
- * body (401 before reading, 404, 408, 413): Bun would otherwise go on reading
- * and discarding whatever the client still sends, for as long as it sends.
+ * The connection is closed after an answer given with the body (partly)
+ * unread, and after 408 and 413: Bun would otherwise go on reading and
+ * discarding whatever the client still sends, for as long as it sends. A
+ * small body that arrives with its headers is drained first (`drainSmallBody`
+ * in onError), so that refusing a well-behaved client does not cost it its
+ * connection.
  */
 export function errorResponse(request: Request, error: ApiError): Response {
   const state = requestState(request)
   state.status = error.status
   const headers: Record<string, string> = { 'content-type': contentTypeFor(request, error.status), 'x-request-id': state.id }
-  if (error.status === 408 || error.status === 413 || (request.body !== null && !request.bodyUsed)) headers.connection = 'close'
+  if (error.status === 408 || error.status === 413 || bodyLeftUnread(request)) headers.connection = 'close'
   return new Response(JSON.stringify(error.toBody(state.id)), { status: error.status, headers })
 }
 
@@ -75,42 +79,33 @@ function validationError(request: Request, on: string, issues: ValidationIssue[]
  * with neither a valid key nor a valid body gets 401 like every other route
  * (routes with the permission macro authenticate in their parse step already).
  */
-export function errorHandler(
-  logError: (requestId: string, error: unknown) => void,
-  authenticate: (request: Request) => Promise<void>,
-  /** Request bodies declared larger than this are refused before anything else (src/http/body.ts counts the bytes read). */
-  maxBodyBytes: number,
-) {
-  return new Elysia({ name: 'error-handler' })
-    .onRequest(({ request }) => {
-      const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > maxBodyBytes) throw payloadTooLarge(`The request body is larger than ${maxBodyBytes} bytes.`)
-    })
-    .onError({ as: 'global' }, async ({ request, code, error }) => {
-      if (error instanceof ApiError) return errorResponse(request, error)
-      if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
-        const v = error as unknown as { type?: string; all?: ValidationIssue[] }
-        const on = v.type === 'body' || !v.type ? 'body' : v.type
-        return errorResponse(request, validationError(request, on, v.all ?? []))
+export function errorHandler(logError: (requestId: string, error: unknown) => void, authenticate: (request: Request) => Promise<void>) {
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, async ({ request, code, error }) => {
+    await drainSmallBody(request)
+    if (error instanceof ApiError) return errorResponse(request, error)
+    if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
+      const v = error as unknown as { type?: string; all?: ValidationIssue[] }
+      const on = v.type === 'body' || !v.type ? 'body' : v.type
+      return errorResponse(request, validationError(request, on, v.all ?? []))
+    }
+    if (code === 'NOT_FOUND') {
+      return errorResponse(request, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
+    }
+    if (code === 'PARSE') {
+      // The permission macro's parse step authenticates, then reads the body (src/http/body.ts):
+      // what it refuses (401, 408, 413, 400) arrives here as the cause.
+      const cause = (error as { cause?: unknown }).cause
+      if (cause instanceof ApiError) return errorResponse(request, cause)
+      try {
+        await authenticate(request)
+      } catch (authError) {
+        if (authError instanceof ApiError) return errorResponse(request, authError)
+        throw authError
       }
-      if (code === 'NOT_FOUND') {
-        return errorResponse(request, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
-      }
-      if (code === 'PARSE') {
-        // The permission macro's parse step authenticates, then reads the body (src/http/body.ts):
-        // what it refuses (401, 408, 413, 400) arrives here as the cause.
-        const cause = (error as { cause?: unknown }).cause
-        if (cause instanceof ApiError) return errorResponse(request, cause)
-        try {
-          await authenticate(request)
-        } catch (authError) {
-          if (authError instanceof ApiError) return errorResponse(request, authError)
-          throw authError
-        }
-        return errorResponse(request, bodyUnreadable('The request body is missing or is not valid JSON.'))
-      }
-      // Anything else is our fault, a response that broke its own schema included.
-      logError(requestState(request).id, error)
-      return errorResponse(request, internalError())
-    })
+      return errorResponse(request, bodyUnreadable('The request body is missing or is not valid JSON.'))
+    }
+    // Anything else is our fault, a response that broke its own schema included.
+    logError(requestState(request).id, error)
+    return errorResponse(request, internalError())
+  })
 }

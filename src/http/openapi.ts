@@ -47,6 +47,8 @@ export function docs(version: string) {
           { name: 'identities', description: 'Identities shared by several keys' },
           { name: 'permissions', description: 'Permissions and roles granted to keys' },
           { name: 'ratelimit', description: 'Ratelimits and overrides' },
+          { name: 'analytics', description: 'SQL queries over verification and ratelimit events' },
+          { name: 'audit', description: 'The audit log: who changed what, and when' },
           { name: 'health', description: 'Liveness' },
         ],
         components: {

@@ -38,14 +38,36 @@ export interface RequestLogLine {
 
 export type Logger = (line: RequestLogLine) => void
 
-export const stdoutLogger: Logger = (line) => {
-  process.stdout.write(JSON.stringify(line) + '\n')
+let pendingLines: string[] = []
+
+function writePendingLines(): void {
+  const text = pendingLines.join('')
+  pendingLines = []
+  process.stdout.write(text)
 }
 
+/**
+ * One JSON line per request on stdout, written once per turn of the event
+ * loop for every request answered in it: one write instead of one per
+ * request. A line is at most one turn late; `flushLog` writes what is pending.
+ */
+export const stdoutLogger: Logger = (line) => {
+  if (pendingLines.length === 0) setImmediate(writePendingLines)
+  pendingLines.push(`${JSON.stringify(line)}\n`)
+}
+
+/** Writes log lines not yet written (at shutdown). */
+export function flushLog(): void {
+  if (pendingLines.length > 0) writePendingLines()
+}
+
+/**
+ * The request log. The X-Request-Id header is set where a response is made
+ * (the auth plugin's derive, liveness, the error envelope) rather than in an
+ * onRequest hook, which Elysia would run before routing on every request.
+ */
 export function requestContext(log: Logger | null) {
-  const plugin = new Elysia({ name: 'request-context' }).onRequest(({ request, set }) => {
-    set.headers['x-request-id'] = requestState(request).id
-  })
+  const plugin = new Elysia({ name: 'request-context' })
   if (!log) return plugin
   return plugin.onAfterResponse({ as: 'global' }, ({ request, set }) => {
     const state = requestState(request)

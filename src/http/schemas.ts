@@ -52,8 +52,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'The resource already exists.',
   410: 'The resource has been deleted.',
   412: 'A precondition for this call is not met.',
+  422: 'The request is valid but exceeds a resource limit; `error.type` says which.',
   429: 'Too many requests.',
   500: 'An unexpected error; the request id identifies it in the logs.',
+  503: 'A store latch depends on cannot answer now; try again shortly.',
 }
 
 /** Response schemas for a route: 200 plus the given error statuses (400/401/403/500 always). */

@@ -47,12 +47,13 @@ export const ROOT_PERMISSION_ACTIONS = {
     'remove_permission_from_role',
   ],
   identity: ['create_identity', 'read_identity', 'update_identity', 'delete_identity'],
+  audit: ['read_logs'],
 } as const
 
 export type ResourceType = keyof typeof ROOT_PERMISSION_ACTIONS
 
 /** Actions that only make sense across a whole resource type. */
-const WILDCARD_ONLY: Record<string, true> = { 'api.create_api': true, 'ratelimit.create_namespace': true }
+const WILDCARD_ONLY: Record<string, true> = { 'api.create_api': true, 'ratelimit.create_namespace': true, 'audit.read_logs': true }
 
 const RESOURCE_ID = /^[A-Za-z0-9_\-:]{1,255}$/
 

@@ -46,6 +46,16 @@ export function wildcardPermission(type: ResourceType, action: string): Permissi
   return { describe: `'${type}.*.${action}'`, requirement: () => requirement }
 }
 
+/**
+ * `type.*.action`, or `type.<id>.action` for at least one id: for routes that
+ * answer only about the granted resources (see resourcesGranted) instead of
+ * addressing one. Without any such grant, 403 naming `type.*.action`.
+ */
+export function anyResourcePermission(type: ResourceType, action: string): PermissionSpec {
+  const requirement: Requirement = { anyResource: { type, action } }
+  return { describe: `'${type}.*.${action}' or one or more '${type}.<id>.${action}'`, requirement: () => requirement }
+}
+
 /** `type.*.action` or `type.<id>.action`, where the id is the body field `field`. */
 export function permissionOn(type: ResourceType, action: string, field: string): PermissionSpec {
   return {

@@ -82,7 +82,6 @@ describe('envelope', () => {
         errorHandler(
           (_, e) => errors.push(e),
           async () => {},
-          2 * 1024 * 1024,
         ),
       )
       .get('/broken', () => ({ n: 'not a number' }) as never, { response: { 200: t.Object({ n: t.Number() }) } })

@@ -37,7 +37,6 @@ beforeAll(async () => {
       errorHandler(
         () => {},
         async () => {},
-        SHORT.maxBodyBytes,
       ),
     )
     .use(

@@ -1,9 +1,12 @@
 // Builds every SQLite store over one connection.
 import type { Stores } from '../stores'
+import { SqliteAnalyticsStore } from './analytics'
+import { sqliteRatelimitEventStore, sqliteVerificationEventStore } from './analytics-events'
 import { SqliteApiStore } from './apis'
+import { SqliteAuditLogStore } from './audit'
 import { type EngineOptions, openDatabase, SqliteEngine, type Database } from './engine'
 import { SqliteIdentityStore } from './identities'
-import { SqliteKeyStore, SqliteVerificationEventStore } from './keys'
+import { SqliteKeyStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
 import { SqliteRatelimitNamespaceStore } from './ratelimitNamespaces'
 import { SqliteRbacStore } from './rbac'
@@ -19,6 +22,7 @@ export interface SqliteStores extends Stores {
 /** The stores over an open database (the caller closes it through `close`). */
 export function sqliteStores(db: Database, options: EngineOptions = {}): SqliteStores {
   const sql = new SqliteEngine(db, options)
+  const analytics = new SqliteAnalyticsStore(sql, options.path)
   return {
     db,
     transaction: (work) => sql.transaction(work),
@@ -27,13 +31,19 @@ export function sqliteStores(db: Database, options: EngineOptions = {}): SqliteS
     rootKeys: new SqliteRootKeyStore(sql),
     apis: new SqliteApiStore(sql),
     keys: new SqliteKeyStore(sql),
-    verificationEvents: new SqliteVerificationEventStore(sql),
+    verificationEvents: sqliteVerificationEventStore(sql),
+    ratelimitEvents: sqliteRatelimitEventStore(sql),
+    analytics,
     rbac: new SqliteRbacStore(sql),
     identities: new SqliteIdentityStore(sql),
     ratelimitDefinitions: new SqliteRatelimitDefinitionStore(sql),
     ratelimitNamespaces: new SqliteRatelimitNamespaceStore(sql),
     settings: new SqliteSettingsStore(sql),
-    close: () => sql.close(),
+    auditLogs: new SqliteAuditLogStore(sql),
+    close: () => {
+      analytics.close()
+      sql.close()
+    },
   }
 }
 

@@ -1,5 +1,5 @@
-// SQLite store of the keys and key_migrations tables, and of verification_events.
-import type { CreditBalance, KeyMigrationRecord, KeyPatch, KeyRecord, KeyStore, NewKeyRecord, VerificationEvent, VerificationEventStore } from '../stores/keys'
+// SQLite store of the keys and key_migrations tables (verification_events: analytics-events.ts).
+import type { CreditBalance, KeyMigrationRecord, KeyPatch, KeyRecord, KeyStore, NewKeyRecord } from '../stores/keys'
 import type { SqliteEngine } from './engine'
 
 interface Row {
@@ -265,36 +265,5 @@ export class SqliteKeyStore implements KeyStore {
 
   async retireHash(keyId: string) {
     await this.sql.run(() => this.stmt.retireHash.run(keyId))
-  }
-}
-
-export class SqliteVerificationEventStore implements VerificationEventStore {
-  private readonly stmt
-
-  constructor(private readonly sql: SqliteEngine) {
-    this.stmt = {
-      deleteBefore: sql.prepare<unknown, [number, number]>(
-        'DELETE FROM verification_events WHERE id IN (SELECT id FROM verification_events WHERE time < ? ORDER BY time LIMIT ?)',
-      ),
-      insert: sql.prepare(
-        `INSERT INTO verification_events (time, workspace_id, api_id, key_id, identity_id, outcome, tags, credits_spent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    }
-  }
-
-  async insertMany(events: VerificationEvent[]) {
-    if (events.length === 0) return
-    await this.sql.run(() =>
-      this.sql.db.transaction(() => {
-        for (const e of events) {
-          this.stmt.insert.run(e.time, e.workspaceId, e.apiId, e.keyId, e.identityId, e.outcome, e.tags.length ? JSON.stringify(e.tags) : null, e.creditsSpent)
-        }
-      })(),
-    )
-  }
-
-  deleteBefore(before: number, limit: number) {
-    return this.sql.run(() => this.stmt.deleteBefore.run(before, limit).changes)
   }
 }

@@ -93,6 +93,6 @@ export class SqliteRatelimitNamespaceStore implements RatelimitNamespaceStore {
   }
 
   deleteOverride(namespaceId: string, identifier: string) {
-    return this.sql.run(() => this.stmt.deleteOverride.get(namespaceId, identifier) !== null)
+    return this.sql.run(() => this.stmt.deleteOverride.get(namespaceId, identifier)?.id ?? null)
   }
 }

@@ -2,9 +2,11 @@
 // tables, asynchronous at the boundary so that an engine that answers over the
 // network can implement them. Services depend on these interfaces only; the
 // engines live in src/db/sqlite/ (and later others), built in src/services.ts.
+import type { AnalyticsStore, RatelimitEventStore, VerificationEventStore } from './analytics'
 import type { ApiStore } from './apis'
+import type { AuditLogStore } from './audit'
 import type { IdentityStore } from './identities'
-import type { KeyStore, VerificationEventStore } from './keys'
+import type { KeyStore } from './keys'
 import type { RatelimitDefinitionStore } from './ratelimitDefinitions'
 import type { RatelimitNamespaceStore } from './ratelimitNamespaces'
 import type { RbacStore } from './rbac'
@@ -26,11 +28,14 @@ export interface Stores {
   readonly apis: ApiStore
   readonly keys: KeyStore
   readonly verificationEvents: VerificationEventStore
+  readonly ratelimitEvents: RatelimitEventStore
+  readonly analytics: AnalyticsStore
   readonly rbac: RbacStore
   readonly identities: IdentityStore
   readonly ratelimitDefinitions: RatelimitDefinitionStore
   readonly ratelimitNamespaces: RatelimitNamespaceStore
   readonly settings: SettingsStore
+  readonly auditLogs: AuditLogStore
   /** Writes everything to disk and releases the store. */
   close(): void
 }

@@ -83,21 +83,3 @@ export interface KeyStore {
   /** Frees a deleted key's hash so that a live key can take it. */
   retireHash(keyId: string): Promise<void>
 }
-
-/** One verification outcome (verification_events). */
-export interface VerificationEvent {
-  time: number
-  workspaceId: string
-  apiId: string | null
-  keyId: string | null
-  identityId: string | null
-  outcome: string
-  tags: string[]
-  creditsSpent: number
-}
-
-export interface VerificationEventStore {
-  insertMany(events: VerificationEvent[]): Promise<void>
-  /** Deletes up to `limit` events older than `before` (unix ms); returns how many. */
-  deleteBefore(before: number, limit: number): Promise<number>
-}

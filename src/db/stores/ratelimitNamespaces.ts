@@ -37,6 +37,6 @@ export interface RatelimitNamespaceStore {
    * the id that holds.
    */
   upsertOverride(workspaceId: string, override: RatelimitOverride, at: number): Promise<string>
-  /** Deletes the override for exactly this identifier; false when there was none. */
-  deleteOverride(namespaceId: string, identifier: string): Promise<boolean>
+  /** Deletes the override for exactly this identifier; returns its id, or null when there was none. */
+  deleteOverride(namespaceId: string, identifier: string): Promise<string | null>
 }

@@ -1,10 +1,12 @@
 // HTTP controller for apis.createApi, apis.getApi and apis.deleteApi.
 import { Elysia } from 'elysia'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
 import { ok } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { permissionOn, wildcardPermission } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import * as m from './model'
 
 export type ApisRouteDeps = Pick<Services, 'apis'> & { auth: AuthPlugin }
@@ -13,12 +15,19 @@ export function apisRoutes(deps: ApisRouteDeps, prefix: string) {
   const { apis } = deps
   return new Elysia({ name: `apis${prefix}`, prefix, detail: { tags: ['apis'] } } as never)
     .use(deps.auth)
-    .post('/apis.createApi', async ({ body, auth, request }) => ok(request, { apiId: (await apis.create(auth.workspaceId, body.name)).id }), {
-      permission: wildcardPermission('api', 'create_api'),
-      body: m.CreateApiBody,
-      response: responses(m.CreateApiResponse),
-      detail: { summary: 'Create an API', description: 'Creates an API, the container that keys are issued for.' },
-    })
+    .post(
+      '/apis.createApi',
+      async ({ body, auth, request, server }) => {
+        const api = await withActor(auditContextOf(auth, request, server), () => apis.create(auth.workspaceId, body.name))
+        return ok(request, { apiId: api.id })
+      },
+      {
+        permission: wildcardPermission('api', 'create_api'),
+        body: m.CreateApiBody,
+        response: responses(m.CreateApiResponse),
+        detail: { summary: 'Create an API', description: 'Creates an API, the container that keys are issued for.' },
+      },
+    )
     .post(
       '/apis.getApi',
       async ({ body, auth, request }) => {
@@ -34,8 +43,8 @@ export function apisRoutes(deps: ApisRouteDeps, prefix: string) {
     )
     .post(
       '/apis.deleteApi',
-      async ({ body, auth, request }) => {
-        await apis.delete(auth.workspaceId, body.apiId)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => apis.delete(auth.workspaceId, body.apiId))
         return ok(request, {})
       },
       {

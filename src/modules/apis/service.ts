@@ -6,8 +6,12 @@ import type { Stores } from '../../db/stores'
 import type { Api } from '../../db/stores/apis'
 import { notFound, protectedResource } from '../../errors'
 import { newId } from '../../ids'
+import type { AuditLog } from '../audit/service'
 
 export type { Api }
+
+/** An API as an audit event names it. */
+export const apiResource = (api: Api) => ({ type: 'api', id: api.id, name: api.name })
 
 export const apiNotFound = () => notFound('api', 'The requested API does not exist or has been deleted.')
 
@@ -17,8 +21,9 @@ export class ApiService {
   private readonly deletedListeners: ApiDeletedListener[] = []
 
   constructor(
-    private readonly stores: Pick<Stores, 'apis'>,
+    private readonly stores: Pick<Stores, 'apis' | 'transaction'>,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Called after an API is deleted (the key cache listens, so its keys stop verifying at once). */
@@ -28,7 +33,10 @@ export class ApiService {
 
   async create(workspaceId: string, name: string): Promise<Api> {
     const api: Api = { id: newId('api'), workspaceId, name, deleteProtection: false, createdAt: this.clock.now() }
-    await this.stores.apis.insert(api)
+    await this.stores.transaction(async () => {
+      await this.stores.apis.insert(api)
+      await this.audit.record({ workspaceId, event: 'api.create', resources: [apiResource(api)], description: `Created API ${api.name}` })
+    })
     return api
   }
 
@@ -49,17 +57,27 @@ export class ApiService {
     return api
   }
 
+  /** Turns delete protection on or off; a missing API is a 404. */
   setDeleteProtection(workspaceId: string, apiId: string, enabled: boolean): Promise<void> {
-    return this.stores.apis.setDeleteProtection(workspaceId, apiId, enabled)
+    return this.stores.transaction(async () => {
+      const api = await this.get(workspaceId, apiId)
+      await this.stores.apis.setDeleteProtection(workspaceId, api.id, enabled)
+      const description = `${enabled ? 'Enabled' : 'Disabled'} delete protection of API ${api.name}`
+      await this.audit.record({ workspaceId, event: 'api.update', resources: [apiResource(api)], description })
+    })
   }
 
   /** Soft-deletes the API; its keys stop verifying immediately. */
   async delete(workspaceId: string, apiId: string): Promise<void> {
-    const api = await this.get(workspaceId, apiId)
-    if (api.deleteProtection) {
-      throw protectedResource('This API has delete protection enabled. Disable it before attempting to delete.')
-    }
-    await this.stores.apis.softDelete(api.id, this.clock.now())
+    const api = await this.stores.transaction(async () => {
+      const api = await this.get(workspaceId, apiId)
+      if (api.deleteProtection) {
+        throw protectedResource('This API has delete protection enabled. Disable it before attempting to delete.')
+      }
+      await this.stores.apis.softDelete(api.id, this.clock.now())
+      await this.audit.record({ workspaceId, event: 'api.delete', resources: [apiResource(api)], description: `Deleted API ${api.name}` })
+      return api
+    })
     for (const listener of this.deletedListeners) listener(api)
   }
 }

@@ -1,12 +1,14 @@
 // HTTP controller for identities.createIdentity, getIdentity, listIdentities,
 // updateIdentity and deleteIdentity.
 import { Elysia } from 'elysia'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { needs, resourcesGranted } from '../../rbac/grants'
 import { wildcardPermission, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import * as m from './model'
 import { identityView } from './view'
 
@@ -27,16 +29,23 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
 
   return new Elysia({ name: `identities${prefix}`, prefix, detail: { tags: ['identities'] } } as never)
     .use(deps.auth)
-    .post('/identities.createIdentity', async ({ body, auth, request }) => ok(request, { identityId: (await identities.create(auth.workspaceId, body)).id }), {
-      permission: wildcardPermission('identity', 'create_identity'),
-      body: m.CreateIdentityBody,
-      response: responses(m.CreateIdentityResponse, 409),
-      detail: {
-        summary: 'Create an identity',
-        description:
-          'Creates an identity for one of your users or organisations, with optional meta and ratelimits that all of its keys share. The externalId must not be in use (409 otherwise).',
+    .post(
+      '/identities.createIdentity',
+      async ({ body, auth, request, server }) => {
+        const identity = await withActor(auditContextOf(auth, request, server), () => identities.create(auth.workspaceId, body))
+        return ok(request, { identityId: identity.id })
       },
-    })
+      {
+        permission: wildcardPermission('identity', 'create_identity'),
+        body: m.CreateIdentityBody,
+        response: responses(m.CreateIdentityResponse, 409),
+        detail: {
+          summary: 'Create an identity',
+          description:
+            'Creates an identity for one of your users or organisations, with optional meta and ratelimits that all of its keys share. The externalId must not be in use (409 otherwise).',
+        },
+      },
+    )
     .post(
       '/identities.getIdentity',
       async ({ body, auth, request }) => ok(request, identityView(await identities.getDetails(auth.workspaceId, body.identity))),
@@ -50,7 +59,11 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
     .post(
       '/identities.listIdentities',
       async ({ body, auth, request }) => {
-        const page = await identities.list(auth.workspaceId, { ...body, limit: body.limit ?? 100 }, resourcesGranted(auth.permissions, 'identity', 'read_identity'))
+        const page = await identities.list(
+          auth.workspaceId,
+          { ...body, limit: body.limit ?? 100 },
+          resourcesGranted(auth.permissions, 'identity', 'read_identity'),
+        )
         return okPage(request, { ...page, items: page.items.map(identityView) })
       },
       {
@@ -69,9 +82,9 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
     )
     .post(
       '/identities.updateIdentity',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const { identity, ...update } = body
-        return ok(request, identityView(await identities.update(auth.workspaceId, identity, update)))
+        return ok(request, identityView(await withActor(auditContextOf(auth, request, server), () => identities.update(auth.workspaceId, identity, update))))
       },
       {
         permission: wildcardPermission('identity', 'update_identity'),
@@ -86,8 +99,8 @@ export function identitiesRoutes(deps: IdentitiesRouteDeps, prefix: string) {
     )
     .post(
       '/identities.deleteIdentity',
-      async ({ body, auth, request }) => {
-        await identities.delete(auth.workspaceId, body.identity)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => identities.delete(auth.workspaceId, body.identity))
         return { meta: { requestId: requestIdOf(request) } }
       },
       {

@@ -10,6 +10,7 @@ import type { IdentityRecord } from '../../db/stores/identities'
 import { conflict, notFound } from '../../errors'
 import { newId } from '../../ids'
 import { serializeMeta } from '../../meta'
+import type { AuditLog } from '../audit/service'
 import { assertUniqueNames, type RatelimitDefinition, type RatelimitDefinitionService, type RatelimitInput } from '../ratelimit/definitions'
 import type { CreateIdentityInput, IdentityUpdate } from './model'
 
@@ -28,6 +29,9 @@ export interface Identity {
 export interface IdentityDetails extends Identity {
   ratelimits: RatelimitDefinition[]
 }
+
+/** An identity as an audit event names it. */
+export const identityResource = (identity: Pick<Identity, 'id' | 'externalId'>) => ({ type: 'identity', id: identity.id, name: identity.externalId })
 
 export const identityNotFound = () => notFound('identity', 'This identity does not exist.')
 
@@ -54,6 +58,7 @@ export class IdentityService {
     private readonly clock: Clock,
     /** Identity ratelimits live beside key ratelimits, owned by `{ identityId }`. */
     private readonly ratelimitDefinitions: RatelimitDefinitionService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Registers a listener told about every change that can alter what a key verifies as (the key cache). */
@@ -75,6 +80,7 @@ export class IdentityService {
       }
       const identity = await this.insert(workspaceId, input.externalId, input.meta ?? null, metaJson)
       const ratelimits = input.ratelimits?.length ? await this.ratelimitDefinitions.replace(workspaceId, { identityId: identity.id }, input.ratelimits) : []
+      await this.recordChange(identity, 'identity.create', `Created identity ${identity.externalId}`)
       return { ...identity, ratelimits }
     })
   }
@@ -128,6 +134,8 @@ export class IdentityService {
     await this.stores.transaction(async () => {
       await this.stores.identities.update(identity.id, { meta: metaJson, updatedAt: this.clock.now() })
       if (update.ratelimits !== undefined) await this.ratelimitDefinitions.replace(workspaceId, { identityId: identity.id }, update.ratelimits)
+      const changed = [update.meta !== undefined && 'meta', update.ratelimits !== undefined && 'ratelimits'].filter(Boolean)
+      await this.recordChange(identity, 'identity.update', `Updated identity ${identity.externalId}${changed.length ? ` (${changed.join(', ')})` : ''}`)
     })
     this.changed(workspaceId)
     return this.getDetails(workspaceId, identity.id)
@@ -140,6 +148,7 @@ export class IdentityService {
       await this.stores.identities.softDelete(identity.id, this.clock.now())
       await this.stores.keys.unlinkIdentity(identity.id)
       await this.ratelimitDefinitions.removeAll({ identityId: identity.id })
+      await this.recordChange(identity, 'identity.delete', `Deleted identity ${identity.externalId}`)
     })
     this.changed(workspaceId)
   }
@@ -153,6 +162,11 @@ export class IdentityService {
     return this.stores.transaction(
       async () => (await this.findByExternalId(workspaceId, externalId)) ?? (await this.insert(workspaceId, externalId, null, null)),
     )
+  }
+
+  private recordChange(identity: Identity, event: 'identity.create' | 'identity.update' | 'identity.delete', description: string): Promise<void> {
+    const resources = [identityResource(identity)]
+    return this.audit.record({ workspaceId: identity.workspaceId, event, resources, description })
   }
 
   private async withRatelimits(identity: Identity): Promise<IdentityDetails> {

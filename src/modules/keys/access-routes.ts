@@ -3,12 +3,14 @@
 // route needs update_key on the key's API (as keys.updateKey does) plus, where
 // the upstream asks for it, the matching `rbac.*` permission.
 import { Elysia } from 'elysia'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
 import { ok } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { needs } from '../../rbac/grants'
 import { creatingPermissions, keyPermission, mayCreatePermissions } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import { roleView } from '../permissions/view'
 import * as m from './access-model'
 
@@ -22,9 +24,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     .use(deps.auth)
     .post(
       '/keys.addPermissions',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, await keyAccess.addPermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth)))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, await withActor(caller, () => keyAccess.addPermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth))))
       },
       {
         permission: creatingPermissions(permissions, keyPermission(keys, 'update_key', rbacNeeds('add_permission_to_key'))),
@@ -39,9 +42,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     )
     .post(
       '/keys.removePermissions',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, await keyAccess.removePermissions(auth.workspaceId, key.id, body.permissions))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, await withActor(caller, () => keyAccess.removePermissions(auth.workspaceId, key.id, body.permissions)))
       },
       {
         permission: keyPermission(keys, 'update_key', rbacNeeds('remove_permission_from_key')),
@@ -56,9 +60,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     )
     .post(
       '/keys.setPermissions',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, await keyAccess.replacePermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth)))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, await withActor(caller, () => keyAccess.replacePermissions(auth.workspaceId, key.id, body.permissions, mayCreatePermissions(auth))))
       },
       {
         permission: creatingPermissions(
@@ -75,9 +80,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     )
     .post(
       '/keys.addRoles',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, (await keyAccess.addRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, (await withActor(caller, () => keyAccess.addRoles(auth.workspaceId, key.id, body.roles))).map(roleView))
       },
       {
         permission: keyPermission(keys, 'update_key', rbacNeeds('add_role_to_key')),
@@ -91,9 +97,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     )
     .post(
       '/keys.removeRoles',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, (await keyAccess.removeRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, (await withActor(caller, () => keyAccess.removeRoles(auth.workspaceId, key.id, body.roles))).map(roleView))
       },
       {
         permission: keyPermission(keys, 'update_key'),
@@ -107,9 +114,10 @@ export function keyAccessRoutes(deps: KeyAccessRouteDeps, prefix: string) {
     )
     .post(
       '/keys.setRoles',
-      async ({ body, auth, request }) => {
+      async ({ body, auth, request, server }) => {
         const key = await keys.get(auth.workspaceId, body.keyId)
-        return ok(request, (await keyAccess.replaceRoles(auth.workspaceId, key.id, body.roles)).map(roleView))
+        const caller = auditContextOf(auth, request, server)
+        return ok(request, (await withActor(caller, () => keyAccess.replaceRoles(auth.workspaceId, key.id, body.roles))).map(roleView))
       },
       {
         permission: keyPermission(keys, 'update_key'),

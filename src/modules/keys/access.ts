@@ -8,9 +8,21 @@
 import type { Stores } from '../../db/stores'
 import type { KeyAccess } from '../../db/stores/rbac'
 import type { BeforeCreatePermissions } from '../../rbac/requirements'
-import { permissionNotFound, type Permission, type PermissionService, type RoleWithPermissions } from '../permissions/service'
+import type { AuditLog, AuditResource } from '../audit/service'
+import {
+  permissionNotFound,
+  permissionResource,
+  roleResource,
+  type Permission,
+  type PermissionService,
+  type Role,
+  type RoleWithPermissions,
+} from '../permissions/service'
+import { keyResource } from './format'
 
 export type { KeyAccess }
+
+type AccessEvent = `key.${'add' | 'remove' | 'set'}_${'permissions' | 'roles'}`
 
 export class KeyAccessService {
   private readonly changeListeners: ((keyId: string) => void)[] = []
@@ -18,6 +30,7 @@ export class KeyAccessService {
   constructor(
     private readonly stores: Pick<Stores, 'rbac' | 'transaction'>,
     private readonly permissions: PermissionService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Registers a listener told after every change to a key's access (the key cache). */
@@ -53,6 +66,7 @@ export class KeyAccessService {
     await this.stores.transaction(async () => {
       const permissions = await this.permissions.ensurePermissions(workspaceId, slugs, beforeCreate)
       await this.stores.rbac.addKeyPermissions(keyId, ids(permissions))
+      await this.recordAccess(workspaceId, keyId, 'key.add_permissions', permissions.map(permissionResource))
     })
     this.changed(keyId)
     return this.permissionsOf(keyId)
@@ -68,6 +82,7 @@ export class KeyAccessService {
         permissions.push(permission)
       }
       await this.stores.rbac.removeKeyPermissions(keyId, ids(permissions))
+      await this.recordAccess(workspaceId, keyId, 'key.remove_permissions', permissions.map(permissionResource))
     })
     this.changed(keyId)
     return this.permissionsOf(keyId)
@@ -75,7 +90,10 @@ export class KeyAccessService {
 
   /** Makes the key's direct permissions exactly these slugs (unknown ones are created; empty clears). */
   async replacePermissions(workspaceId: string, keyId: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Promise<Permission[]> {
-    await this.stores.transaction(() => this.assignPermissions(workspaceId, keyId, slugs, beforeCreate))
+    await this.stores.transaction(async () => {
+      const permissions = await this.assignPermissions(workspaceId, keyId, slugs, beforeCreate)
+      await this.recordAccess(workspaceId, keyId, 'key.set_permissions', permissions.map(permissionResource))
+    })
     this.changed(keyId)
     return this.permissionsOf(keyId)
   }
@@ -85,6 +103,7 @@ export class KeyAccessService {
     await this.stores.transaction(async () => {
       const roles = await this.permissions.getRoles(workspaceId, idsOrNames)
       await this.stores.rbac.addKeyRoles(keyId, ids(roles))
+      await this.recordAccess(workspaceId, keyId, 'key.add_roles', roles.map(roleResource))
     })
     this.changed(keyId)
     return this.rolesOf(keyId)
@@ -95,6 +114,7 @@ export class KeyAccessService {
     await this.stores.transaction(async () => {
       const roles = await this.permissions.getRoles(workspaceId, idsOrNames)
       await this.stores.rbac.removeKeyRoles(keyId, ids(roles))
+      await this.recordAccess(workspaceId, keyId, 'key.remove_roles', roles.map(roleResource))
     })
     this.changed(keyId)
     return this.rolesOf(keyId)
@@ -102,7 +122,10 @@ export class KeyAccessService {
 
   /** Makes the key's roles exactly these (by name or id; unknown is a 404; empty clears). */
   async replaceRoles(workspaceId: string, keyId: string, idsOrNames: string[]): Promise<RoleWithPermissions[]> {
-    await this.stores.transaction(() => this.assignRoles(workspaceId, keyId, idsOrNames))
+    await this.stores.transaction(async () => {
+      const roles = await this.assignRoles(workspaceId, keyId, idsOrNames)
+      await this.recordAccess(workspaceId, keyId, 'key.set_roles', roles.map(roleResource))
+    })
     this.changed(keyId)
     return this.rolesOf(keyId)
   }
@@ -127,14 +150,29 @@ export class KeyAccessService {
     this.changed(toKeyId)
   }
 
-  private async assignPermissions(workspaceId: string, keyId: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Promise<void> {
+  private async assignPermissions(workspaceId: string, keyId: string, slugs: string[], beforeCreate?: BeforeCreatePermissions): Promise<Permission[]> {
     const permissions = await this.permissions.ensurePermissions(workspaceId, slugs, beforeCreate)
     await this.stores.rbac.setKeyPermissions(keyId, ids(permissions))
+    return permissions
   }
 
-  private async assignRoles(workspaceId: string, keyId: string, idsOrNames: string[]): Promise<void> {
+  private async assignRoles(workspaceId: string, keyId: string, idsOrNames: string[]): Promise<Role[]> {
     const roles = await this.permissions.getRoles(workspaceId, idsOrNames)
     await this.stores.rbac.setKeyRoles(keyId, ids(roles))
+    return roles
+  }
+
+  /** One audit event for a change of the key's access; `changed` are the permissions or roles named by the request. */
+  private recordAccess(workspaceId: string, keyId: string, event: AccessEvent, changed: AuditResource[]): Promise<void> {
+    const [, action, kind] = /^key\.(add|remove|set)_(permissions|roles)$/.exec(event)!
+    const names = changed.map((r) => r.name).join(', ') || 'none'
+    const description =
+      action === 'set'
+        ? `Set the ${kind} of key ${keyId} to ${names}`
+        : action === 'add'
+          ? `Added ${kind} ${names} to key ${keyId}`
+          : `Removed ${kind} ${names} from key ${keyId}`
+    return this.audit.record({ workspaceId, event, resources: [keyResource({ id: keyId }), ...changed], description })
   }
 }
 

@@ -5,18 +5,17 @@
 // the buffer (at most one flush interval), and what no longer fits the
 // retry buffer while the database cannot be written (the oldest, logged).
 // What one event stores is bounded too (its tags; none for unknown keys),
-// and events past the retention period are pruned by the scheduled job.
+// and events past the retention period are pruned by the scheduled job. The
+// buffering itself is analytics' EventBuffer, shared with ratelimit events.
 import type { Stores } from '../../db/stores'
-import type { VerificationEvent } from '../../db/stores/keys'
+import type { VerificationEvent } from '../../db/stores/analytics'
+import { EventBuffer, type EventBufferOptions, pruneInSlices } from '../analytics/event-buffer'
 
 export type { VerificationEvent }
 
-export interface VerificationLogOptions {
-  /** Events buffered before a write is forced. */
-  maxBuffered?: number
+export interface VerificationLogOptions extends EventBufferOptions {
   /** Characters of tags one event keeps (whole tags, in order). */
   maxTagChars?: number
-  onError?: (error: unknown) => void
 }
 
 /** The leading tags whose lengths add up to at most `max` characters. */
@@ -32,31 +31,28 @@ function boundedTags(tags: string[], max: number): string[] {
 }
 
 export class VerificationLog {
-  private events: VerificationEvent[] = []
+  private readonly buffer: EventBuffer<VerificationEvent>
   private readonly lastUsed = new Map<string, number>()
-  private readonly maxBuffered: number
   private readonly maxTagChars: number
-  private readonly onError: (error: unknown) => void
-  private flushing: Promise<void> | null = null
 
   constructor(
     private readonly stores: Pick<Stores, 'keys' | 'verificationEvents' | 'transaction'>,
     options: VerificationLogOptions = {},
   ) {
-    this.maxBuffered = options.maxBuffered ?? 5_000
     this.maxTagChars = options.maxTagChars ?? 1_024
-    this.onError =
-      options.onError ??
-      ((error) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'writing verification events failed', error: String(error) })}\n`))
+    this.buffer = new EventBuffer(
+      'verification events',
+      (events) => this.write(events),
+      options,
+      () => this.lastUsed.size > 0,
+    )
   }
 
   record(event: VerificationEvent): void {
     // Tags sent with an unknown key are kept by nobody: an attacker's filler costs us nothing.
     const tags = event.keyId === null ? [] : boundedTags(event.tags, this.maxTagChars)
-    this.events.push(tags === event.tags ? event : { ...event, tags })
     if (event.keyId && event.outcome !== 'NOT_FOUND') this.lastUsed.set(event.keyId, event.time)
-    // A full buffer is written at once rather than waiting for the timer; the verification does not wait for it.
-    if (this.events.length >= this.maxBuffered && !this.flushing) this.flush().catch(this.onError)
+    this.buffer.push(tags === event.tags ? event : { ...event, tags })
   }
 
   /** Pending last-used time of a key, newer than the stored one. */
@@ -65,20 +61,17 @@ export class VerificationLog {
   }
 
   get buffered(): number {
-    return this.events.length
+    return this.buffer.buffered
   }
 
   /** Writes what is buffered. On failure it stays buffered (up to ten buffers' worth) for the next flush. */
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => (this.flushing = null))
-    return this.flushing
+    return this.buffer.flush()
   }
 
-  private async write(): Promise<void> {
-    if (this.events.length === 0 && this.lastUsed.size === 0) return
-    const events = this.events
+  /** One batch of events (with their rollups) and the last-used times gathered with them, in one transaction. */
+  private async write(events: VerificationEvent[]): Promise<void> {
     const lastUsed = [...this.lastUsed]
-    this.events = []
     this.lastUsed.clear()
     try {
       await this.stores.transaction(async () => {
@@ -86,29 +79,13 @@ export class VerificationLog {
         await this.stores.keys.touchLastUsed(lastUsed)
       })
     } catch (error) {
-      this.requeue(events, lastUsed)
+      for (const [keyId, at] of lastUsed) if ((this.lastUsed.get(keyId) ?? 0) < at) this.lastUsed.set(keyId, at)
       throw error
     }
   }
 
-  private requeue(events: VerificationEvent[], lastUsed: [string, number][]): void {
-    const kept = [...events, ...this.events]
-    const limit = this.maxBuffered * 10
-    if (kept.length > limit) {
-      this.onError(new Error(`${kept.length - limit} verification events dropped: the database could not be written`))
-      kept.splice(0, kept.length - limit)
-    }
-    this.events = kept
-    for (const [keyId, at] of lastUsed) if ((this.lastUsed.get(keyId) ?? 0) < at) this.lastUsed.set(keyId, at)
-  }
-
   /** Deletes events older than `before` (unix ms), a slice at a time so that no single write holds the database long. */
-  async prune(before: number): Promise<number> {
-    let total = 0
-    for (;;) {
-      const removed = await this.stores.verificationEvents.deleteBefore(before, 5_000)
-      total += removed
-      if (removed < 5_000) return total
-    }
+  prune(before: number): Promise<number> {
+    return pruneInSlices((cutoff, limit) => this.stores.verificationEvents.deleteBefore(cutoff, limit), before)
   }
 }

@@ -1,5 +1,6 @@
 // What latch shows of a key's plaintext: `start`, the prefix and the first
-// four characters of the secret, never more.
+// four characters of the secret, never more; and how the audit log names a
+// key: by id and name only.
 const PREFIX = /^[a-zA-Z0-9]{1,16}$/
 
 /**
@@ -18,3 +19,6 @@ export function prefixOf(start: string): string | undefined {
   const prefix = start.length > 5 && start[start.length - 5] === '_' ? start.slice(0, -5) : undefined
   return prefix && /^[a-zA-Z0-9_]{1,16}$/.test(prefix) ? prefix : undefined
 }
+
+/** A key as an audit event names it: never its hash, its start or any other part of the key itself. */
+export const keyResource = (key: { id: string; name?: string | null }) => (key.name ? { type: 'key', id: key.id, name: key.name } : { type: 'key', id: key.id })

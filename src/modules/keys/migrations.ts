@@ -9,12 +9,13 @@ import type { Clock } from '../../clock'
 import type { Stores } from '../../db/stores'
 import { notFound } from '../../errors'
 import { newId } from '../../ids'
-import type { ApiService } from '../apis/service'
+import { apiResource, type ApiService } from '../apis/service'
+import type { AuditLog, AuditResource } from '../audit/service'
 import type { PermissionService } from '../permissions/service'
 import { assertUniqueNames } from '../ratelimit/definitions'
 import type { KeyCache } from './cache'
 import { validateCredits } from './credits'
-import { startOf } from './format'
+import { keyResource, startOf } from './format'
 import type { LoadedKey } from './loader'
 import type * as m from './model'
 import type { KeyService } from './service'
@@ -37,12 +38,16 @@ export class KeyMigrationService {
   constructor(
     private readonly stores: Pick<Stores, 'keys' | 'transaction'>,
     private readonly clock: Clock,
-    private readonly deps: { apis: ApiService; keys: KeyService; permissions: PermissionService; cache: KeyCache<LoadedKey> },
+    private readonly deps: { apis: ApiService; keys: KeyService; permissions: PermissionService; cache: KeyCache<LoadedKey>; audit: AuditLog },
   ) {}
 
   async create(workspaceId: string, algorithm: MigrationAlgorithm): Promise<KeyMigration> {
     const migration = { id: newId('mig'), workspaceId, algorithm, createdAt: this.clock.now() }
-    await this.stores.keys.insertMigration(migration)
+    await this.stores.transaction(async () => {
+      await this.stores.keys.insertMigration(migration)
+      const resources = [{ type: 'migration', id: migration.id }]
+      await this.deps.audit.record({ workspaceId, event: 'migration.create', resources, description: `Created key migration ${migration.id} (${algorithm})` })
+    })
     return migration
   }
 
@@ -69,6 +74,7 @@ export class KeyMigrationService {
     const migrated: { hash: string; keyId: string }[] = []
     const failed: string[] = []
     const seen = new Set<string>()
+    const imported: AuditResource[] = []
     await this.stores.transaction(async () => {
       for (const { hash, ...settings } of input.keys) {
         if (seen.has(hash) || (await this.stores.keys.findHashHolder(workspaceId, hash))) {
@@ -79,7 +85,15 @@ export class KeyMigrationService {
         const keyId = await this.deps.keys.insertFromSettings(workspaceId, api.id, settings, { hash, start: '' }, null)
         if (migration.algorithm !== 'sha256_base64') await this.stores.keys.markPendingMigration(keyId, migration.id)
         migrated.push({ hash, keyId })
+        imported.push(keyResource({ id: keyId, name: settings.name }))
       }
+      // Every imported key is named, so that listing the audit log by a key's id finds its import; never the hashes.
+      await this.deps.audit.record({
+        workspaceId,
+        event: 'key.migrate',
+        resources: [apiResource(api), { type: 'migration', id: migration.id }, ...imported],
+        description: `Imported ${migrated.length} key(s) into API ${api.name} under migration ${migration.id}${failed.length ? `; ${failed.length} refused` : ''}`,
+      })
     })
     for (const m of migrated) this.deps.cache.invalidateHash(workspaceId, m.hash)
     return { migrated, failed }

@@ -4,11 +4,13 @@
 // its identity (so a key's limit wins over its identity's of the same name),
 // or used inline when the request gives both `limit` and `duration`. A key's
 // limits count per key; an identity's are shared by all of the identity's
-// keys. All limits are checked together: if one fails, none consumes.
+// keys. All limits are checked together: if one fails, none consumes. Each
+// decision is recorded as a ratelimit event.
 import { createHash } from 'node:crypto'
 import { preconditionFailed } from '../../errors'
 import { base58 } from '../../crypto'
 import type { RatelimitDefinition } from '../ratelimit/definitions'
+import type { RatelimitLog } from '../ratelimit/events'
 import type { LimitRequest, SlidingWindowLimiter } from '../ratelimit/limiter'
 import type { LoadedKey } from './loader'
 import type * as m from './model'
@@ -17,8 +19,17 @@ import type * as m from './model'
 export type VerifyRatelimitRequest = NonNullable<(typeof m.VerifyKeyBody.static)['ratelimits']>[number]
 /** One checked limit, as verifyKey reports it. */
 export type RatelimitCheck = typeof m.VerifyRatelimitResult.static
-/** Checks a key's ratelimits (all-or-nothing). The limiter reads the same clock as the verifier, so no time is passed. */
-export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[]) => { passed: boolean; checks: RatelimitCheck[] }
+/** The verification a check belongs to, for its ratelimit event. */
+export interface CheckContext {
+  requestId: string
+  /** The verification's instant (unix ms). */
+  now: number
+}
+/**
+ * Checks a key's ratelimits (all-or-nothing). The limiter reads the same clock
+ * as the verifier; `context` only labels the recorded decisions.
+ */
+export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[], context?: CheckContext) => { passed: boolean; checks: RatelimitCheck[] }
 
 interface Planned {
   id: string
@@ -75,9 +86,15 @@ export function planRatelimits(key: LoadedKey, requested: VerifyRatelimitRequest
   return [...plan.values()]
 }
 
-export function keyRatelimitStep(limiter: SlidingWindowLimiter): RatelimitStep {
-  return (key, requested) => {
+/**
+ * The step over `limiter`. Each decision is recorded in `events` (for
+ * analytics.getRatelimits) under the limit's id (`rl_…`) as its namespace and
+ * the key or identity it counts for as its identifier.
+ */
+export function keyRatelimitStep(limiter: SlidingWindowLimiter, events: RatelimitLog | null = null): RatelimitStep {
+  return (key, requested, context) => {
     if (requested.length === 0 && key.ratelimits.length === 0 && !key.identity?.ratelimits.length) return { passed: true, checks: [] }
+    const started = performance.now()
     const plan = planRatelimits(key, requested)
     if (plan.length === 0) return { passed: true, checks: [] }
     const requests: LimitRequest[] = plan.map((p) => ({
@@ -101,6 +118,26 @@ export function keyRatelimitStep(limiter: SlidingWindowLimiter): RatelimitStep {
         autoApply: p.autoApply,
       }
     })
+    if (events) {
+      const latency = performance.now() - started
+      plan.forEach((p, i) => {
+        const check = checks[i]!
+        events.record({
+          requestId: context?.requestId ?? '',
+          time: context?.now ?? 0,
+          workspaceId: key.workspaceId,
+          namespaceId: p.id,
+          identifier: p.identifier,
+          passed: !check.exceeded,
+          latency,
+          overrideId: null,
+          limit: p.limit,
+          remaining: check.remaining,
+          resetAt: check.reset,
+          tokens: p.cost,
+        })
+      })
+    }
     return { passed: result.passed, checks }
   }
 }

@@ -3,12 +3,14 @@
 // permissions and roles are in access-routes.ts.
 import { Elysia } from 'elysia'
 import { preconditionFailed } from '../../errors'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
-import { ok, okPage } from '../../http/request-context'
+import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { EmptyEnvelope, responses } from '../../http/schemas'
 import { allOf, isGranted, needs, type Requirement } from '../../rbac/grants'
 import { keyPermission, keyRequirement, type KeyLocator, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import type { LoadedKey } from './loader'
 import * as m from './model'
 import { keyNotFound } from './service'
@@ -28,21 +30,25 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
 
   return new Elysia({ name: `keys${prefix}`, prefix, detail: { tags: ['keys'] } } as never)
     .use(auth)
-    .post('/keys.createKey', async ({ body, auth, request }) => ok(request, await keys.create(auth.workspaceId, body)), {
-      permission: createKeyPermission,
-      body: m.CreateKeyBody,
-      response: responses(m.CreateKeyResponse, 404, 412),
-      detail: {
-        summary: 'Create a key',
-        description:
-          'Issues a new key for an API. The key itself is in this response only; latch stores its SHA-256 hash (and, with `recoverable`, an encrypted copy).',
+    .post(
+      '/keys.createKey',
+      async ({ body, auth, request, server }) => ok(request, await withActor(auditContextOf(auth, request, server), () => keys.create(auth.workspaceId, body))),
+      {
+        permission: createKeyPermission,
+        body: m.CreateKeyBody,
+        response: responses(m.CreateKeyResponse, 404, 412),
+        detail: {
+          summary: 'Create a key',
+          description:
+            'Issues a new key for an API. The key itself is in this response only; latch stores its SHA-256 hash (and, with `recoverable`, an encrypted copy).',
+        },
       },
-    })
+    )
     .post(
       '/keys.verifyKey',
       ({ body, auth, request }) => {
         // A cached key is answered without awaiting anything.
-        const result = verifier.verify(auth, body)
+        const result = verifier.verify(auth, body, requestIdOf(request))
         return result instanceof Promise ? result.then((data) => ok(request, data)) : ok(request, result)
       },
       {
@@ -90,8 +96,8 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
     )
     .post(
       '/keys.updateKey',
-      async ({ body, auth, request }) => {
-        await keys.update(auth.workspaceId, body)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => keys.update(auth.workspaceId, body))
         return ok(request, {})
       },
       {
@@ -107,8 +113,8 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
     )
     .post(
       '/keys.deleteKey',
-      async ({ body, auth, request }) => {
-        await keys.delete(auth.workspaceId, body.keyId, body.permanent ?? false)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => keys.delete(auth.workspaceId, body.keyId, body.permanent ?? false))
         return ok(request, {})
       },
       {
@@ -120,7 +126,8 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
     )
     .post(
       '/keys.updateCredits',
-      async ({ body, auth, request }) => ok(request, await keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value)),
+      async ({ body, auth, request, server }) =>
+        ok(request, await withActor(auditContextOf(auth, request, server), () => keys.updateCredits(auth.workspaceId, body.keyId, body.operation, body.value))),
       {
         permission: keyPermission(keys, 'update_key'),
         body: m.UpdateCreditsBody,
@@ -131,25 +138,36 @@ export function keysRoutes({ keys, keyMigrations, keyLoader, verifier, auth }: K
         },
       },
     )
-    .post('/keys.rerollKey', async ({ body, auth, request }) => ok(request, await keys.reroll(auth.workspaceId, body.keyId, body.expiration)), {
-      permission: rerollPermission(keys),
-      body: m.RerollKeyBody,
-      response: responses(m.CreateKeyResponse, 404),
-      detail: {
-        summary: 'Replace a key',
-        description: 'Issues a new key with the same settings, permissions, roles and ratelimits, and lets the old one expire after `expiration` milliseconds.',
+    .post(
+      '/keys.rerollKey',
+      async ({ body, auth, request, server }) =>
+        ok(request, await withActor(auditContextOf(auth, request, server), () => keys.reroll(auth.workspaceId, body.keyId, body.expiration))),
+      {
+        permission: rerollPermission(keys),
+        body: m.RerollKeyBody,
+        response: responses(m.CreateKeyResponse, 404),
+        detail: {
+          summary: 'Replace a key',
+          description:
+            'Issues a new key with the same settings, permissions, roles and ratelimits, and lets the old one expire after `expiration` milliseconds.',
+        },
       },
-    })
-    .post('/keys.migrateKeys', async ({ body, auth, request }) => ok(request, await keyMigrations.migrate(auth.workspaceId, body)), {
-      permission: migratePermission,
-      body: m.MigrateKeysBody,
-      response: responses(m.MigrateKeysResponse, 404),
-      detail: {
-        summary: 'Import keys by hash',
-        description:
-          'Imports keys from another system by their hashes, under a migration created with `latch migrations create`. Hashes already present in this workspace (or repeated) are listed in `failed`.',
+    )
+    .post(
+      '/keys.migrateKeys',
+      async ({ body, auth, request, server }) =>
+        ok(request, await withActor(auditContextOf(auth, request, server), () => keyMigrations.migrate(auth.workspaceId, body))),
+      {
+        permission: migratePermission,
+        body: m.MigrateKeysBody,
+        response: responses(m.MigrateKeysResponse, 404),
+        detail: {
+          summary: 'Import keys by hash',
+          description:
+            'Imports keys from another system by their hashes, under a migration created with `latch migrations create`. Hashes already present in this workspace (or repeated) are listed in `failed`.',
+        },
       },
-    })
+    )
     .post(
       '/apis.listKeys',
       async ({ body, auth, request }) => {

@@ -11,12 +11,13 @@ import { toPage } from '../../db/pagination'
 import { badRequest, notFound } from '../../errors'
 import { newId } from '../../ids'
 import { serializeMeta } from '../../meta'
-import type { ApiService } from '../apis/service'
-import type { IdentityService } from '../identities/service'
+import { apiResource, type ApiService } from '../apis/service'
+import type { AuditLog } from '../audit/service'
+import { identityResource, type IdentityService } from '../identities/service'
 import { assertUniqueNames, type RatelimitDefinitionService, type RatelimitInput } from '../ratelimit/definitions'
 import type { KeyAccessService } from './access'
 import { validateCredits, type CreditLedger } from './credits'
-import { prefixOf } from './format'
+import { keyResource, prefixOf } from './format'
 import type { KeyLoader, LoadedKey } from './loader'
 import type * as m from './model'
 import { noVault, type Vault } from './vault'
@@ -25,6 +26,12 @@ export type CreateKeyInput = typeof m.CreateKeyBody.static
 export type UpdateKeyInput = typeof m.UpdateKeyBody.static
 /** The settings a key is created with: what createKey and migrateKeys have in common. */
 export type KeySettings = Omit<CreateKeyInput, 'apiId' | 'prefix' | 'byteLength' | 'recoverable'>
+
+/** A key and its API, as most key events name them. */
+const keyResources = (key: { id: string; name: string | null; apiId: string }) => [keyResource(key), { type: 'api', id: key.apiId }]
+
+/** How an audit description names a key. */
+const keyLabel = (key: { id: string; name: string | null }) => (key.name ? `key ${key.name} (${key.id})` : `key ${key.id}`)
 
 export const keyNotFound = () => notFound('key', 'The requested key does not exist or has been deleted.')
 
@@ -38,6 +45,7 @@ export interface KeyServiceDeps {
   loader: KeyLoader
   credits: CreditLedger
   vault: Vault
+  audit: AuditLog
 }
 
 export class KeyService {
@@ -92,7 +100,14 @@ export class KeyService {
     if (input.recoverable && !this.deps.vault.configured) throw noVault()
     const generated = generateKey(input.prefix, input.byteLength ?? 16)
     const encrypted = input.recoverable ? await this.deps.vault.encrypt(generated.key) : null
-    const keyId = await this.stores.transaction(() => this.insertFromSettings(workspaceId, api.id, input, generated, encrypted))
+    const keyId = await this.stores.transaction(async () => {
+      const id = await this.insertFromSettings(workspaceId, api.id, input, generated, encrypted)
+      const key = { id, name: input.name ?? null }
+      const identity = input.externalId ? await this.deps.identities.findByExternalId(workspaceId, input.externalId) : null
+      const resources = [keyResource(key), apiResource(api), ...(identity ? [identityResource(identity)] : [])]
+      await this.deps.audit.record({ workspaceId, event: 'key.create', resources, description: `Created ${keyLabel(key)} for API ${api.name}` })
+      return id
+    })
     this.cache.invalidateHash(workspaceId, generated.hash)
     return { keyId, key: generated.key }
   }
@@ -167,19 +182,38 @@ export class KeyService {
       if (input.ratelimits !== undefined) await this.deps.ratelimitDefinitions.replace(workspaceId, { keyId: key.id }, input.ratelimits)
       if (input.permissions !== undefined) await this.deps.keyAccess.setPermissions(workspaceId, key.id, input.permissions)
       if (input.roles !== undefined) await this.deps.keyAccess.setRoles(workspaceId, key.id, input.roles)
+      // The fields changed, never their values (meta is the caller's own data).
+      const fields = Object.keys(input).filter((field) => field !== 'keyId' && input[field as keyof UpdateKeyInput] !== undefined)
+      const description = `Updated ${keyLabel(key)}${fields.length ? `: ${fields.join(', ')}` : ''}`
+      const linked = patch.identityId ? [identityResource({ id: patch.identityId, externalId: input.externalId! })] : []
+      await this.deps.audit.record({ workspaceId, event: 'key.update', resources: [...keyResources(key), ...linked], description })
     })
     this.cache.invalidateKey(key.id)
   }
 
   async delete(workspaceId: string, keyId: string, permanent: boolean): Promise<void> {
     const key = await this.get(workspaceId, keyId)
-    if (permanent) await this.stores.keys.hardDelete(key.id)
-    else await this.stores.keys.softDelete(key.id, this.clock.now())
+    await this.stores.transaction(async () => {
+      if (permanent) await this.stores.keys.hardDelete(key.id)
+      else await this.stores.keys.softDelete(key.id, this.clock.now())
+      const description = `Deleted ${keyLabel(key)}${permanent ? ' permanently' : ''}`
+      await this.deps.audit.record({ workspaceId, event: 'key.delete', resources: keyResources(key), description })
+    })
     this.cache.invalidateKey(key.id)
   }
 
   async updateCredits(workspaceId: string, keyId: string, operation: 'set' | 'increment' | 'decrement', value: number | null | undefined) {
-    return this.deps.credits.update(await this.get(workspaceId, keyId), operation, value)
+    const key = await this.get(workspaceId, keyId)
+    return this.stores.transaction(async () => {
+      const result = await this.deps.credits.update(key, operation, value)
+      const now = result.remaining === null ? 'unlimited' : String(result.remaining)
+      const description =
+        operation === 'set'
+          ? `Set the credits of ${keyLabel(key)} to ${now}`
+          : `${operation === 'increment' ? 'Added' : 'Took'} ${value} credits ${operation === 'increment' ? 'to' : 'from'} ${keyLabel(key)} (now ${now})`
+      await this.deps.audit.record({ workspaceId, event: 'key.update_credits', resources: keyResources(key), description })
+      return result
+    })
   }
 
   /**
@@ -216,7 +250,14 @@ export class KeyService {
         { ratelimits: old.ratelimits, copyAccessFrom: old.id },
       )
       // Never extend an expiry that is already sooner.
-      if (old.expiresAt === null || old.expiresAt > oldExpires) await this.stores.keys.setExpiry(old.id, oldExpires, now)
+      const sooner = old.expiresAt === null || old.expiresAt > oldExpires
+      if (sooner) await this.stores.keys.setExpiry(old.id, oldExpires, now)
+      await this.deps.audit.record({
+        workspaceId,
+        event: 'key.reroll',
+        resources: [...keyResources(old), keyResource({ id, name: old.name })],
+        description: `Rerolled ${keyLabel(old)} as ${id}; the old key stops at ${new Date(sooner ? oldExpires : old.expiresAt!).toISOString()}`,
+      })
       return id
     })
     this.cache.invalidateKey(old.id)

@@ -14,7 +14,7 @@ import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxErr
 import type { AuthContext } from '../../rbac/requirements'
 import { identityView } from '../identities/view'
 import type { CreditLedger } from './credits'
-import type { VerificationLog } from './events'
+import type { VerificationEvent, VerificationLog } from './events'
 import { startOf } from './format'
 import type { KeyLoader, LoadedKey } from './loader'
 import type { KeyMigrationService } from './migrations'
@@ -26,6 +26,13 @@ export type VerifyCode = (typeof m.VERIFY_CODES)[number]
 export type VerifyResult = Omit<(typeof m.VerifyKeyResponse.static)['data'], 'code'> & { code: VerifyCode }
 
 type Query = ((has: (slug: string) => boolean) => boolean) | null
+
+/** One verifyKey call: its request id, when it started (for latency) and its instant. */
+interface Call {
+  requestId: string
+  started: number
+  now: number
+}
 
 /** Compiles a permission query into a predicate over a key's permissions; bad syntax is the caller's 400. */
 function compileQuery(input: string | undefined): Query {
@@ -53,15 +60,17 @@ export class KeyVerifier {
     private readonly deps: KeyVerifierDeps,
   ) {}
 
-  verify(auth: AuthContext, input: VerifyInput): VerifyResult | Promise<VerifyResult> {
+  /** `requestId` labels the recorded event (analytics' `request_id`). */
+  verify(auth: AuthContext, input: VerifyInput, requestId = ''): VerifyResult | Promise<VerifyResult> {
+    const started = performance.now()
     // A malformed query is the caller's mistake whatever the key: 400 before any lookup.
     const query = compileQuery(input.permissions)
-    const now = this.clock.now()
+    const call: Call = { requestId, started, now: this.clock.now() }
     const hash = hashKey(input.key)
     // Only the caller's workspace is searched: another workspace's key with this hash stays NOT_FOUND.
     const found = this.deps.loader.findByHash(auth.workspaceId, hash)
-    if (found instanceof Promise || this.needsStore(auth, input, found)) return this.verifyFromStore(auth, input, query, now, hash, found)
-    return this.decide(auth, input, query, now, found)
+    if (found instanceof Promise || this.needsStore(auth, input, found)) return this.verifyFromStore(auth, input, query, call, hash, found)
+    return this.decide(auth, input, query, call, found)
   }
 
   /** A foreign-hash migration to complete, or a migrated key's `start` to record. */
@@ -73,7 +82,7 @@ export class KeyVerifier {
     auth: AuthContext,
     input: VerifyInput,
     query: Query,
-    now: number,
+    call: Call,
     hash: string,
     found: LoadedKey | null | Promise<LoadedKey | null>,
   ): Promise<VerifyResult> {
@@ -83,10 +92,11 @@ export class KeyVerifier {
     }
     // Migrated keys have no `start` until their plaintext is first seen by their own workspace.
     if (key && key.start === '' && key.workspaceId === auth.workspaceId) await this.deps.loader.recordStart(key, startOf(input.key))
-    return this.decide(auth, input, query, now, key)
+    return this.decide(auth, input, query, call, key)
   }
 
-  private decide(auth: AuthContext, input: VerifyInput, query: Query, now: number, key: LoadedKey | null): VerifyResult | Promise<VerifyResult> {
+  private decide(auth: AuthContext, input: VerifyInput, query: Query, call: Call, key: LoadedKey | null): VerifyResult | Promise<VerifyResult> {
+    const { requestId, now } = call
     const tags = input.tags ?? []
     if (
       !key ||
@@ -94,14 +104,17 @@ export class KeyVerifier {
       !(isGranted(auth.permissions, 'api.*.verify_key') || isGranted(auth.permissions, `api.${key.apiId}.verify_key`))
     ) {
       this.deps.events.record({
+        requestId,
         time: now,
         workspaceId: auth.workspaceId,
         apiId: null,
         keyId: null,
         identityId: null,
+        externalId: null,
         outcome: 'NOT_FOUND',
         tags,
         creditsSpent: 0,
+        latency: performance.now() - call.started,
       })
       return { valid: false, code: 'NOT_FOUND' }
     }
@@ -113,7 +126,7 @@ export class KeyVerifier {
     else if (key.expiresAt !== null && key.expiresAt <= now) code = 'EXPIRED'
     else if (query && !query((slug) => key.permissionSet.has(slug))) code = 'INSUFFICIENT_PERMISSIONS'
     if (code === 'VALID') {
-      const limited = this.deps.ratelimits(key, input.ratelimits ?? [])
+      const limited = this.deps.ratelimits(key, input.ratelimits ?? [], call)
       checks = limited.checks
       if (!limited.passed) code = 'RATE_LIMITED'
     }
@@ -126,15 +139,18 @@ export class KeyVerifier {
       if (credits.changed) written = this.deps.credits.commit(key, spent)
     }
 
-    const event = {
+    const event: VerificationEvent = {
+      requestId,
       time: now,
       workspaceId: key.workspaceId,
       apiId: key.apiId,
       keyId: key.id,
       identityId: key.identity?.id ?? null,
+      externalId: key.identity?.externalId ?? null,
       outcome: code,
       tags,
       creditsSpent: spent,
+      latency: performance.now() - call.started,
     }
     const result = this.answer(key, code, checks)
     if (!written) {

@@ -2,12 +2,14 @@
 // permissions and roles (keys.*Permissions / keys.*Roles) are
 // src/modules/keys/access-routes.ts.
 import { Elysia } from 'elysia'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { allOf, needs } from '../../rbac/grants'
 import { creatingPermissions, mayCreatePermissions, wildcardPermission, withCreation, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import * as m from './model'
 import { roleView } from './view'
 
@@ -33,7 +35,10 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
     .use(deps.auth)
     .post(
       '/permissions.createPermission',
-      async ({ body, auth, request }) => ok(request, { permissionId: (await permissions.createPermission(auth.workspaceId, body)).id }),
+      async ({ body, auth, request, server }) => {
+        const permission = await withActor(auditContextOf(auth, request, server), () => permissions.createPermission(auth.workspaceId, body))
+        return ok(request, { permissionId: permission.id })
+      },
       {
         permission: wildcardPermission('rbac', 'create_permission'),
         body: m.CreatePermissionBody,
@@ -65,8 +70,8 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
     )
     .post(
       '/permissions.deletePermission',
-      async ({ body, auth, request }) => {
-        await permissions.deletePermission(auth.workspaceId, body.permission)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => permissions.deletePermission(auth.workspaceId, body.permission))
         return ok(request, {})
       },
       {
@@ -81,7 +86,10 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
     )
     .post(
       '/permissions.createRole',
-      async ({ body, auth, request }) => ok(request, { roleId: (await permissions.createRole(auth.workspaceId, body, mayCreatePermissions(auth))).id }),
+      async ({ body, auth, request, server }) => {
+        const role = await withActor(auditContextOf(auth, request, server), () => permissions.createRole(auth.workspaceId, body, mayCreatePermissions(auth)))
+        return ok(request, { roleId: role.id })
+      },
       {
         permission: createRolePermission,
         body: m.CreateRoleBody,
@@ -116,8 +124,8 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
     )
     .post(
       '/permissions.deleteRole',
-      async ({ body, auth, request }) => {
-        await permissions.deleteRole(auth.workspaceId, body.role)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => permissions.deleteRole(auth.workspaceId, body.role))
         return ok(request, {})
       },
       {
@@ -132,8 +140,13 @@ export function permissionsRoutes(deps: PermissionsRouteDeps, prefix: string) {
     )
     .post(
       '/permissions.setRolePermissions',
-      async ({ body, auth, request }) =>
-        ok(request, await permissions.setRolePermissions(auth.workspaceId, body.roleId, body.permissions, mayCreatePermissions(auth))),
+      async ({ body, auth, request, server }) =>
+        ok(
+          request,
+          await withActor(auditContextOf(auth, request, server), () =>
+            permissions.setRolePermissions(auth.workspaceId, body.roleId, body.permissions, mayCreatePermissions(auth)),
+          ),
+        ),
       {
         permission: setRolePermissionsPermission,
         body: m.SetRolePermissionsBody,

@@ -12,6 +12,7 @@ import type { Permission, Role } from '../../db/stores/rbac'
 import { conflict, notFound } from '../../errors'
 import { newId } from '../../ids'
 import type { BeforeCreatePermissions, SlugCatalogue } from '../../rbac/requirements'
+import type { AuditLog } from '../audit/service'
 import type { CreatePermissionInput, CreateRoleInput } from './model'
 
 export type { Permission, Role }
@@ -20,6 +21,10 @@ export interface RoleWithPermissions extends Role {
   /** Sorted by slug. */
   permissions: Permission[]
 }
+
+/** A permission or role as an audit event names it. */
+export const permissionResource = (p: Permission) => ({ type: 'permission', id: p.id, name: p.slug })
+export const roleResource = (r: Role) => ({ type: 'role', id: r.id, name: r.name })
 
 export const roleNotFound = (role: string) => notFound('role', `Role '${role}' was not found.`)
 export const permissionNotFound = (permission: string) => notFound('permission', `Permission '${permission}' was not found.`)
@@ -33,6 +38,7 @@ export class PermissionService implements SlugCatalogue {
   constructor(
     private readonly stores: Pick<Stores, 'rbac' | 'transaction'>,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Registers a listener told about every catalogue change that can alter what a key verifies as (the key cache). */
@@ -68,6 +74,8 @@ export class PermissionService implements SlugCatalogue {
         ...(input.description ? { description: input.description } : {}),
       }
       await this.stores.rbac.insertPermission(workspaceId, permission, this.clock.now())
+      const resources = [permissionResource(permission)]
+      await this.audit.record({ workspaceId, event: 'permission.create', resources, description: `Created permission ${permission.slug}` })
       return permission
     })
   }
@@ -93,6 +101,8 @@ export class PermissionService implements SlugCatalogue {
     await this.stores.transaction(async () => {
       const permission = await this.getPermission(workspaceId, idOrSlug)
       await this.stores.rbac.deletePermission(permission.id)
+      const resources = [permissionResource(permission)]
+      await this.audit.record({ workspaceId, event: 'permission.delete', resources, description: `Deleted permission ${permission.slug}` })
     })
     this.changed(workspaceId)
   }
@@ -138,6 +148,9 @@ export class PermissionService implements SlugCatalogue {
         role.id,
         permissions.map((p) => p.id),
       )
+      const granted = permissions.length ? ` with permissions ${permissions.map((p) => p.slug).join(', ')}` : ''
+      const resources = [roleResource(role), ...permissions.map(permissionResource)]
+      await this.audit.record({ workspaceId, event: 'role.create', resources, description: `Created role ${role.name}${granted}` })
       return role
     })
   }
@@ -178,6 +191,7 @@ export class PermissionService implements SlugCatalogue {
       const role = await this.findRole(workspaceId, idOrName)
       if (!role) throw requestedRoleNotFound()
       await this.stores.rbac.deleteRole(role.id)
+      await this.audit.record({ workspaceId, event: 'role.delete', resources: [roleResource(role)], description: `Deleted role ${role.name}` })
     })
     this.changed(workspaceId)
   }
@@ -193,6 +207,9 @@ export class PermissionService implements SlugCatalogue {
         permissions.map((p) => p.id),
         this.clock.now(),
       )
+      const granted = permissions.map((p) => p.slug).join(', ') || 'none'
+      const resources = [roleResource(role), ...permissions.map(permissionResource)]
+      await this.audit.record({ workspaceId, event: 'role.set_permissions', resources, description: `Set the permissions of role ${role.name} to ${granted}` })
       return role.id
     })
     this.changed(workspaceId)

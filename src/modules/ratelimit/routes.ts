@@ -1,12 +1,14 @@
 // HTTP controller for ratelimit.limit, ratelimit.multiLimit and the override
 // routes (set, get, list, delete), plus the root-key permissions they need.
 import { Elysia } from 'elysia'
+import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
-import { ok, okPage } from '../../http/request-context'
+import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { allOf, needs, type Requirement } from '../../rbac/grants'
 import type { PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
+import { withActor } from '../audit/context'
 import * as m from './model'
 import type { RatelimitService } from './service'
 import { overrideView } from './view'
@@ -57,8 +59,10 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
     .use(deps.auth)
     .post(
       '/ratelimit.limit',
-      async ({ body, auth, request }) => {
-        const result = (await ratelimit.limit(auth.workspaceId, [body])).results[0]!
+      async ({ body, auth, request, server }) => {
+        // Audited only when the call creates the namespace; the decision itself is not a change.
+        const { results } = await withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, [body], requestIdOf(request)))
+        const result = results[0]!
         return ok(request, {
           limit: result.limit,
           remaining: result.remaining,
@@ -80,8 +84,8 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
     )
     .post(
       '/ratelimit.multiLimit',
-      async ({ body, auth, request }) => {
-        const { passed, results } = await ratelimit.limit(auth.workspaceId, body)
+      async ({ body, auth, request, server }) => {
+        const { passed, results } = await withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, body, requestIdOf(request)))
         return ok(request, { passed, limits: results })
       },
       {
@@ -95,16 +99,23 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
         },
       },
     )
-    .post('/ratelimit.setOverride', async ({ body, auth, request }) => ok(request, { overrideId: (await ratelimit.setOverride(auth.workspaceId, body)).id }), {
-      permission: namespacePermission(ratelimit, 'set_override'),
-      body: m.SetOverrideBody,
-      response: responses(m.SetOverrideResponse, 404),
-      detail: {
-        summary: 'Set a custom limit for an identifier',
-        description:
-          'Gives one identifier, or every identifier matching a `*` pattern, its own limit and window in a namespace. Setting the same identifier again replaces the values and keeps the id. A limit of 0 refuses all requests.',
+    .post(
+      '/ratelimit.setOverride',
+      async ({ body, auth, request, server }) => {
+        const override = await withActor(auditContextOf(auth, request, server), () => ratelimit.setOverride(auth.workspaceId, body))
+        return ok(request, { overrideId: override.id })
       },
-    })
+      {
+        permission: namespacePermission(ratelimit, 'set_override'),
+        body: m.SetOverrideBody,
+        response: responses(m.SetOverrideResponse, 404),
+        detail: {
+          summary: 'Set a custom limit for an identifier',
+          description:
+            'Gives one identifier, or every identifier matching a `*` pattern, its own limit and window in a namespace. Setting the same identifier again replaces the values and keeps the id. A limit of 0 refuses all requests.',
+        },
+      },
+    )
     .post(
       '/ratelimit.getOverride',
       async ({ body, auth, request }) => ok(request, overrideView(await ratelimit.getOverride(auth.workspaceId, body.namespace, body.identifier))),
@@ -137,8 +148,8 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
     )
     .post(
       '/ratelimit.deleteOverride',
-      async ({ body, auth, request }) => {
-        await ratelimit.deleteOverride(auth.workspaceId, body.namespace, body.identifier)
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => ratelimit.deleteOverride(auth.workspaceId, body.namespace, body.identifier))
         return ok(request, {})
       },
       {

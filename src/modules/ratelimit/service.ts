@@ -19,6 +19,8 @@ import type { Stores } from '../../db/stores'
 import type { RatelimitNamespace, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
 import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
+import type { AuditLog } from '../audit/service'
+import type { RatelimitLog } from './events'
 import type { LimitOutcome, SlidingWindowLimiter } from './limiter'
 import type { LimitBody, SetOverrideBody } from './model'
 
@@ -32,6 +34,9 @@ export interface LimitResult extends LimitOutcome {
   identifier: string
   overrideId?: string
 }
+
+/** A namespace as an audit event names it. */
+const namespaceResource = (ns: Pick<RatelimitNamespace, 'id' | 'name'>) => ({ type: 'ratelimit_namespace', id: ns.id, name: ns.name })
 
 export const namespaceNotFound = () => notFound('ratelimit_namespace', 'This namespace does not exist.')
 export const overrideNotFound = () => notFound('ratelimit_override', 'This override does not exist.')
@@ -104,10 +109,13 @@ export class RatelimitService {
   private overrideGeneration = 0
 
   constructor(
-    private readonly stores: Pick<Stores, 'ratelimitNamespaces'>,
+    private readonly stores: Pick<Stores, 'ratelimitNamespaces' | 'transaction'>,
     private readonly clock: Clock,
     /** The namespace counters (key and identity limits have a limiter of their own). */
     readonly limiter: SlidingWindowLimiter,
+    private readonly audit: AuditLog,
+    /** Where decisions are recorded for analytics.getRatelimits (none: not recorded). */
+    private readonly events: RatelimitLog | null = null,
   ) {}
 
   /**
@@ -129,7 +137,11 @@ export class RatelimitService {
   async deleteNamespace(workspaceId: string, namespaceId: string): Promise<void> {
     const namespace = await this.getNamespace(workspaceId, namespaceId)
     const now = this.clock.now()
-    await this.stores.ratelimitNamespaces.softDelete(namespace.id, now)
+    await this.stores.transaction(async () => {
+      await this.stores.ratelimitNamespaces.softDelete(namespace.id, now)
+      const resources = [namespaceResource(namespace)]
+      await this.audit.record({ workspaceId, event: 'ratelimit.delete_namespace', resources, description: `Deleted ratelimit namespace ${namespace.name}` })
+    })
     namespace.deletedAt = now
     this.dropOverrides(namespace.id)
   }
@@ -139,8 +151,10 @@ export class RatelimitService {
    * namespaces are created by name (the caller has checked `create_namespace`);
    * a deleted namespace is a 410 before anything is created or counted. Warm
    * (every namespace and its overrides cached), nothing here awaits a store.
+   * Each decision is recorded (buffered) under the request's id.
    */
-  async limit(workspaceId: string, inputs: LimitInput[]): Promise<{ passed: boolean; results: LimitResult[] }> {
+  async limit(workspaceId: string, inputs: LimitInput[], requestId = ''): Promise<{ passed: boolean; results: LimitResult[] }> {
+    const started = performance.now()
     const found: (RatelimitNamespace | null)[] = []
     for (const input of inputs) {
       found.push(this.cachedNamespace(workspaceId, input.namespace) ?? (await this.loadNamespace(workspaceId, input.namespace)))
@@ -170,6 +184,26 @@ export class RatelimitService {
         ...(override ? { overrideId: override.id } : {}),
       }
     })
+    if (this.events) {
+      const time = this.clock.now()
+      const latency = performance.now() - started
+      results.forEach((result, i) => {
+        this.events!.record({
+          requestId,
+          time,
+          workspaceId,
+          namespaceId: namespaces[i]!.id,
+          identifier: result.identifier,
+          passed: result.passed,
+          latency,
+          overrideId: result.overrideId ?? null,
+          limit: result.limit,
+          remaining: result.remaining,
+          resetAt: result.reset,
+          tokens: inputs[i]!.cost ?? 1,
+        })
+      })
+    }
     return { passed, results }
   }
 
@@ -183,7 +217,16 @@ export class RatelimitService {
       limit: input.limit,
       duration: input.duration,
     }
-    const id = await this.stores.ratelimitNamespaces.upsertOverride(workspaceId, override, this.clock.now())
+    const id = await this.stores.transaction(async () => {
+      const id = await this.stores.ratelimitNamespaces.upsertOverride(workspaceId, override, this.clock.now())
+      await this.audit.record({
+        workspaceId,
+        event: 'ratelimit.set_override',
+        resources: [namespaceResource(namespace), { type: 'ratelimit_override', id, name: input.identifier }],
+        description: `Set the override for ${input.identifier} in namespace ${namespace.name} to ${input.limit} per ${input.duration} ms`,
+      })
+      return id
+    })
     this.dropOverrides(namespace.id)
     return { ...override, id }
   }
@@ -206,7 +249,16 @@ export class RatelimitService {
   /** Deletes the override with exactly this identifier (no wildcard matching), or 404. */
   async deleteOverride(workspaceId: string, namespace: string, identifier: string): Promise<void> {
     const ns = await this.getNamespace(workspaceId, namespace)
-    if (!(await this.stores.ratelimitNamespaces.deleteOverride(ns.id, identifier))) throw overrideNotFound()
+    await this.stores.transaction(async () => {
+      const overrideId = await this.stores.ratelimitNamespaces.deleteOverride(ns.id, identifier)
+      if (overrideId === null) throw overrideNotFound()
+      await this.audit.record({
+        workspaceId,
+        event: 'ratelimit.delete_override',
+        resources: [namespaceResource(ns), { type: 'ratelimit_override', id: overrideId, name: identifier }],
+        description: `Deleted the override for ${identifier} in namespace ${ns.name}`,
+      })
+    })
     this.dropOverrides(ns.id)
   }
 
@@ -228,8 +280,14 @@ export class RatelimitService {
   }
 
   private async createNamespace(workspaceId: string, name: string): Promise<RatelimitNamespace> {
-    await this.stores.ratelimitNamespaces.insertIfAbsent({ id: newId('rlns'), workspaceId, name, createdAt: this.clock.now() })
-    // Another request may have created it first; either way it now exists.
+    await this.stores.transaction(async () => {
+      // Another request may have created it first; either way it exists afterwards, and only its creator records the event.
+      if (await this.stores.ratelimitNamespaces.findByName(workspaceId, name)) return
+      const namespace = { id: newId('rlns'), workspaceId, name, createdAt: this.clock.now() }
+      await this.stores.ratelimitNamespaces.insertIfAbsent(namespace)
+      const resources = [namespaceResource(namespace)]
+      await this.audit.record({ workspaceId, event: 'ratelimit.create_namespace', resources, description: `Created ratelimit namespace ${name}` })
+    })
     return (await this.findNamespace(workspaceId, name))!
   }
 

@@ -10,6 +10,7 @@ import type { Stores } from '../../db/stores'
 import type { RootKey } from '../../db/stores/rootKeys'
 import { newId } from '../../ids'
 import { permissionProblem } from '../../rbac/grants'
+import type { AuditLog } from '../audit/service'
 import type { WorkspaceService } from '../workspaces/service'
 
 export interface Principal {
@@ -59,10 +60,14 @@ type CacheEntry = { key: RootKey; permissions: ReadonlySet<string> } | null
 export const ROOT_KEY_PREFIX = 'unkey'
 const ROOT_KEY_BYTES = 24
 
+/** How often the store is asked whether another process changed root keys. */
+const EXTERNAL_CHANGE_CHECK_MS = 2
+
 export class RootKeyService {
   /** hash -> entry; cleared whenever another process commits (stores.externalVersion) or a key here changes. */
   private readonly cache = new Map<string, CacheEntry>()
   private cacheVersion = -1
+  private versionCheckedAt = Number.NEGATIVE_INFINITY
   /** Bumped whenever the cache is dropped, so that a lookup begun before cannot refill it with stale data. */
   private generation = 0
   private readonly pendingUse = new Map<string, number>()
@@ -71,6 +76,7 @@ export class RootKeyService {
     private readonly stores: Pick<Stores, 'rootKeys' | 'transaction' | 'externalVersion'>,
     private readonly clock: Clock,
     private readonly workspaces: WorkspaceService,
+    private readonly audit: AuditLog,
     private readonly options: { cacheMaxEntries: number },
   ) {}
 
@@ -93,7 +99,14 @@ export class RootKeyService {
     if (input.expiresAt != null && input.expiresAt <= now) throw new RootKeyInputError('the expiry must be in the future')
     return this.stores.transaction(async () => {
       const ws = await this.workspaces.ensure(input.workspace)
-      return this.insertKey(ws.id, name, permissions, input.expiresAt ?? null, input.seeded ?? false)
+      const created = await this.insertKey(ws.id, name, permissions, input.expiresAt ?? null, input.seeded ?? false)
+      await this.audit.record({
+        workspaceId: ws.id,
+        event: 'root_key.create',
+        resources: [{ type: 'root_key', id: created.rootKeyId, name }],
+        description: `Created root key ${name} with permissions ${permissions.join(', ')}`,
+      })
+      return created
     })
   }
 
@@ -132,7 +145,13 @@ export class RootKeyService {
 
   /** Returns false when the key does not exist or was already revoked. */
   async revoke(id: string): Promise<boolean> {
-    const changed = await this.stores.rootKeys.revoke(id, this.clock.now())
+    const changed = await this.stores.transaction(async () => {
+      const key = await this.stores.rootKeys.findById(id)
+      if (!key || !(await this.stores.rootKeys.revoke(id, this.clock.now()))) return false
+      const resources = [{ type: 'root_key', id, name: key.name }]
+      await this.audit.record({ workspaceId: key.workspaceId, event: 'root_key.revoke', resources, description: `Revoked root key ${key.name}` })
+      return true
+    })
     this.dropCache()
     return changed
   }
@@ -152,6 +171,15 @@ export class RootKeyService {
       const created = await this.insertKey(old.workspaceId, old.name, old.permissions, old.expiresAt, options.seeded ?? old.seeded)
       if (graceMs <= 0) await this.stores.rootKeys.revoke(id, now)
       else await this.stores.rootKeys.expireBy(id, now + graceMs)
+      await this.audit.record({
+        workspaceId: old.workspaceId,
+        event: 'root_key.rotate',
+        resources: [
+          { type: 'root_key', id: old.id, name: old.name },
+          { type: 'root_key', id: created.rootKeyId, name: old.name },
+        ],
+        description: `Rotated root key ${old.name}: ${created.rootKeyId} replaces ${old.id}, which stops ${graceMs <= 0 ? 'at once' : `at ${new Date(Math.min(old.expiresAt ?? Number.POSITIVE_INFINITY, now + graceMs)).toISOString()}`}`,
+      })
       this.dropCache()
       return created
     })
@@ -165,10 +193,15 @@ export class RootKeyService {
    */
   authenticate(token: string): Principal | AuthFailure | Promise<Principal | AuthFailure> {
     const hash = hashKey(token)
-    const version = this.stores.externalVersion()
-    if (version !== this.cacheVersion) {
-      this.dropCache()
-      this.cacheVersion = version
+    // Asking SQLite costs a statement; asking once per couple of milliseconds still applies a CLI revocation at once for any caller.
+    const now = performance.now()
+    if (now - this.versionCheckedAt >= EXTERNAL_CHANGE_CHECK_MS) {
+      this.versionCheckedAt = now
+      const version = this.stores.externalVersion()
+      if (version !== this.cacheVersion) {
+        this.dropCache()
+        this.cacheVersion = version
+      }
     }
     const entry = this.cache.get(hash)
     return entry === undefined ? this.load(hash) : this.judge(entry, hash)

@@ -5,6 +5,7 @@ import type { Clock } from '../../clock'
 import type { Stores } from '../../db/stores'
 import type { Workspace } from '../../db/stores/workspaces'
 import { newId } from '../../ids'
+import type { AuditLog } from '../audit/service'
 
 export type { Workspace }
 
@@ -12,6 +13,7 @@ export class WorkspaceService {
   constructor(
     private readonly stores: Pick<Stores, 'workspaces' | 'transaction'>,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The workspace with this id, or else with this name, or null. */
@@ -26,6 +28,12 @@ export class WorkspaceService {
       if (found) return found
       const workspace: Workspace = { id: newId('ws'), name: idOrName, createdAt: this.clock.now() }
       await this.stores.workspaces.insert(workspace)
+      await this.audit.record({
+        workspaceId: workspace.id,
+        event: 'workspace.create',
+        resources: [{ type: 'workspace', id: workspace.id, name: workspace.name }],
+        description: `Created workspace ${workspace.name}`,
+      })
       return workspace
     })
   }
