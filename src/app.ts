@@ -33,7 +33,8 @@ const defaultLogError = (requestId: string, error: unknown) => {
   )
 }
 
-const liveness = ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
+/** Liveness answer. The routes call it from an inline arrow: Elysia reads a handler's source to learn what it uses. */
+const liveness = (request: Request, set: { headers: Record<string, unknown> }) => {
   set.headers['x-request-id'] = requestIdOf(request)
   return ok(request, { message: "we're cooking" })
 }
@@ -49,11 +50,11 @@ export function createApp(services: Services, options: AppOptions = {}) {
     .use(requestContext(options.log ?? null))
     .use(errorHandler(options.logError ?? defaultLogError, authenticate))
     .use(docs(VERSION))
-    .get('/v2/liveness', liveness, {
+    .get('/v2/liveness', ({ request, set }) => liveness(request, set), {
       response: { 200: envelope(t.Object({ message: t.String() })) },
       detail: { summary: 'Liveness', description: 'Answers 200 while the server is up. No authentication.', tags: ['health'] },
     })
-    .get('/v1/liveness', liveness)
+    .get('/v1/liveness', ({ request, set }) => liveness(request, set))
   const { apis, identities, permissions, ratelimit, keys, keyMigrations, keyLoader, keyAccess, verifier, audit, analytics } = services
   for (const prefix of ['/v2', '/v1']) {
     app.use(apisRoutes({ apis, auth }, prefix))

@@ -7,6 +7,8 @@ import type { Page } from '../db/pagination'
 
 interface RequestState {
   id: string
+  /** The request's path, read while the request is being handled (Bun empties `request.url` once the response is sent). */
+  path: string
   startedAt: number
   rootKeyId?: string
   status?: number
@@ -17,13 +19,23 @@ const states = new WeakMap<Request, RequestState>()
 export function requestState(request: Request): RequestState {
   let state = states.get(request)
   if (!state) {
-    state = { id: newId('req'), startedAt: performance.now() }
+    state = { id: newId('req'), path: pathOf(request.url), startedAt: performance.now() }
     states.set(request, state)
   }
   return state
 }
 
 export const requestIdOf = (request: Request): string => requestState(request).id
+
+/** The path of an absolute URL, without building a URL object ('' for none). */
+function pathOf(url: string): string {
+  const scheme = url.indexOf('//')
+  if (scheme === -1) return ''
+  const start = url.indexOf('/', scheme + 2)
+  if (start === -1) return '/'
+  const query = url.indexOf('?', start)
+  return query === -1 ? url.slice(start) : url.slice(start, query)
+}
 
 export interface RequestLogLine {
   time: string
@@ -77,7 +89,7 @@ export function requestContext(log: Logger | null) {
       level: status >= 500 ? 'error' : 'info',
       requestId: state.id,
       method: request.method,
-      path: new URL(request.url).pathname,
+      path: state.path,
       status,
       durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
       ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),

@@ -54,3 +54,22 @@ describe('request log', () => {
     for (const secret of [root.key, plaintext, 'unkey_wrong_key_0123456789']) expect(text).not.toContain(secret)
   })
 })
+
+describe('request log over a real socket', () => {
+  test('each line names the path of its request (Bun empties request.url once the response is sent)', async () => {
+    const served = createApp(services, { log: (line) => lines.push(line) }).listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+      const base = `http://127.0.0.1:${served.server!.port}`
+      lines.length = 0
+      const live = await fetch(`${base}/v2/liveness`)
+      const refused = await fetch(`${base}/v2/apis.getApi?x=1`, { method: 'POST', body: '{}' })
+      await Bun.sleep(20)
+      expect(lines.map((l) => [l.method, l.path, l.status, l.requestId])).toEqual([
+        ['GET', '/v2/liveness', 200, live.headers.get('x-request-id')],
+        ['POST', '/v2/apis.getApi', 401, refused.headers.get('x-request-id')],
+      ])
+    } finally {
+      await served.stop()
+    }
+  })
+})
