@@ -64,7 +64,7 @@ describe('request log over a real socket', () => {
       const live = await fetch(`${base}/v2/liveness`)
       const refused = await fetch(`${base}/v2/apis.getApi?x=1`, { method: 'POST', body: '{}' })
       await Bun.sleep(20)
-      expect(lines.map((l) => [l.method, l.path, l.status, l.requestId])).toEqual([
+      expect(lines.map((l): unknown[] => [l.method, l.path, l.status, l.requestId])).toEqual([
         ['GET', '/v2/liveness', 200, live.headers.get('x-request-id')],
         ['POST', '/v2/apis.getApi', 401, refused.headers.get('x-request-id')],
       ])
