@@ -1,27 +1,16 @@
 // No signal loses data (src/server.ts): a real `latch serve` process receives
 // each signal right after answering verifications whose spent credits,
 // last-used time and events are still pending in memory.
-import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, rmSync } from 'node:fs'
+import { describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
 import { Database } from 'bun:sqlite'
-import { post, preparedDatabase, type ServerProcess, spawnServer } from './support/server-process'
+import { post, serverProcesses, spawnServer } from './support/server-process'
 
-const dirs: string[] = []
-const children: ServerProcess[] = []
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.proc.kill('SIGKILL')
-    await child.exited
-  }
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const { children, database, serve } = serverProcesses()
 
 async function servedDatabase() {
-  const db = await preparedDatabase(10)
-  dirs.push(db.dir)
-  const server = await spawnServer(db.dbPath)
-  children.push(server)
-  return { ...db, server }
+  const db = await database(10)
+  return { ...db, server: await serve(db.dbPath) }
 }
 
 /** What the database file holds now (read by another connection, as an operator would). */

@@ -4,42 +4,22 @@
 // leaves the files as they were.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { openSqliteStores } from '../../src/db/sqlite'
 import { createServices } from '../../src/services'
-import { post, preparedDatabase, type ServerProcess, spawnServer } from '../support/server-process'
+import { post, serverProcesses } from '../support/server-process'
 import { CliHarness } from './harness'
 
 const ENTRY = resolve(import.meta.dir, '..', '..', 'src', 'index.ts')
 
 let h: CliHarness
-const dirs: string[] = []
-const children: ServerProcess[] = []
+const { database, serve } = serverProcesses()
 beforeEach(() => {
   h = new CliHarness()
 })
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.proc.kill('SIGKILL')
-    await child.exited
-  }
-  h.close()
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-async function database(credits?: number) {
-  const db = await preparedDatabase(credits)
-  dirs.push(db.dir)
-  return db
-}
-
-async function serve(dbPath: string) {
-  const child = await spawnServer(dbPath)
-  children.push(child)
-  return child
-}
+afterEach(() => h.close())
 
 /** The CLI in a process of its own, so that the test's HTTP load keeps running meanwhile. */
 async function runChild(argv: string[]) {

@@ -2,37 +2,17 @@
 // system releases when its process dies (src/db/server-lock.ts). Real child
 // processes: flock belongs to an open file description, and kill -9 is the
 // point.
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { dlopen, FFIType } from 'bun:ffi'
-import { closeSync, existsSync, linkSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, linkSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import { DatabaseInUseError, lockDatabase } from '../../src/db/server-lock'
 import { startServer } from '../../src/server'
-import { post, preparedDatabase, type ServerProcess, spawnServer } from '../support/server-process'
+import { post, serverProcesses, spawnServer } from '../support/server-process'
 
-const dirs: string[] = []
-const children: ServerProcess[] = []
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.proc.kill('SIGKILL')
-    await child.exited
-  }
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-async function database() {
-  const db = await preparedDatabase()
-  dirs.push(db.dir)
-  return db
-}
-
-async function serve(dbPath: string) {
-  const child = await spawnServer(dbPath)
-  children.push(child)
-  return child
-}
+const { dirs, children, database, serve } = serverProcesses()
 
 const inProcess = (dbPath: string) => startServer(loadConfig({ port: '0', host: '127.0.0.1', db: dbPath }, { LATCH_LOG: 'off' }), { handleSignals: false })
 

@@ -2,7 +2,8 @@
 // tests that need a process to die or receive signals: kill -9, SIGHUP, a
 // second server through a link. Its output is collected as it arrives so a
 // test can wait for a line.
-import { mkdtempSync } from 'node:fs'
+import { afterEach } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -96,4 +97,35 @@ export async function post(url: string, route: string, root: string, body: unkno
     body: JSON.stringify(body),
   })
   return { status: res.status, body: await res.json() }
+}
+
+/**
+ * For a test file that starts real servers: `database()` prepares one in a
+ * temporary directory, `serve()` starts a server on it; after each test every
+ * server still running is killed and every directory listed in `dirs` removed.
+ */
+export function serverProcesses() {
+  const dirs: string[] = []
+  const children: ServerProcess[] = []
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      child.proc.kill('SIGKILL')
+      await child.exited
+    }
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+  return {
+    dirs,
+    children,
+    async database(credits?: number) {
+      const db = await preparedDatabase(credits)
+      dirs.push(db.dir)
+      return db
+    },
+    async serve(dbPath: string) {
+      const child = await spawnServer(dbPath)
+      children.push(child)
+      return child
+    },
+  }
 }
