@@ -7,10 +7,7 @@
 import { resolve } from 'node:path'
 import { type Config, loadConfig } from '../config'
 import { backupDatabase, restoreDatabase } from '../db/sqlite/backup'
-import { type CliContext, DB_FLAG, JSON_FLAG, defineCommand, writeJson } from './command'
-
-/** Only the database settings matter here: a PORT meant for serve must not break these commands. */
-const databaseConfig = (db: string | undefined, ctx: CliContext): Config => loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
+import { type CliContext, DB_FLAG, JSON_FLAG, databaseConfig, defineCommand, writeJson } from './command'
 
 /** Where the master key is: no backup contains it, and recoverable keys cannot be decrypted without it. */
 const masterKeyLocation = (config: Config): string => (config.masterKey ? 'the key in LATCH_MASTER_KEY' : config.masterKeyFile)

@@ -4,7 +4,7 @@
 // makes are audited as the operating-system user who ran it.
 import { userInfo } from 'node:os'
 import type { Clock } from '../clock'
-import { loadConfig } from '../config'
+import { type Config, loadConfig } from '../config'
 import { openSqliteStores, type SqliteStores } from '../db/sqlite'
 import { type AuditContext, withActor } from '../modules/audit/context'
 import { createServices, type Services } from '../services'
@@ -63,6 +63,11 @@ export function cliActor(env: Record<string, string | undefined>): AuditContext 
   return { actor: { type: 'cli', id: user || 'unknown' } }
 }
 
+/** The configuration of a command that works on the database: a PORT meant for serve must not break it. */
+export function databaseConfig(db: string | undefined, ctx: CliContext): Config {
+  return loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
+}
+
 /**
  * Opens the database the flags and environment point at, builds latch's
  * services over it (no HTTP app), runs `work` as the CLI user (the actor of
@@ -70,8 +75,7 @@ export function cliActor(env: Record<string, string | undefined>): AuditContext 
  * database.
  */
 export async function withServices<T>(db: string | undefined, ctx: CliContext, work: (services: Services) => T | Promise<T>): Promise<T> {
-  // Only the database settings matter here: a PORT meant for serve must not break other commands.
-  const config = loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
+  const config = databaseConfig(db, ctx)
   const stores: SqliteStores = openSqliteStores(config.dbPath, { busyDeadlineMs: config.tunables.writeBusyTimeoutMs })
   try {
     const services = createServices({ stores, clock: ctx.clock, tunables: config.tunables })
