@@ -5,9 +5,9 @@
 // happened. Neither command copies the master key: a secret is never copied
 // implicitly, so both remind the operator to keep it themselves.
 import { resolve } from 'node:path'
-import { type Config, loadConfig } from '../config'
+import type { Config } from '../config'
 import { backupDatabase, restoreDatabase } from '../db/sqlite/backup'
-import { type CliContext, DB_FLAG, JSON_FLAG, databaseConfig, defineCommand, writeJson } from './command'
+import { DB_FLAG, JSON_FLAG, databaseConfig, defineCommand, writeJson } from './command'
 
 /** Where the master key is: no backup contains it, and recoverable keys cannot be decrypted without it. */
 const masterKeyLocation = (config: Config): string => (config.masterKey ? 'the key in LATCH_MASTER_KEY' : config.masterKeyFile)
