@@ -16,7 +16,12 @@ export class ApiError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
   ) {
+    // An ApiError is an answer, not a fault: capturing a stack trace for it cost about a
+    // quarter of a refused request. Faults (any other Error) keep theirs for the log.
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     super(detail)
+    Error.stackTraceLimit = limit
     this.name = 'ApiError'
   }
 

@@ -35,22 +35,49 @@ export async function readBodyText(request: Request, limits: Pick<BodyLimits, 'm
   const declared = request.headers.get('content-length')
   if (declared === null) return readCounted(request, limits)
   if (Number(declared) > limits.maxBodyBytes) throw tooLarge(limits)
-  const text = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(timedOut(limits)), limits.bodyTimeoutMs)
-    request.text().then(
-      (t) => {
-        clearTimeout(timer)
-        resolve(t)
+  const text = await withDeadline(request.text(), limits)
+  // An in-process Request (app.handle) may carry more than it declares; a socket cannot.
+  if (text.length * 3 > limits.maxBodyBytes && Buffer.byteLength(text) > limits.maxBodyBytes) throw tooLarge(limits)
+  return text
+}
+
+/**
+ * Body reads in progress, each with its deadline and the way to refuse it.
+ * One coarse watchdog (a tenth of the timeout, at most 250 ms apart) serves
+ * them all: a timer per request cost more than reading a small body.
+ */
+const reads = new Map<Promise<string>, { deadline: number; refuse: () => void }>()
+let watchdog: ReturnType<typeof setInterval> | null = null
+
+function watch(): void {
+  const now = performance.now()
+  for (const [reading, read] of reads) {
+    if (read.deadline <= now) {
+      reads.delete(reading)
+      read.refuse()
+    }
+  }
+  if (reads.size === 0 && watchdog) {
+    clearInterval(watchdog)
+    watchdog = null
+  }
+}
+
+function withDeadline(reading: Promise<string>, limits: Pick<BodyLimits, 'bodyTimeoutMs'>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    reads.set(reading, { deadline: performance.now() + limits.bodyTimeoutMs, refuse: () => reject(timedOut(limits)) })
+    watchdog ??= setInterval(watch, Math.min(250, Math.max(1, limits.bodyTimeoutMs / 10)))
+    reading.then(
+      (text) => {
+        reads.delete(reading)
+        resolve(text)
       },
       (error) => {
-        clearTimeout(timer)
+        reads.delete(reading)
         reject(error)
       },
     )
   })
-  // An in-process Request (app.handle) may carry more than it declares; a socket cannot.
-  if (text.length * 3 > limits.maxBodyBytes && Buffer.byteLength(text) > limits.maxBodyBytes) throw tooLarge(limits)
-  return text
 }
 
 const tooLarge = (limits: Pick<BodyLimits, 'maxBodyBytes'>) => payloadTooLarge(`The request body is larger than ${limits.maxBodyBytes} bytes.`)
@@ -218,10 +245,20 @@ export async function drainSmallBody(request: Request): Promise<void> {
     },
     () => {},
   )
-  let timer: ReturnType<typeof setTimeout> | undefined
-  await Promise.race([reading, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_WAIT_MS)))])
-  clearTimeout(timer)
+  await Promise.race([reading, drainWait()])
   if (!done) unfinished.add(request)
+}
+
+/** One short wait shared by every drain that starts before it ends (a timer per refused request cost more than the drain). */
+let draining: Promise<void> | null = null
+function drainWait(): Promise<void> {
+  draining ??= new Promise<void>((resolve) =>
+    setTimeout(() => {
+      draining = null
+      resolve()
+    }, DRAIN_WAIT_MS),
+  )
+  return draining
 }
 
 /** Whether the answer goes out with (part of) the request body unread: then the connection is closed. */

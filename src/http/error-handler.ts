@@ -20,7 +20,7 @@ function contentTypeFor(request: Request, status: number): string {
   const accept = request.headers.get('accept') ?? ''
   const problem =
     status === 429 ||
-    PROBLEM_JSON_PATHS.has(new URL(request.url).pathname) ||
+    PROBLEM_JSON_PATHS.has(requestState(request).path) ||
     (accept.includes('application/problem+json') && !accept.includes('application/json'))
   return problem ? 'application/problem+json' : 'application/json'
 }
@@ -32,13 +32,19 @@ function contentTypeFor(request: Request, status: number): string {
  * small body that arrives with its headers is drained first (`drainSmallBody`
  * in onError), so that refusing a well-behaved client does not cost it its
  * connection.
+ *
+ * Returns the error envelope's text, with its status recorded and its headers
+ * put in `headers`: onError answers through Elysia's `set` with this text, so
+ * that Elysia builds the one Response (a Response returned from onError is
+ * copied into a second one to merge `set` into it).
  */
-export function errorResponse(request: Request, error: ApiError): Response {
+function errorAnswer(request: Request, error: ApiError, headers: Record<string, unknown>): string {
   const state = requestState(request)
   state.status = error.status
-  const headers: Record<string, string> = { 'content-type': contentTypeFor(request, error.status), 'x-request-id': state.id }
+  headers['content-type'] = contentTypeFor(request, error.status)
+  headers['x-request-id'] = state.id
   if (error.status === 408 || error.status === 413 || bodyLeftUnread(request)) headers.connection = 'close'
-  return new Response(JSON.stringify(error.toBody(state.id)), { status: error.status, headers })
+  return JSON.stringify(error.toBody(state.id))
 }
 
 function fieldLocation(on: string, path: string | undefined): string {
@@ -80,32 +86,36 @@ function validationError(request: Request, on: string, issues: ValidationIssue[]
  * (routes with the permission macro authenticate in their parse step already).
  */
 export function errorHandler(logError: (requestId: string, error: unknown) => void, authenticate: (request: Request) => Promise<void>) {
-  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, async ({ request, code, error }) => {
+  const answer = (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, error: ApiError) => {
+    set.status = error.status
+    return errorAnswer(request, error, set.headers)
+  }
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, async ({ request, set, code, error }) => {
     await drainSmallBody(request)
-    if (error instanceof ApiError) return errorResponse(request, error)
+    if (error instanceof ApiError) return answer(request, set, error)
     if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
       const v = error as unknown as { type?: string; all?: ValidationIssue[] }
       const on = v.type === 'body' || !v.type ? 'body' : v.type
-      return errorResponse(request, validationError(request, on, v.all ?? []))
+      return answer(request, set, validationError(request, on, v.all ?? []))
     }
     if (code === 'NOT_FOUND') {
-      return errorResponse(request, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
+      return answer(request, set, notFound('route', `There is no route ${request.method} ${new URL(request.url).pathname}.`))
     }
     if (code === 'PARSE') {
       // The permission macro's parse step authenticates, then reads the body (src/http/body.ts):
       // what it refuses (401, 408, 413, 400) arrives here as the cause.
       const cause = (error as { cause?: unknown }).cause
-      if (cause instanceof ApiError) return errorResponse(request, cause)
+      if (cause instanceof ApiError) return answer(request, set, cause)
       try {
         await authenticate(request)
       } catch (authError) {
-        if (authError instanceof ApiError) return errorResponse(request, authError)
+        if (authError instanceof ApiError) return answer(request, set, authError)
         throw authError
       }
-      return errorResponse(request, bodyUnreadable('The request body is missing or is not valid JSON.'))
+      return answer(request, set, bodyUnreadable('The request body is missing or is not valid JSON.'))
     }
     // Anything else is our fault, a response that broke its own schema included.
     logError(requestState(request).id, error)
-    return errorResponse(request, internalError())
+    return answer(request, set, internalError())
   })
 }
