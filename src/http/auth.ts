@@ -42,17 +42,24 @@ let instances = 0
 export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limits: BodyLimits = DEFAULT_TUNABLES) {
   // Principals found by the parse step, handed to the derive step of the same request.
   const authenticated = new WeakMap<Request, Principal>()
-  const authenticate = async (request: Request): Promise<Principal> => {
-    const principal = await principalFromHeader(rootKeys, request.headers.get('authorization'))
+  const remember = (request: Request, principal: Principal): Principal => {
     requestState(request).rootKeyId = principal.rootKeyId
+    authenticated.set(request, principal)
     return principal
+  }
+  // The hooks below return plain values when they can (a cached root key, a synchronous
+  // requirement) and promises only when they must: each async step of a request costs.
+  const authenticate = (request: Request): Principal | Promise<Principal> => {
+    const principal = principalFromHeader(rootKeys, request.headers.get('authorization'))
+    return principal instanceof Promise ? principal.then((p) => remember(request, p)) : remember(request, principal)
   }
   return (
     new Elysia({ name: 'auth', seed: ++instances })
       // Before body validation: no valid root key, no further work (401 before 400).
-      .derive({ as: 'scoped' }, async ({ request, set }) => {
+      .derive({ as: 'scoped' }, ({ request, set }) => {
         set.headers['x-request-id'] = requestIdOf(request)
-        return { principal: authenticated.get(request) ?? (await authenticate(request)) }
+        const principal = authenticated.get(request) ?? authenticate(request)
+        return principal instanceof Promise ? principal.then((p) => ({ principal: p })) : { principal }
       })
       .macro({
         permission: (spec: PermissionSpec) => ({
@@ -61,21 +68,28 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
           // 'json' after it never runs (the reader always returns a value or throws); it
           // tells the OpenAPI document that bodies are application/json.
           parse: [
-            async ({ request }: { request: Request }) => {
-              authenticated.set(request, await authenticate(request))
-              return readJsonBody(request, limits)
+            ({ request }: { request: Request }) => {
+              const principal = authenticate(request)
+              return principal instanceof Promise ? principal.then(() => readJsonBody(request, limits)) : readJsonBody(request, limits)
             },
             'json',
           ] as never,
           // After body validation: the route's requirement against the principal's grants (403).
-          async resolve({ principal, body }) {
+          resolve({ principal, body }) {
             if (!principal) throw unauthorized('The request was not authenticated.')
             const auth: AuthContext = {
               workspaceId: principal.workspaceId,
               rootKeyId: principal.rootKeyId,
               permissions: principal.permissions,
             }
-            enforce(auth, await spec.requirement({ body, auth }))
+            const requirement = spec.requirement({ body, auth })
+            if (requirement instanceof Promise) {
+              return requirement.then((r) => {
+                enforce(auth, r)
+                return { auth }
+              })
+            }
+            enforce(auth, requirement)
             return { auth }
           },
           detail: {

@@ -30,15 +30,16 @@ const decoder = new TextDecoder()
  * nearly as cheap as `request.json()` (a stream reader costs several
  * microseconds more). Without one (chunked), the stream is read and counted.
  */
-export async function readBodyText(request: Request, limits: Pick<BodyLimits, 'maxBodyBytes' | 'bodyTimeoutMs'>): Promise<string> {
+export function readBodyText(request: Request, limits: Pick<BodyLimits, 'maxBodyBytes' | 'bodyTimeoutMs'>): Promise<string> {
   // Bun refuses a request with both Content-Length and Transfer-Encoding (400) before latch sees it.
   const declared = request.headers.get('content-length')
   if (declared === null) return readCounted(request, limits)
-  if (Number(declared) > limits.maxBodyBytes) throw tooLarge(limits)
-  const text = await withDeadline(request.text(), limits)
-  // An in-process Request (app.handle) may carry more than it declares; a socket cannot.
-  if (text.length * 3 > limits.maxBodyBytes && Buffer.byteLength(text) > limits.maxBodyBytes) throw tooLarge(limits)
-  return text
+  if (Number(declared) > limits.maxBodyBytes) return Promise.reject(tooLarge(limits))
+  return withDeadline(request.text(), limits).then((text) => {
+    // An in-process Request (app.handle) may carry more than it declares; a socket cannot.
+    if (text.length * 3 > limits.maxBodyBytes && Buffer.byteLength(text) > limits.maxBodyBytes) throw tooLarge(limits)
+    return text
+  })
 }
 
 /**
@@ -213,8 +214,8 @@ export function parseJsonText(text: string, maxJsonDepth: number): unknown {
 }
 
 /** Reads, checks and parses an RPC body (see the file header). */
-export async function readJsonBody(request: Request, limits: BodyLimits): Promise<unknown> {
-  return parseJsonText(await readBodyText(request, limits), limits.maxJsonDepth)
+export function readJsonBody(request: Request, limits: BodyLimits): Promise<unknown> {
+  return readBodyText(request, limits).then((text) => parseJsonText(text, limits.maxJsonDepth))
 }
 
 /** Bodies that were being drained when their answer went out: their connection is closed. */

@@ -14,13 +14,16 @@ interface RequestState {
   status?: number
 }
 
-const states = new WeakMap<Request, RequestState>()
+// Kept on the Request itself: a WeakMap entry per request cost more (weak
+// references are extra work for every garbage collection).
+const STATE = Symbol('latch.requestState')
+type WithState = Request & { [STATE]?: RequestState }
 
 export function requestState(request: Request): RequestState {
-  let state = states.get(request)
+  let state = (request as WithState)[STATE]
   if (!state) {
     state = { id: newId('req'), path: pathOf(request.url), startedAt: performance.now() }
-    states.set(request, state)
+    ;(request as WithState)[STATE] = state
   }
   return state
 }
