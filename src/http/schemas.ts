@@ -32,17 +32,20 @@ const ValidationErrorItem = t.Object({
   fix: t.Optional(t.String()),
 })
 
-const errorBody = (status: number, withErrors: boolean) =>
-  t.Object({
-    meta: Meta,
-    error: t.Object({
-      title: t.String(),
-      detail: t.String(),
-      status: Int({ examples: [status] }),
-      type: t.String(),
-      ...(withErrors ? { errors: t.Array(ValidationErrorItem) } : {}),
-    }),
-  })
+const errorBody = (status: number, withErrors: boolean, description: string | undefined) =>
+  t.Object(
+    {
+      meta: Meta,
+      error: t.Object({
+        title: t.String(),
+        detail: t.String(),
+        status: Int({ examples: [status] }),
+        type: t.String(),
+        ...(withErrors ? { errors: t.Array(ValidationErrorItem) } : {}),
+      }),
+    },
+    description === undefined ? {} : { description },
+  )
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid; `error.errors` names each failing field.',
@@ -59,11 +62,20 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 }
 
 /** Response schemas for a route: 200 plus the given error statuses (400/401/403/500 always). */
+/** One schema per error status, shared by every route (building them per route was a good part of start-up). */
+const errorSchemas = new Map<number, TSchema>()
+const errorSchema = (status: number): TSchema => {
+  let schema = errorSchemas.get(status)
+  if (!schema) {
+    schema = errorBody(status, status === 400, ERROR_DESCRIPTIONS[status])
+    errorSchemas.set(status, schema)
+  }
+  return schema
+}
+
 export function responses<T extends TSchema>(success: T, ...extra: number[]) {
   const out: Record<number, TSchema> = { 200: success }
-  for (const status of [400, 401, 403, ...extra, 500]) {
-    out[status] = t.Composite([errorBody(status, status === 400)], { description: ERROR_DESCRIPTIONS[status] })
-  }
+  for (const status of [400, 401, 403, ...extra, 500]) out[status] = errorSchema(status)
   return out as { 200: T } & Record<number, TSchema>
 }
 
