@@ -4,7 +4,8 @@
 //      <root key>` into a principal, or ends the request with 401 before a
 //      byte of the body is read (a client without a key costs nothing), and
 //      only then reads the body (src/http/body.ts); the derive step hands the
-//      principal on (routes without a body authenticate there);
+//      principal on (a request that skipped the parse step authenticates in
+//      the resolve step instead);
 //   2. the `permission` macro (after validation) checks the route's
 //      requirement against the principal's grants (403) and only then hands
 //      the handler `auth`, the one way a route gets a workspace to work in.
@@ -55,48 +56,51 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
   }
   return (
     new Elysia({ name: 'auth', seed: ++instances })
-      // Before body validation: no valid root key, no further work (401 before 400).
+      // The parse step has authenticated the request (401 before 400); the derive only hands the
+      // principal on, synchronously: Elysia does not await a derive it does not see as async.
       .derive({ as: 'scoped' }, ({ request, set }) => {
         set.headers['x-request-id'] = requestIdOf(request)
-        const principal = authenticated.get(request) ?? authenticate(request)
-        return principal instanceof Promise ? principal.then((p) => ({ principal: p })) : { principal }
+        return { principal: authenticated.get(request) }
       })
       .macro({
-        permission: (spec: PermissionSpec) => ({
-          // Authenticate, then read the body (JSON whatever the Content-Type). Errors thrown
-          // here reach the error handler as a PARSE error whose cause is the ApiError. The
-          // 'json' after it never runs (the reader always returns a value or throws); it
-          // tells the OpenAPI document that bodies are application/json.
-          parse: [
-            ({ request }: { request: Request }) => {
-              const principal = authenticate(request)
-              return principal instanceof Promise ? principal.then(() => readJsonBody(request, limits)) : readJsonBody(request, limits)
-            },
-            'json',
-          ] as never,
-          // After body validation: the route's requirement against the principal's grants (403).
-          resolve({ principal, body }) {
-            if (!principal) throw unauthorized('The request was not authenticated.')
-            const auth: AuthContext = {
-              workspaceId: principal.workspaceId,
-              rootKeyId: principal.rootKeyId,
-              permissions: principal.permissions,
-            }
+        permission: (spec: PermissionSpec) => {
+          // The route's requirement against the principal's grants (403): a plain value when the
+          // requirement is synchronous, else a promise (Elysia awaits every resolve step).
+          const authorize = (principal: Principal, body: unknown): { auth: AuthContext } => {
+            const auth: AuthContext = { workspaceId: principal.workspaceId, rootKeyId: principal.rootKeyId, permissions: principal.permissions }
             const requirement = spec.requirement({ body, auth })
-            if (requirement instanceof Promise) {
-              return requirement.then((r) => {
-                enforce(auth, r)
-                return { auth }
-              })
+            if (!(requirement instanceof Promise)) {
+              enforce(auth, requirement)
+              return { auth }
             }
-            enforce(auth, requirement)
-            return { auth }
-          },
-          detail: {
-            security: [{ rootKey: [] }],
-            'x-required-permissions': spec.describe,
-          } as Record<string, unknown>,
-        }),
+            return requirement.then((r) => {
+              enforce(auth, r)
+              return { auth }
+            }) as unknown as { auth: AuthContext }
+          }
+          return {
+            // Authenticate, then read the body (JSON whatever the Content-Type). Errors thrown
+            // here reach the error handler as a PARSE error whose cause is the ApiError. The
+            // 'json' after it never runs (the reader always returns a value or throws); it
+            // tells the OpenAPI document that bodies are application/json.
+            parse: [
+              ({ request }: { request: Request }) => {
+                const principal = authenticate(request)
+                return principal instanceof Promise ? principal.then(() => readJsonBody(request, limits)) : readJsonBody(request, limits)
+              },
+              'json',
+            ] as never,
+            // After body validation. A request that reached here unauthenticated (no parse step ran) authenticates now.
+            resolve({ principal, body, request }) {
+              const found = principal ?? authenticate(request)
+              return found instanceof Promise ? (found.then((p) => authorize(p, body)) as unknown as { auth: AuthContext }) : authorize(found, body)
+            },
+            detail: {
+              security: [{ rootKey: [] }],
+              'x-required-permissions': spec.describe,
+            } as Record<string, unknown>,
+          }
+        },
       })
   )
 }
