@@ -5,6 +5,7 @@
 import { Elysia, t } from 'elysia'
 import { assertRoutesProtected, authPlugin, principalFromHeader } from './http/auth'
 import { errorHandler } from './http/error-handler'
+import { consoleRoutes } from './http/console'
 import { docs } from './http/openapi'
 import { ok, requestContext, requestIdOf, type Logger } from './http/request-context'
 import { envelope } from './http/schemas'
@@ -16,6 +17,7 @@ import { keyAccessRoutes } from './modules/keys/access-routes'
 import { keysRoutes } from './modules/keys/routes'
 import { permissionsRoutes } from './modules/permissions/routes'
 import { ratelimitRoutes } from './modules/ratelimit/routes'
+import { rootKeysRoutes } from './modules/rootkeys/routes'
 import type { Services } from './services'
 import { VERSION } from './version'
 
@@ -50,6 +52,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
     .use(requestContext(options.log ?? null))
     .use(errorHandler(options.logError ?? defaultLogError, authenticate))
     .use(docs(VERSION))
+    .use(consoleRoutes())
     .get('/v2/liveness', ({ request, set }) => liveness(request, set), {
       response: { 200: envelope(t.Object({ message: t.String() })) },
       detail: { summary: 'Liveness', description: 'Answers 200 while the server is up. No authentication.', tags: ['health'] },
@@ -65,6 +68,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
     app.use(ratelimitRoutes({ ratelimit, auth }, prefix))
     app.use(analyticsRoutes({ analytics, auth }, prefix))
     app.use(auditRoutes({ audit, auth }, prefix))
+    app.use(rootKeysRoutes({ rootKeys, clock: services.clock, auth }, prefix))
   }
   assertRoutesProtected(app.routes)
   return app

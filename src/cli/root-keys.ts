@@ -23,9 +23,9 @@ export const rootKeysCreate = defineCommand({
   summary: 'Create a root key and print it once',
   usage: 'root-keys create --workspace <name|id> --name <name> --permission <permission>... [--expires-in <duration>] [--json] [--db <file>]',
   details: `A permission is '*' (everything) or resourceType.resourceId.action, where the
-resource type is api, ratelimit, rbac, identity or audit and the resource id
-is a specific id or '*' for every resource of that type, e.g. api.*.create_api,
-api.api_123.read_api or audit.*.read_logs. The workspace is created when no workspace has that name.
+resource type is api, ratelimit, rbac, identity, audit or root_key and the
+resource id is a specific id or '*' for every resource of that type, e.g.
+api.*.create_api, api.api_123.read_api or audit.*.read_logs. The workspace is created when no workspace has that name.
 With --json the output is exactly {"rootKeyId","key","workspaceId"}.`,
   flags: {
     workspace: { type: 'string', value: '<name|id>', description: 'Workspace the key acts in (created if no workspace has this name)', required: true },
@@ -166,18 +166,19 @@ With --json the output is {"rootKeyId","key","workspaceId","replacedRootKeyId","
     const graceMs = flags.grace === undefined ? 0 : parseDuration(flags.grace)
     return withServices(flags.db, ctx, async ({ rootKeys, workspaces }) => {
       const created = await rootKeys.rotate(id, graceMs)
-      const old = (await rootKeys.find(id))!
-      const stopsAt = old.revokedAt ?? old.expiresAt!
       if (flags.json) {
-        writeJson(ctx.stdout, { ...created, replacedRootKeyId: id, replacedKeyStopsAt: stopsAt })
+        writeJson(ctx.stdout, created)
         return 0
       }
+      const old = (await rootKeys.find(id))!
       const info = (await rootKeys.find(created.rootKeyId))!
       ctx.stdout.write(`Rotated root key ${id} "${info.name}" of workspace ${await describeWorkspace(workspaces, info.workspaceId)}.\n`)
       ctx.stdout.write(`New key:     ${info.id}\n`)
       ctx.stdout.write(`Permissions: ${info.permissions.join(', ')}\n`)
       if (info.expiresAt !== null) ctx.stdout.write(`Expires:     ${isoOrDash(info.expiresAt)}\n`)
-      ctx.stdout.write(old.revokedAt !== null ? `The old key ${id} no longer works.\n` : `The old key ${id} keeps working until ${isoOrDash(stopsAt)}.\n`)
+      ctx.stdout.write(
+        old.revokedAt !== null ? `The old key ${id} no longer works.\n` : `The old key ${id} keeps working until ${isoOrDash(created.replacedKeyStopsAt)}.\n`,
+      )
       writeSecret(ctx.stdout, created.key)
       return 0
     })

@@ -48,12 +48,20 @@ export const ROOT_PERMISSION_ACTIONS = {
   ],
   identity: ['create_identity', 'read_identity', 'update_identity', 'delete_identity'],
   audit: ['read_logs'],
+  root_key: ['create_root_key', 'read_root_key', 'delete_root_key'],
 } as const
 
 export type ResourceType = keyof typeof ROOT_PERMISSION_ACTIONS
 
 /** Actions that only make sense across a whole resource type. */
 const WILDCARD_ONLY: Record<string, true> = { 'api.create_api': true, 'ratelimit.create_namespace': true, 'audit.read_logs': true }
+/** Resource types granted only as a whole: their resources have no ids a grant could name. */
+const WILDCARD_ONLY_TYPES: Record<string, true> = { rbac: true, root_key: true }
+
+/** True when `type.<id>.action` is not grantable, only `type.*.action` (e.g. for a permission picker). */
+export function wildcardOnly(type: string, action: string): boolean {
+  return WILDCARD_ONLY_TYPES[type] === true || WILDCARD_ONLY[`${type}.${action}`] === true
+}
 
 const RESOURCE_ID = /^[A-Za-z0-9_\-:]{1,255}$/
 
@@ -75,7 +83,7 @@ export function permissionProblem(permission: string): string | null {
   if (!actions.includes(action)) {
     return `'${permission}': unknown action '${action}' for resource type '${type}' (expected one of ${actions.join(', ')})`
   }
-  if (id !== '*' && (type === 'rbac' || WILDCARD_ONLY[`${type}.${action}`])) {
+  if (id !== '*' && wildcardOnly(type, action)) {
     return `'${permission}': '${action}' can only be granted on every resource ('${type}.*.${action}')`
   }
   return null
@@ -105,6 +113,16 @@ export function isGranted(grants: ReadonlySet<string>, required: string): boolea
   if (grants.has('*') || grants.has(required)) return true
   const [type, , action] = required.split('.')
   return grants.has(`${type}.*.${action}`)
+}
+
+/**
+ * The permissions of `wanted` that `grants` does not cover, in order: what a
+ * root key holding `grants` may not hand to another key. `*` is covered only
+ * by `*`; `type.*.action` by `*` or itself; `type.id.action` also by
+ * `type.*.action`.
+ */
+export function notCovered(grants: ReadonlySet<string>, wanted: readonly string[]): string[] {
+  return wanted.filter((p) => !(grants.has('*') || (p !== '*' && isGranted(grants, p))))
 }
 
 /** True when `grants` holds `action` for at least one resource of `type`. */

@@ -58,6 +58,10 @@ const FIELD_NAMES = [
   'migrationId',
   'hash',
   'keys',
+  'rootKeyId',
+  'gracePeriodMs',
+  'expiresIn',
+  'deleteProtection',
 ]
 
 const scalar = fc.oneof(
@@ -88,10 +92,14 @@ async function templates(): Promise<Record<string, Record<string, unknown>>> {
   await h.ok('ratelimit.limit', limit, root)
   await h.ok('ratelimit.setOverride', { namespace: 'fuzz-ns', identifier: 'u*', limit: 5, duration: 1000 }, root)
   const migrationId = (await h.services.keyMigrations.create(await h.workspaceId('fuzz'), 'sha256_hex')).id
+  await h.ok('ratelimit.limit', { ...limit, namespace: 'fuzz-doomed' }, root)
+  const target = await h.ok('rootKeys.createRootKey', { name: 'fuzz target', permissions: ['api.*.read_api'] }, root)
   return {
     '/v2/apis.createApi': { name: 'another api' },
     '/v2/apis.getApi': { apiId },
     '/v2/apis.listKeys': { apiId, limit: 5 },
+    '/v2/apis.listApis': { limit: 5 },
+    '/v2/apis.updateApi': { apiId, name: 'renamed api', deleteProtection: false },
     '/v2/keys.createKey': {
       apiId,
       prefix: 'sk',
@@ -129,6 +137,13 @@ async function templates(): Promise<Record<string, Record<string, unknown>>> {
     '/v2/ratelimit.setOverride': { namespace: 'fuzz-ns', identifier: 'x*', limit: 1, duration: 1000 },
     '/v2/ratelimit.getOverride': { namespace: 'fuzz-ns', identifier: 'user' },
     '/v2/ratelimit.listOverrides': { namespace: 'fuzz-ns', limit: 5 },
+    '/v2/ratelimit.listNamespaces': { limit: 5 },
+    '/v2/ratelimit.deleteNamespace': { namespace: 'fuzz-doomed' },
+    '/v2/rootKeys.whoami': {},
+    '/v2/rootKeys.createRootKey': { name: 'fuzz key', permissions: ['api.*.read_api'], expiresIn: 60000 },
+    '/v2/rootKeys.listRootKeys': { limit: 5 },
+    '/v2/rootKeys.rotateRootKey': { rootKeyId: target.rootKeyId, gracePeriodMs: 60000 },
+    '/v2/rootKeys.revokeRootKey': { rootKeyId: target.rootKeyId },
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { allOf, isGranted, needs, permissionProblem, unmet } from '../../src/rbac/grants'
+import { allOf, isGranted, needs, notCovered, permissionProblem, unmet } from '../../src/rbac/grants'
 
 describe('permissionProblem (validation of grantable strings)', () => {
   test.each([
@@ -10,6 +10,7 @@ describe('permissionProblem (validation of grantable strings)', () => {
     'rbac.*.create_role',
     'identity.*.read_identity',
     'identity.user-42.update_identity',
+    'root_key.*.create_root_key',
   ])('%s is valid', (p) => expect(permissionProblem(p)).toBeNull())
 
   test.each([
@@ -23,6 +24,8 @@ describe('permissionProblem (validation of grantable strings)', () => {
     ['api..read_api', "resource id ''"],
     ['rbac.perm_1.create_role', "can only be granted on every resource ('rbac.*.create_role')"],
     ['api.api_1.create_api', "can only be granted on every resource ('api.*.create_api')"],
+    ['root_key.rk_1.delete_root_key', "can only be granted on every resource ('root_key.*.delete_root_key')"],
+    ['root_key.*.rotate_root_key', "unknown action 'rotate_root_key' for resource type 'root_key'"],
   ])('%s is refused naming the wrong part', (p, fragment) => {
     expect(permissionProblem(p)).toContain(fragment)
   })
@@ -56,5 +59,34 @@ describe('matching', () => {
     expect(unmet(grants(), r)).toEqual(['api.*.read_key', 'api.api_1.read_key'])
     expect(unmet(grants('api.api_9.read_key'), { anyResource: { type: 'api', action: 'read_key' } })).toBeNull()
     expect(unmet(grants('api.api_9.read_api'), { anyResource: { type: 'api', action: 'read_key' } })).toEqual(['api.*.read_key'])
+  })
+})
+
+describe('notCovered (what a root key may not hand to another)', () => {
+  const grants = (...p: string[]) => new Set(p)
+
+  test('* covers everything, itself included', () => {
+    expect(notCovered(grants('*'), ['*', 'api.*.read_api', 'root_key.*.create_root_key'])).toEqual([])
+  })
+
+  test('* is covered only by *', () => {
+    const everyAction = ['api', 'ratelimit', 'rbac', 'identity', 'audit', 'root_key'].map((t) => `${t}.*.create_root_key`)
+    expect(notCovered(grants(...everyAction, 'api.*.read_api'), ['*'])).toEqual(['*'])
+  })
+
+  test('a wildcard covers its specific ids, not the reverse', () => {
+    expect(notCovered(grants('api.*.read_api'), ['api.*.read_api', 'api.api_1.read_api'])).toEqual([])
+    expect(notCovered(grants('api.api_1.read_api'), ['api.api_1.read_api', 'api.*.read_api', 'api.api_2.read_api'])).toEqual([
+      'api.*.read_api',
+      'api.api_2.read_api',
+    ])
+  })
+
+  test('another action or resource type is not covered', () => {
+    expect(notCovered(grants('api.*.read_api'), ['api.*.delete_api', 'ratelimit.*.read_api', 'identity.*.read_identity'])).toEqual([
+      'api.*.delete_api',
+      'ratelimit.*.read_api',
+      'identity.*.read_identity',
+    ])
   })
 })

@@ -29,6 +29,13 @@ export class SqliteApiStore implements ApiStore {
       isLive: sql.prepare<{ id: string }, [string]>('SELECT id FROM apis WHERE id = ? AND deleted_at IS NULL'),
       softDelete: sql.prepare('UPDATE apis SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
       setProtection: sql.prepare('UPDATE apis SET delete_protection = ? WHERE id = ? AND workspace_id = ?'),
+      rename: sql.prepare('UPDATE apis SET name = ? WHERE id = ? AND workspace_id = ?'),
+      page: sql.prepare<Row, [string, string, number]>('SELECT * FROM apis WHERE workspace_id = ? AND deleted_at IS NULL AND id >= ? ORDER BY id LIMIT ?'),
+      // The same, among the ids given as a JSON array (looked up by primary key).
+      pageOfIds: sql.prepare<Row, [string, string, number, string]>(
+        `SELECT * FROM apis WHERE id IN (SELECT value FROM json_each(?4)) AND workspace_id = ?1 AND deleted_at IS NULL AND id >= ?2
+         ORDER BY id LIMIT ?3`,
+      ),
     }
   }
 
@@ -45,6 +52,19 @@ export class SqliteApiStore implements ApiStore {
 
   isLive(apiId: string) {
     return this.sql.run(() => this.stmt.isLive.get(apiId) !== null)
+  }
+
+  pageLive(workspaceId: string, page: { cursor: string; limit: number; ids?: readonly string[] }) {
+    return this.sql.run(() =>
+      (page.ids === undefined
+        ? this.stmt.page.all(workspaceId, page.cursor, page.limit)
+        : this.stmt.pageOfIds.all(workspaceId, page.cursor, page.limit, JSON.stringify(page.ids))
+      ).map(toApi),
+    )
+  }
+
+  async rename(workspaceId: string, apiId: string, name: string) {
+    await this.sql.run(() => this.stmt.rename.run(name, apiId, workspaceId))
   }
 
   async setDeleteProtection(workspaceId: string, apiId: string, enabled: boolean) {

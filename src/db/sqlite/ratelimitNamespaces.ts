@@ -1,5 +1,5 @@
 // SQLite store of the ratelimit_namespaces and ratelimit_overrides tables.
-import type { RatelimitNamespace, RatelimitNamespaceStore, RatelimitOverride } from '../stores/ratelimitNamespaces'
+import type { RatelimitNamespace, RatelimitNamespaceStore, RatelimitNamespaceSummary, RatelimitOverride } from '../stores/ratelimitNamespaces'
 import type { SqliteEngine } from './engine'
 
 interface NamespaceRow {
@@ -34,6 +34,9 @@ const toOverride = (r: OverrideRow): RatelimitOverride => ({
   duration: r.duration,
 })
 
+const SUMMARY = `n.id, n.name, n.created_at AS createdAt,
+  (SELECT count(*) FROM ratelimit_overrides o WHERE o.namespace_id = n.id) AS overrideCount`
+
 export class SqliteRatelimitNamespaceStore implements RatelimitNamespaceStore {
   private readonly stmt
 
@@ -45,6 +48,15 @@ export class SqliteRatelimitNamespaceStore implements RatelimitNamespaceStore {
         'INSERT INTO ratelimit_namespaces (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING',
       ),
       softDelete: sql.prepare('UPDATE ratelimit_namespaces SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+      page: sql.prepare<RatelimitNamespaceSummary, [string, string, number]>(
+        `SELECT ${SUMMARY} FROM ratelimit_namespaces n WHERE n.workspace_id = ?1 AND n.deleted_at IS NULL AND n.id >= ?2 ORDER BY n.id LIMIT ?3`,
+      ),
+      // The same, among the ids given as a JSON array (looked up by primary key).
+      pageOfIds: sql.prepare<RatelimitNamespaceSummary, [string, string, number, string]>(
+        `SELECT ${SUMMARY} FROM ratelimit_namespaces n
+         WHERE n.id IN (SELECT value FROM json_each(?4)) AND n.workspace_id = ?1 AND n.deleted_at IS NULL AND n.id >= ?2 ORDER BY n.id LIMIT ?3`,
+      ),
+      deleteOverrides: sql.prepare('DELETE FROM ratelimit_overrides WHERE namespace_id = ?'),
       overrides: sql.prepare<OverrideRow, [string]>('SELECT id, namespace_id, identifier, "limit", duration FROM ratelimit_overrides WHERE namespace_id = ?'),
       overridePage: sql.prepare<OverrideRow, [string, string, number]>(
         'SELECT id, namespace_id, identifier, "limit", duration FROM ratelimit_overrides WHERE namespace_id = ? AND id >= ? ORDER BY id LIMIT ?',
@@ -80,6 +92,14 @@ export class SqliteRatelimitNamespaceStore implements RatelimitNamespaceStore {
     await this.sql.run(() => this.stmt.softDelete.run(at, namespaceId))
   }
 
+  pageLive(workspaceId: string, page: { cursor: string; limit: number; ids?: readonly string[] }) {
+    return this.sql.run(() =>
+      page.ids === undefined
+        ? this.stmt.page.all(workspaceId, page.cursor, page.limit)
+        : this.stmt.pageOfIds.all(workspaceId, page.cursor, page.limit, JSON.stringify(page.ids)),
+    )
+  }
+
   listOverrides(namespaceId: string) {
     return this.sql.run(() => this.stmt.overrides.all(namespaceId).map(toOverride))
   }
@@ -90,6 +110,10 @@ export class SqliteRatelimitNamespaceStore implements RatelimitNamespaceStore {
 
   upsertOverride(workspaceId: string, o: RatelimitOverride, at: number) {
     return this.sql.run(() => this.stmt.upsertOverride.get(o.id, workspaceId, o.namespaceId, o.identifier, o.limit, o.duration, at)!.id)
+  }
+
+  deleteOverrides(namespaceId: string) {
+    return this.sql.run(() => this.stmt.deleteOverrides.run(namespaceId).changes)
   }
 
   deleteOverride(namespaceId: string, identifier: string) {

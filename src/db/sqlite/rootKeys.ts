@@ -38,6 +38,7 @@ export class SqliteRootKeyStore implements RootKeyStore {
       byHash: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE hash = ?'),
       byId: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE id = ?'),
       list: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE workspace_id = ? ORDER BY created_at, id'),
+      page: sql.prepare<Row, [string, string, number]>('SELECT * FROM root_keys WHERE workspace_id = ? AND id >= ? ORDER BY id LIMIT ?'),
       seeded: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE workspace_id = ? AND seeded = 1 AND revoked_at IS NULL'),
       insert: sql.prepare(
         `INSERT INTO root_keys (id, workspace_id, name, hash, start, permissions, created_at, expires_at, seeded)
@@ -81,6 +82,10 @@ export class SqliteRootKeyStore implements RootKeyStore {
 
   listByWorkspace(workspaceId: string) {
     return this.sql.run(() => this.stmt.list.all(workspaceId).map(toRootKey))
+  }
+
+  pageByWorkspace(workspaceId: string, page: { cursor: string; limit: number }) {
+    return this.sql.run(() => this.stmt.page.all(workspaceId, page.cursor, page.limit).map(toRootKey))
   }
 
   listSeeded(workspaceId: string) {

@@ -9,6 +9,14 @@ export interface RatelimitNamespace {
   deletedAt: number | null
 }
 
+/** A live namespace as listings show it. */
+export interface RatelimitNamespaceSummary {
+  id: string
+  name: string
+  createdAt: number
+  overrideCount: number
+}
+
 export interface RatelimitOverride {
   id: string
   namespaceId: string
@@ -26,6 +34,11 @@ export interface RatelimitNamespaceStore {
   insertIfAbsent(namespace: Omit<RatelimitNamespace, 'deletedAt'>): Promise<void>
   /** Marks a live namespace deleted. */
   softDelete(namespaceId: string, at: number): Promise<void>
+  /**
+   * Live namespaces of the workspace ordered by id, from `cursor` (inclusive),
+   * at most `limit`, each with its number of overrides; with `ids`, only among those.
+   */
+  pageLive(workspaceId: string, page: { cursor: string; limit: number; ids?: readonly string[] }): Promise<RatelimitNamespaceSummary[]>
 
   /** Every override of the namespace. */
   listOverrides(namespaceId: string): Promise<RatelimitOverride[]>
@@ -39,4 +52,6 @@ export interface RatelimitNamespaceStore {
   upsertOverride(workspaceId: string, override: RatelimitOverride, at: number): Promise<string>
   /** Deletes the override for exactly this identifier; returns its id, or null when there was none. */
   deleteOverride(namespaceId: string, identifier: string): Promise<string | null>
+  /** Deletes every override of the namespace; returns how many there were. */
+  deleteOverrides(namespaceId: string): Promise<number>
 }

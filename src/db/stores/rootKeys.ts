@@ -23,6 +23,8 @@ export interface RootKeyStore {
   findByHash(hash: string): Promise<RootKey | null>
   /** Every key of the workspace, oldest first (ties by id). */
   listByWorkspace(workspaceId: string): Promise<RootKey[]>
+  /** Keys of the workspace (revoked and expired included) ordered by id, from `cursor` (inclusive), at most `limit`. */
+  pageByWorkspace(workspaceId: string, page: { cursor: string; limit: number }): Promise<RootKey[]>
   /** The workspace's seeded keys that are not revoked (expired ones included). */
   listSeeded(workspaceId: string): Promise<RootKey[]>
   /** Revokes the key at `at`; false when it does not exist or was already revoked. */

@@ -1,13 +1,15 @@
-// HTTP controller for apis.createApi, apis.getApi and apis.deleteApi.
+// HTTP controller for apis.createApi, getApi, listApis, updateApi and deleteApi.
 import { Elysia } from 'elysia'
 import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
-import { ok } from '../../http/request-context'
+import { ok, okPage } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { permissionOn, wildcardPermission } from '../../rbac/requirements'
+import { resourcesGranted } from '../../rbac/grants'
+import { anyResourcePermission, permissionOn, wildcardPermission } from '../../rbac/requirements'
 import type { Services } from '../../services'
 import { withActor } from '../audit/context'
 import * as m from './model'
+import { apiView } from './view'
 
 export type ApisRouteDeps = Pick<Services, 'apis'> & { auth: AuthPlugin }
 
@@ -39,6 +41,41 @@ export function apisRoutes(deps: ApisRouteDeps, prefix: string) {
         body: m.GetApiBody,
         response: responses(m.GetApiResponse, 404),
         detail: { summary: 'Get an API', description: 'Returns the id and name of an API.' },
+      },
+    )
+    .post(
+      '/apis.listApis',
+      async ({ body, auth, request }) => {
+        const only = resourcesGranted(auth.permissions, 'api', 'read_api')
+        const page = await apis.list(auth.workspaceId, { cursor: body.cursor, limit: body.limit ?? 100 }, only)
+        return okPage(request, { ...page, items: page.items.map(apiView) })
+      },
+      {
+        permission: anyResourcePermission('api', 'read_api'),
+        body: m.ListApisBody,
+        response: responses(m.ListApisResponse),
+        detail: {
+          summary: 'List APIs',
+          description:
+            'Pages through the workspace’s APIs in id order (deleted ones are left out). A root key with `api.<apiId>.read_api` grants only (no wildcard) lists those APIs alone.',
+        },
+      },
+    )
+    .post(
+      '/apis.updateApi',
+      async ({ body, auth, request, server }) => {
+        const { apiId, ...update } = body
+        const api = await withActor(auditContextOf(auth, request, server), () => apis.update(auth.workspaceId, apiId, update))
+        return ok(request, apiView(api))
+      },
+      {
+        permission: permissionOn('api', 'update_api', 'apiId'),
+        body: m.UpdateApiBody,
+        response: responses(m.UpdateApiResponse, 404),
+        detail: {
+          summary: 'Update an API',
+          description: 'Renames an API and/or turns its delete protection on or off (give at least one of them); returns the API afterwards.',
+        },
       },
     )
     .post(

@@ -2,9 +2,10 @@
 // a deleted API (or one of another workspace) is indistinguishable from a
 // missing one.
 import type { Clock } from '../../clock'
+import { toPage, type Page, type PageInput } from '../../db/pagination'
 import type { Stores } from '../../db/stores'
 import type { Api } from '../../db/stores/apis'
-import { notFound, protectedResource } from '../../errors'
+import { badRequest, notFound, protectedResource } from '../../errors'
 import { newId } from '../../ids'
 import type { AuditLog } from '../audit/service'
 
@@ -14,6 +15,12 @@ export type { Api }
 export const apiResource = (api: Api) => ({ type: 'api', id: api.id, name: api.name })
 
 export const apiNotFound = () => notFound('api', 'The requested API does not exist or has been deleted.')
+
+/** The fields apis.updateApi may change; those present are replaced. */
+export interface ApiUpdate {
+  name?: string
+  deleteProtection?: boolean
+}
 
 type ApiDeletedListener = (api: Api) => void
 
@@ -57,13 +64,36 @@ export class ApiService {
     return api
   }
 
+  /** A page of the workspace's live APIs in id order; with `only`, of those APIs alone (a root key's per-API grants). */
+  async list(workspaceId: string, input: PageInput, only?: readonly string[]): Promise<Page<Api>> {
+    const apis = await this.stores.apis.pageLive(workspaceId, { cursor: input.cursor ?? '', limit: input.limit + 1, ...(only ? { ids: only } : {}) })
+    return toPage(apis, input.limit, (a) => a)
+  }
+
   /** Turns delete protection on or off; a missing API is a 404. */
-  setDeleteProtection(workspaceId: string, apiId: string, enabled: boolean): Promise<void> {
+  async setDeleteProtection(workspaceId: string, apiId: string, enabled: boolean): Promise<void> {
+    await this.update(workspaceId, apiId, { deleteProtection: enabled })
+  }
+
+  /** Renames the API and/or turns its delete protection on or off; returns it afterwards. A missing API is a 404. */
+  update(workspaceId: string, apiId: string, update: ApiUpdate): Promise<Api> {
+    const { name, deleteProtection } = update
+    if (name === undefined && deleteProtection === undefined) {
+      const message = 'Nothing to update: give a name, deleteProtection or both.'
+      throw badRequest(message, [{ location: 'body', message }])
+    }
     return this.stores.transaction(async () => {
       const api = await this.get(workspaceId, apiId)
-      await this.stores.apis.setDeleteProtection(workspaceId, api.id, enabled)
-      const description = `${enabled ? 'Enabled' : 'Disabled'} delete protection of API ${api.name}`
-      await this.audit.record({ workspaceId, event: 'api.update', resources: [apiResource(api)], description })
+      if (name !== undefined) await this.stores.apis.rename(workspaceId, api.id, name)
+      if (deleteProtection !== undefined) await this.stores.apis.setDeleteProtection(workspaceId, api.id, deleteProtection)
+      const updated = { ...api, name: name ?? api.name, deleteProtection: deleteProtection ?? api.deleteProtection }
+      const protection = deleteProtection === undefined ? '' : ` and ${deleteProtection ? 'enabled' : 'disabled'} its delete protection`
+      const description =
+        name === undefined
+          ? `${deleteProtection ? 'Enabled' : 'Disabled'} delete protection of API ${api.name}`
+          : `Renamed API ${api.name} to ${name}${protection}`
+      await this.audit.record({ workspaceId, event: 'api.update', resources: [apiResource(updated)], description })
+      return updated
     })
   }
 

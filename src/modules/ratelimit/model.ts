@@ -1,5 +1,5 @@
-// Request and response schemas of ratelimit.limit / multiLimit and the override
-// routes, and of the named ratelimits that keys and identities carry.
+// Request and response schemas of ratelimit.limit / multiLimit, the namespace
+// and override routes, and of the named ratelimits that keys and identities carry.
 import { t } from 'elysia'
 import { body, EmptyEnvelope, envelope, Int, paginated } from '../../http/schemas'
 
@@ -98,3 +98,19 @@ export const ListOverridesResponse = paginated(Override)
 
 export const DeleteOverrideBody = body({ namespace: Namespace, identifier: OverrideIdentifier })
 export const DeleteOverrideResponse = EmptyEnvelope
+
+export const ListNamespacesBody = body({
+  limit: t.Optional(Int({ minimum: 1, maximum: 100, default: 100, description: 'Page size.' })),
+  cursor: t.Optional(t.String({ maxLength: 1024, description: 'The `pagination.cursor` of the previous page.' })),
+})
+export const ListNamespacesResponse = paginated(
+  t.Object({
+    id: t.String({ description: 'The namespace id (`rlns_…`).' }),
+    name: t.String(),
+    createdAt: Int({ description: 'Unix ms.' }),
+    overrideCount: Int({ description: 'How many overrides the namespace has.' }),
+  }),
+)
+
+export const DeleteNamespaceBody = body({ namespace: Namespace })
+export const DeleteNamespaceResponse = EmptyEnvelope

@@ -1,17 +1,18 @@
-// HTTP controller for ratelimit.limit, ratelimit.multiLimit and the override
-// routes (set, get, list, delete), plus the root-key permissions they need.
+// HTTP controller for ratelimit.limit, ratelimit.multiLimit, the namespace
+// routes (list, delete) and the override routes (set, get, list, delete),
+// plus the root-key permissions they need.
 import { Elysia } from 'elysia'
 import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
-import { allOf, needs, type Requirement } from '../../rbac/grants'
-import type { PermissionSpec } from '../../rbac/requirements'
+import { allOf, needs, resourcesGranted, type Requirement } from '../../rbac/grants'
+import { anyResourcePermission, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
 import { withActor } from '../audit/context'
 import * as m from './model'
 import type { RatelimitService } from './service'
-import { overrideView } from './view'
+import { namespaceView, overrideView } from './view'
 
 export type RatelimitRouteDeps = Pick<Services, 'ratelimit'> & { auth: AuthPlugin }
 
@@ -96,6 +97,41 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
           summary: 'Check several limits at once',
           description:
             'Decides up to 100 limit checks together: either all of them are counted or, when any one is refused, none is. Every check reports its own outcome; `passed` is true only when all passed.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.listNamespaces',
+      async ({ body, auth, request }) => {
+        const only = resourcesGranted(auth.permissions, 'ratelimit', 'read_namespace')
+        const page = await ratelimit.listNamespaces(auth.workspaceId, { cursor: body.cursor, limit: body.limit ?? 100 }, only)
+        return okPage(request, { ...page, items: page.items.map(namespaceView) })
+      },
+      {
+        permission: anyResourcePermission('ratelimit', 'read_namespace'),
+        body: m.ListNamespacesBody,
+        response: responses(m.ListNamespacesResponse),
+        detail: {
+          summary: 'List ratelimit namespaces',
+          description:
+            'Pages through the workspace’s namespaces in id order (deleted ones are left out), each with its number of overrides. A root key with `ratelimit.<namespace id>.read_namespace` grants only (no wildcard) lists those namespaces alone.',
+        },
+      },
+    )
+    .post(
+      '/ratelimit.deleteNamespace',
+      async ({ body, auth, request, server }) => {
+        await withActor(auditContextOf(auth, request, server), () => ratelimit.deleteNamespace(auth.workspaceId, body.namespace))
+        return ok(request, {})
+      },
+      {
+        permission: namespacePermission(ratelimit, 'delete_namespace'),
+        body: m.DeleteNamespaceBody,
+        response: responses(m.DeleteNamespaceResponse, 404),
+        detail: {
+          summary: 'Delete a ratelimit namespace',
+          description:
+            'Deletes a namespace (named by name or id) and its overrides. `ratelimit.limit` answers 410 for it from then on, and its name cannot be used for a new namespace.',
         },
       },
     )

@@ -2,16 +2,22 @@
 // listing, revocation, rotation and authentication. Only SHA-256 hashes are
 // stored; the plaintext leaves this module once, in the create/rotate result.
 //
+// The CLI acts as the operator at the database and may do anything. Over HTTP
+// another root key (the issuer) asks, bound by the rules of issuer.ts.
+//
 // authenticate runs before every management call, so a known key is answered
 // from memory without awaiting anything; only a cache miss reads the store.
 import type { Clock } from '../../clock'
-import { generateKey, hashKey, secretsEqual } from '../../crypto'
+import { digestsEqual, generateKey, hashKey } from '../../crypto'
+import { toPage, type Page, type PageInput } from '../../db/pagination'
 import type { Stores } from '../../db/stores'
 import type { RootKey } from '../../db/stores/rootKeys'
+import { ApiError, badRequest } from '../../errors'
 import { newId } from '../../ids'
 import { permissionProblem } from '../../rbac/grants'
 import type { AuditLog } from '../audit/service'
 import type { WorkspaceService } from '../workspaces/service'
+import { type Issuer, mayActOn, mayGrant, mayOutlive, rootKeyNotFound } from './issuer'
 
 export interface Principal {
   rootKeyId: string
@@ -20,6 +26,8 @@ export interface Principal {
 }
 
 export type AuthFailure = 'invalid' | 'expired'
+
+export type RootKeyStatus = 'active' | 'expired' | 'revoked'
 
 export interface RootKeyInfo {
   id: string
@@ -31,6 +39,7 @@ export interface RootKeyInfo {
   expiresAt: number | null
   lastUsedAt: number | null
   revokedAt: number | null
+  status: RootKeyStatus
 }
 
 export interface CreatedRootKey {
@@ -39,9 +48,31 @@ export interface CreatedRootKey {
   workspaceId: string
 }
 
-export class RootKeyInputError extends Error {}
+export interface RotatedRootKey extends CreatedRootKey {
+  replacedRootKeyId: string
+  /** When the replaced key stops working (unix ms). */
+  replacedKeyStopsAt: number
+}
 
-const toInfo = (k: RootKey): RootKeyInfo => ({
+const invalidInput = (message: string, location: string) => {
+  const e = badRequest(message, [{ location, message }])
+  return [e.status, e.title, e.type, e.detail, e.errors] as const
+}
+
+/** Input the CLI reports as a usage problem and HTTP as a 400 at `location`. */
+export class RootKeyInputError extends ApiError {
+  constructor(message: string, location = 'body') {
+    super(...invalidInput(message, location))
+    this.name = 'RootKeyInputError'
+  }
+}
+
+function statusOf(k: RootKey, now: number): RootKeyStatus {
+  if (k.revokedAt !== null) return 'revoked'
+  return k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active'
+}
+
+const toInfo = (k: RootKey, now: number): RootKeyInfo => ({
   id: k.id,
   workspaceId: k.workspaceId,
   name: k.name,
@@ -51,6 +82,7 @@ const toInfo = (k: RootKey): RootKeyInfo => ({
   expiresAt: k.expiresAt,
   lastUsedAt: k.lastUsedAt,
   revokedAt: k.revokedAt,
+  status: statusOf(k, now),
 })
 
 /** A cached lookup: the key with its grants parsed once, or null for an unknown hash. */
@@ -71,6 +103,8 @@ export class RootKeyService {
   /** Bumped whenever the cache is dropped, so that a lookup begun before cannot refill it with stale data. */
   private generation = 0
   private readonly pendingUse = new Map<string, number>()
+  /** Told of every root-key change made here (revoke, rotate): cluster mode announces it to the other nodes. */
+  announceChange: (() => void) | null = null
 
   constructor(
     private readonly stores: Pick<Stores, 'rootKeys' | 'transaction' | 'externalVersion'>,
@@ -82,23 +116,32 @@ export class RootKeyService {
 
   /** Validates every permission string; throws RootKeyInputError naming the bad one. */
   static validatePermissions(permissions: string[]): string[] {
-    if (permissions.length === 0) throw new RootKeyInputError('at least one --permission is required')
-    for (const p of permissions) {
+    if (permissions.length === 0) throw new RootKeyInputError('at least one --permission is required', 'body.permissions')
+    for (const [i, p] of permissions.entries()) {
       const problem = permissionProblem(p)
-      if (problem) throw new RootKeyInputError(`invalid permission ${problem}`)
+      if (problem) throw new RootKeyInputError(`invalid permission ${problem}`, `body.permissions[${i}]`)
     }
     return [...new Set(permissions)]
   }
 
-  /** Creates a key in the workspace named by id or name (created by name when absent). */
-  async create(input: { workspace: string; name: string; permissions: string[]; expiresAt?: number | null; seeded?: boolean }): Promise<CreatedRootKey> {
+  /**
+   * Creates a key in the workspace named by id or name (created by name when
+   * absent). With an issuer, in the issuer's workspace and with nothing the
+   * issuer does not hold.
+   */
+  async create(
+    input: { workspace: string; name: string; permissions: string[]; expiresAt?: number | null; seeded?: boolean },
+    issuer?: Issuer,
+  ): Promise<CreatedRootKey> {
     const name = input.name.trim()
-    if (!name) throw new RootKeyInputError('the root key needs a non-empty --name')
+    if (!name) throw new RootKeyInputError('the root key needs a non-empty --name', 'body.name')
     const permissions = RootKeyService.validatePermissions(input.permissions)
     const now = this.clock.now()
-    if (input.expiresAt != null && input.expiresAt <= now) throw new RootKeyInputError('the expiry must be in the future')
+    if (input.expiresAt != null && input.expiresAt <= now) throw new RootKeyInputError('the expiry must be in the future', 'body.expiresIn')
+    if (issuer) mayGrant(issuer, permissions)
     return this.stores.transaction(async () => {
-      const ws = await this.workspaces.ensure(input.workspace)
+      if (issuer) mayOutlive(await this.expiryOf(issuer), input.expiresAt ?? null)
+      const ws = await this.workspaces.ensure(issuer ? issuer.workspaceId : input.workspace)
       const created = await this.insertKey(ws.id, name, permissions, input.expiresAt ?? null, input.seeded ?? false)
       await this.audit.record({
         workspaceId: ws.id,
@@ -131,46 +174,71 @@ export class RootKeyService {
 
   async find(id: string): Promise<RootKeyInfo | null> {
     const key = await this.stores.rootKeys.findById(id)
-    return key ? toInfo(key) : null
+    return key ? toInfo(key, this.clock.now()) : null
+  }
+
+  /** The calling key itself with its workspace (what the console shows at sign-in). */
+  async describe(principal: Principal): Promise<RootKeyInfo & { workspace: { id: string; name: string } }> {
+    const [key, ws] = await Promise.all([this.find(principal.rootKeyId), this.workspaces.find(principal.workspaceId)])
+    if (!key) throw rootKeyNotFound()
+    return { ...key, workspace: { id: principal.workspaceId, name: ws?.name ?? principal.workspaceId } }
   }
 
   async list(workspaceId: string): Promise<RootKeyInfo[]> {
-    return (await this.stores.rootKeys.listByWorkspace(workspaceId)).map(toInfo)
+    const now = this.clock.now()
+    return (await this.stores.rootKeys.listByWorkspace(workspaceId)).map((k) => toInfo(k, now))
+  }
+
+  /** A page of the workspace's keys in id order, revoked and expired ones included. */
+  async page(workspaceId: string, input: PageInput): Promise<Page<RootKeyInfo>> {
+    const keys = await this.stores.rootKeys.pageByWorkspace(workspaceId, { cursor: input.cursor ?? '', limit: input.limit + 1 })
+    const now = this.clock.now()
+    return toPage(keys, input.limit, (k) => toInfo(k, now))
   }
 
   /** Active keys created by the seed command for a workspace. */
   async listSeeded(workspaceId: string): Promise<RootKeyInfo[]> {
-    return (await this.stores.rootKeys.listSeeded(workspaceId)).map(toInfo)
+    const now = this.clock.now()
+    return (await this.stores.rootKeys.listSeeded(workspaceId)).map((k) => toInfo(k, now))
   }
 
-  /** Returns false when the key does not exist or was already revoked. */
-  async revoke(id: string): Promise<boolean> {
+  /**
+   * Returns false when the key does not exist or was already revoked. With an
+   * issuer, a key it may not act on (see mayActOn) is a 404 or a 403.
+   */
+  async revoke(id: string, issuer?: Issuer): Promise<boolean> {
     const changed = await this.stores.transaction(async () => {
       const key = await this.stores.rootKeys.findById(id)
+      if (issuer) mayActOn(issuer, key)
       if (!key || !(await this.stores.rootKeys.revoke(id, this.clock.now()))) return false
       const resources = [{ type: 'root_key', id, name: key.name }]
       await this.audit.record({ workspaceId: key.workspaceId, event: 'root_key.revoke', resources, description: `Revoked root key ${key.name}` })
       return true
     })
-    this.dropCache()
+    this.changed()
     return changed
   }
 
   /**
    * Issues a new key with the same workspace, name and permissions; the old one
-   * stops working after `graceMs` (immediately when 0).
+   * stops working after `graceMs` (immediately when 0). With an issuer, a key
+   * it may not act on (see mayActOn) is a 404 or a 403.
    */
-  rotate(id: string, graceMs = 0, options: { seeded?: boolean } = {}): Promise<CreatedRootKey> {
-    return this.stores.transaction(async () => {
+  async rotate(id: string, graceMs = 0, options: { seeded?: boolean; issuer?: Issuer } = {}): Promise<RotatedRootKey> {
+    const { issuer } = options
+    const created = await this.stores.transaction(async () => {
       const old = await this.stores.rootKeys.findById(id)
-      if (!old) throw new RootKeyInputError(`no root key with id '${id}'`)
+      if (issuer) mayActOn(issuer, old)
+      if (!old) throw new RootKeyInputError(`no root key with id '${id}'`, 'body.rootKeyId')
       const now = this.clock.now()
       if (old.revokedAt !== null || (old.expiresAt !== null && old.expiresAt <= now)) {
-        throw new RootKeyInputError(`root key '${id}' is already revoked or expired`)
+        throw new RootKeyInputError(`root key '${id}' is already revoked or expired`, 'body.rootKeyId')
       }
+      if (issuer) mayOutlive(await this.expiryOf(issuer), old.expiresAt)
       const created = await this.insertKey(old.workspaceId, old.name, old.permissions, old.expiresAt, options.seeded ?? old.seeded)
       if (graceMs <= 0) await this.stores.rootKeys.revoke(id, now)
       else await this.stores.rootKeys.expireBy(id, now + graceMs)
+      const stopsAt = graceMs <= 0 ? now : Math.min(old.expiresAt ?? Number.POSITIVE_INFINITY, now + graceMs)
       await this.audit.record({
         workspaceId: old.workspaceId,
         event: 'root_key.rotate',
@@ -178,11 +246,18 @@ export class RootKeyService {
           { type: 'root_key', id: old.id, name: old.name },
           { type: 'root_key', id: created.rootKeyId, name: old.name },
         ],
-        description: `Rotated root key ${old.name}: ${created.rootKeyId} replaces ${old.id}, which stops ${graceMs <= 0 ? 'at once' : `at ${new Date(Math.min(old.expiresAt ?? Number.POSITIVE_INFINITY, now + graceMs)).toISOString()}`}`,
+        description: `Rotated root key ${old.name}: ${created.rootKeyId} replaces ${old.id}, which stops ${graceMs <= 0 ? 'at once' : `at ${new Date(stopsAt).toISOString()}`}`,
       })
-      this.dropCache()
-      return created
+      return { ...created, replacedRootKeyId: old.id, replacedKeyStopsAt: stopsAt }
     })
+    // After the commit, so that no lookup running meanwhile caches the key as it was.
+    this.changed()
+    return created
+  }
+
+  /** When the issuer's own key expires (null: never). */
+  private async expiryOf(issuer: Issuer): Promise<number | null> {
+    return (await this.stores.rootKeys.findById(issuer.rootKeyId))?.expiresAt ?? null
   }
 
   /**
@@ -219,7 +294,7 @@ export class RootKeyService {
   }
 
   private judge(entry: CacheEntry, hash: string): Principal | AuthFailure {
-    if (!entry || !secretsEqual(entry.key.hash, hash) || entry.key.revokedAt !== null) return 'invalid'
+    if (!entry || !digestsEqual(entry.key.hash, hash) || entry.key.revokedAt !== null) return 'invalid'
     const { key } = entry
     const now = this.clock.now()
     if (key.expiresAt !== null && key.expiresAt <= now) return 'expired'
@@ -227,9 +302,15 @@ export class RootKeyService {
     return { rootKeyId: key.id, workspaceId: key.workspaceId, permissions: entry.permissions }
   }
 
-  private dropCache(): void {
+  /** Forgets every cached lookup: after a change here, or when another node of a cluster announces one. */
+  dropCache(): void {
     this.cache.clear()
     this.generation++
+  }
+
+  private changed(): void {
+    this.dropCache()
+    this.announceChange?.()
   }
 
   /** Writes batched last-used times; called periodically and at shutdown. */

@@ -1,5 +1,5 @@
 import { describeSecurity } from '../../support/security'
-import { notFoundBody } from '../../support/harness'
+import { notFoundBody, REQUEST_ID } from '../../support/harness'
 
 const apiNotFound = notFoundBody('api', 'The requested API does not exist or has been deleted.')
 
@@ -33,3 +33,35 @@ for (const action of ['read_api', 'delete_api'] as const) {
     otherWorkspaceBody: apiNotFound,
   })
 }
+
+describeSecurity({
+  rpc: 'apis.listApis',
+  setup: async (h, admin) => {
+    const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, admin)
+    return { body: {}, vars: { apiId } }
+  },
+  // A per-API grant lists that API only (listApis.test.ts).
+  allowed: [['*'], ['api.*.read_api'], ['api.{apiId}.read_api'], ['api.api_someother1.read_api']],
+  denied: [
+    { grants: ['api.*.create_api'], missing: ['api.*.read_api'] },
+    { grants: ['api.{apiId}.delete_api', 'ratelimit.*.read_namespace'], missing: ['api.*.read_api'] },
+  ],
+  // A key of another workspace lists its own (empty) workspace.
+  otherWorkspaceStatus: 200,
+  otherWorkspaceBody: { meta: { requestId: REQUEST_ID }, data: [], pagination: { hasMore: false } },
+})
+
+describeSecurity({
+  rpc: 'apis.updateApi',
+  setup: async (h, admin) => {
+    const { apiId } = await h.ok('apis.createApi', { name: 'payments' }, admin)
+    return { body: { apiId, name: 'renamed', deleteProtection: true }, vars: { apiId } }
+  },
+  allowed: [['*'], ['api.*.update_api'], ['api.{apiId}.update_api']],
+  denied: [
+    { grants: ['api.*.read_api', 'api.*.delete_api'], missing: ['api.*.update_api', 'api.{apiId}.update_api'] },
+    { grants: ['api.api_someother1.update_api'], missing: ['api.*.update_api', 'api.{apiId}.update_api'] },
+  ],
+  otherWorkspaceStatus: 404,
+  otherWorkspaceBody: apiNotFound,
+})

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { describeSecurity } from '../../support/security'
-import { Harness, notFoundBody } from '../../support/harness'
+import { Harness, notFoundBody, REQUEST_ID } from '../../support/harness'
 
 const namespaceMissing = notFoundBody('ratelimit_namespace', 'This namespace does not exist.')
 const limitBody = (namespace: string) => ({ namespace, identifier: 'user_1', limit: 10, duration: 60_000 })
@@ -94,6 +94,32 @@ for (const route of overrideRoutes) {
     otherWorkspaceBody: namespaceMissing,
   })
 }
+
+describeSecurity({
+  rpc: 'ratelimit.listNamespaces',
+  setup: async (h, admin) => ({ body: {}, vars: { nsId: await namespace(h, admin, 'email') } }),
+  // A per-namespace grant lists that namespace only (listNamespaces.test.ts).
+  allowed: [['*'], ['ratelimit.*.read_namespace'], ['ratelimit.{nsId}.read_namespace'], ['ratelimit.rlns_someother12.read_namespace']],
+  denied: [
+    { grants: ['ratelimit.*.limit', 'ratelimit.*.read_override'], missing: ['ratelimit.*.read_namespace'] },
+    { grants: ['api.*.read_api'], missing: ['ratelimit.*.read_namespace'] },
+  ],
+  // A key of another workspace lists its own (empty) workspace.
+  otherWorkspaceStatus: 200,
+  otherWorkspaceBody: { meta: { requestId: REQUEST_ID }, data: [], pagination: { hasMore: false } },
+})
+
+describeSecurity({
+  rpc: 'ratelimit.deleteNamespace',
+  setup: async (h, admin) => ({ body: { namespace: 'email' }, vars: { nsId: await namespace(h, admin, 'email') } }),
+  allowed: [['*'], ['ratelimit.*.delete_namespace'], ['ratelimit.{nsId}.delete_namespace']],
+  denied: [
+    { grants: ['ratelimit.*.read_namespace', 'ratelimit.*.delete_override'], missing: ['ratelimit.*.delete_namespace', 'ratelimit.{nsId}.delete_namespace'] },
+    { grants: ['ratelimit.rlns_someother12.delete_namespace'], missing: ['ratelimit.*.delete_namespace', 'ratelimit.{nsId}.delete_namespace'] },
+  ],
+  otherWorkspaceStatus: 404,
+  otherWorkspaceBody: namespaceMissing,
+})
 
 describe('cross-workspace isolation', () => {
   test('the same namespace name in two workspaces: separate namespaces, counters and overrides', async () => {
