@@ -1,6 +1,7 @@
 // Flags + environment -> one typed configuration object. Paths come from flags,
 // the environment or the working directory, never from the module's own
 // location (inside a compiled binary that directory is virtual).
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 /**
@@ -73,17 +74,30 @@ export const DEFAULT_TUNABLES: Tunables = {
 export interface Config {
   port: number
   host: string
+  /** The SQLite database file (ignored when `databaseUrl` is set). */
   dbPath: string
+  /**
+   * PostgreSQL URL (postgres:// or postgresql://), from --database-url or
+   * LATCH_DATABASE_URL: cluster mode, where any number of nodes serve one
+   * database. Null: the SQLite file at `dbPath`, one serving process.
+   */
+  databaseUrl: string | null
+  /** Redis URL (redis:// or rediss://), from --redis-url or LATCH_REDIS_URL; set exactly when `databaseUrl` is. */
+  redisUrl: string | null
   /** Directory of the default database (and of the master key file of an in-memory one). */
   dataDir: string
   /** 32-byte key for recoverable keys, from LATCH_MASTER_KEY (base64 or hex). */
   masterKey?: string
   /**
-   * The master key file, used when LATCH_MASTER_KEY is not set: master.key beside
-   * the database, so that the key travels with the data it decrypts whatever the
-   * working directory (<data dir>/master.key for an in-memory database).
+   * The master key file, used when LATCH_MASTER_KEY is not set: --master-key-file
+   * or LATCH_MASTER_KEY_FILE, else master.key beside the database, so that the key
+   * travels with the data it decrypts whatever the working directory (<data
+   * dir>/master.key for an in-memory database). With PostgreSQL there is no file
+   * beside the database and every node must use the same key, so there is no
+   * default (null: recoverable keys are refused unless LATCH_MASTER_KEY is set),
+   * and a configured file must exist: latch never creates one in that mode.
    */
-  masterKeyFile: string
+  masterKeyFile: string | null
   /** Emit one JSON log line per request. */
   logRequests: boolean
   tunables: Tunables
@@ -110,23 +124,81 @@ export function parseDuration(value: string): number {
   return ms
 }
 
-export function loadConfig(
-  flags: { port?: string; host?: string; db?: string } = {},
-  env: Record<string, string | undefined> = process.env,
-  cwd: string = process.cwd(),
-): Config {
+/** A connection URL of one of `protocols`, or a ConfigError naming where it came from. */
+function parseUrl(value: string, source: string, protocols: readonly string[], what: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(`${source} must be a ${what} URL such as ${protocols[0]}//host:port/..., got something that is not a URL`)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${source} must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')}), got ${url.protocol}//...`)
+  }
+  return value
+}
+
+export interface ConfigFlags {
+  port?: string
+  host?: string
+  db?: string
+  databaseUrl?: string
+  redisUrl?: string
+  masterKeyFile?: string
+}
+
+export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): Config {
   const port = flags.port !== undefined ? parsePort(flags.port, '--port') : env.PORT ? parsePort(env.PORT, 'PORT') : 3000
   const dataDir = resolve(cwd, env.LATCH_DATA_DIR ?? 'data')
   const dbFlag = flags.db ?? env.LATCH_DB
   const dbPath = dbFlag ? (dbFlag === ':memory:' ? dbFlag : resolve(cwd, dbFlag)) : resolve(dataDir, 'latch.db')
+  const databaseSource = flags.databaseUrl !== undefined ? '--database-url' : 'LATCH_DATABASE_URL'
+  const databaseValue = flags.databaseUrl ?? (env.LATCH_DATABASE_URL || undefined)
+  const redisSource = flags.redisUrl !== undefined ? '--redis-url' : 'LATCH_REDIS_URL'
+  const redisValue = flags.redisUrl ?? (env.LATCH_REDIS_URL || undefined)
+  const databaseUrl = databaseValue === undefined ? null : parseUrl(databaseValue, databaseSource, ['postgres:', 'postgresql:'], 'PostgreSQL')
+  const redisUrl = redisValue === undefined ? null : parseUrl(redisValue, redisSource, ['redis:', 'rediss:'], 'Redis')
+  // Nodes share credits and ratelimits through Redis and rows through PostgreSQL: either alone would hand out credits twice.
+  if (databaseUrl !== null && redisUrl === null) {
+    throw new ConfigError(`${databaseSource} selects PostgreSQL (cluster mode), which also needs Redis: set --redis-url or LATCH_REDIS_URL too`)
+  }
+  if (redisUrl !== null && databaseUrl === null) {
+    throw new ConfigError(`${redisSource} is only used in cluster mode, which also needs PostgreSQL: set --database-url or LATCH_DATABASE_URL too, or neither`)
+  }
+  if (databaseUrl !== null && dbFlag !== undefined) {
+    const db = flags.db !== undefined ? '--db' : 'LATCH_DB'
+    throw new ConfigError(`${db} names a SQLite file, but ${databaseSource} selects PostgreSQL: use one or the other`)
+  }
+  const keyFile = flags.masterKeyFile ?? (env.LATCH_MASTER_KEY_FILE || undefined)
+  const defaultKeyFile = databaseUrl === null ? resolve(dbPath === ':memory:' ? dataDir : dirname(dbPath), 'master.key') : null
   return {
     port,
     host: flags.host ?? env.HOST ?? '0.0.0.0',
     dataDir,
     dbPath,
+    databaseUrl,
+    redisUrl,
     masterKey: env.LATCH_MASTER_KEY || undefined,
-    masterKeyFile: resolve(dbPath === ':memory:' ? dataDir : dirname(dbPath), 'master.key'),
+    masterKeyFile: keyFile === undefined ? defaultKeyFile : resolve(cwd, keyFile),
     logRequests: env.LATCH_LOG !== 'off',
     tunables: DEFAULT_TUNABLES,
   }
+}
+
+/**
+ * Where recoverable keys' master key comes from (the Vault's source): the
+ * environment's key, else the key file. With PostgreSQL the file is read here
+ * and must exist, since every node needs the same key and none may make its
+ * own; with SQLite the Vault creates it beside the database on first use.
+ */
+export function masterKeySource(config: Config): { key?: string; file?: string } {
+  if (config.masterKey) return { key: config.masterKey }
+  if (config.masterKeyFile === null) return {}
+  if (config.databaseUrl === null) return { file: config.masterKeyFile }
+  if (!existsSync(config.masterKeyFile)) {
+    throw new ConfigError(
+      `the master key file ${config.masterKeyFile} does not exist; with PostgreSQL every node must read the same key, so latch never creates one: write 32 random bytes as base64 there (e.g. openssl rand -base64 32) or set LATCH_MASTER_KEY`,
+    )
+  }
+  return { key: readFileSync(config.masterKeyFile, 'utf8') }
 }

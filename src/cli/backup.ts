@@ -7,10 +7,10 @@
 import { resolve } from 'node:path'
 import type { Config } from '../config'
 import { backupDatabase, restoreDatabase } from '../db/sqlite/backup'
-import { DB_FLAG, JSON_FLAG, databaseConfig, defineCommand, writeJson } from './command'
+import { DB_FLAG, JSON_FLAG, defineCommand, sqliteConfig, writeJson } from './command'
 
 /** Where the master key is: no backup contains it, and recoverable keys cannot be decrypted without it. */
-const masterKeyLocation = (config: Config): string => (config.masterKey ? 'the key in LATCH_MASTER_KEY' : config.masterKeyFile)
+const masterKeyLocation = (config: Config): string => (config.masterKey ? 'the key in LATCH_MASTER_KEY' : (config.masterKeyFile ?? 'the master key'))
 
 export const backupCommand = defineCommand({
   name: 'backup',
@@ -32,7 +32,7 @@ the copy. With --json the output is {"backup","bytes","schemaVersion"}.`,
     db: DB_FLAG,
   },
   async run({ flags, positionals }, ctx) {
-    const config = databaseConfig(flags.db, ctx)
+    const config = sqliteConfig(flags.db, ctx, 'backup', "back PostgreSQL up with pg_dump --format=custom (or your provider's snapshots)")
     const result = backupDatabase(config.dbPath, resolve(ctx.cwd, positionals[0]!), { force: flags.force === true })
     if (flags.json) {
       writeJson(ctx.stdout, { backup: result.path, bytes: result.bytes, schemaVersion: result.schemaVersion })
@@ -66,7 +66,7 @@ output is {"restored","from","bytes","schemaVersion","replaced"}.`,
     db: DB_FLAG,
   },
   async run({ flags, positionals }, ctx) {
-    const config = databaseConfig(flags.db, ctx)
+    const config = sqliteConfig(flags.db, ctx, 'restore', 'restore PostgreSQL with pg_restore into an empty database')
     const from = resolve(ctx.cwd, positionals[0]!)
     const result = restoreDatabase(from, config.dbPath, { force: flags.force === true })
     if (flags.json) {

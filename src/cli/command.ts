@@ -1,11 +1,12 @@
 // What every CLI command shares: the context it runs in (streams, environment,
 // working directory, clock), its declaration (flags + help text), and opening
-// the database named by --db / LATCH_DB / LATCH_DATA_DIR. Changes a command
-// makes are audited as the operating-system user who ran it.
+// the database named by --db / LATCH_DB / LATCH_DATA_DIR, or the PostgreSQL
+// database of LATCH_DATABASE_URL. Changes a command makes are audited as the
+// operating-system user who ran it.
 import { userInfo } from 'node:os'
 import type { Clock } from '../clock'
-import { type Config, loadConfig } from '../config'
-import { openSqliteStores, type SqliteStores } from '../db/sqlite'
+import { type Config, ConfigError, loadConfig } from '../config'
+import { openStores } from '../db/open'
 import { type AuditContext, withActor } from '../modules/audit/context'
 import { createServices, type Services } from '../services'
 import type { FlagSpec, FlagSpecs, ParsedArgs } from './args'
@@ -68,6 +69,15 @@ export function databaseConfig(db: string | undefined, ctx: CliContext): Config 
   return loadConfig({ db }, { ...ctx.env, PORT: undefined }, ctx.cwd)
 }
 
+/** databaseConfig for a command that only knows SQLite files (backup, restore): PostgreSQL is refused, naming its own tools. */
+export function sqliteConfig(db: string | undefined, ctx: CliContext, command: string, instead: string): Config {
+  const config = databaseConfig(db, ctx)
+  if (config.databaseUrl !== null) {
+    throw new ConfigError(`latch ${command} works on a SQLite database file, but LATCH_DATABASE_URL selects PostgreSQL; ${instead} (see README, PostgreSQL)`)
+  }
+  return config
+}
+
 /**
  * Opens the database the flags and environment point at, builds latch's
  * services over it (no HTTP app), runs `work` as the CLI user (the actor of
@@ -76,14 +86,14 @@ export function databaseConfig(db: string | undefined, ctx: CliContext): Config 
  */
 export async function withServices<T>(db: string | undefined, ctx: CliContext, work: (services: Services) => T | Promise<T>): Promise<T> {
   const config = databaseConfig(db, ctx)
-  const stores: SqliteStores = openSqliteStores(config.dbPath, { busyDeadlineMs: config.tunables.writeBusyTimeoutMs })
+  const opened = await openStores(config)
   try {
-    const services = createServices({ stores, clock: ctx.clock, tunables: config.tunables })
+    const services = createServices({ stores: opened.stores, clock: ctx.clock, tunables: config.tunables })
     const result = await withActor(cliActor(ctx.env), () => work(services))
     await services.flush()
     return result
   } finally {
-    stores.close()
+    await opened.close()
   }
 }
 

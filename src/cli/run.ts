@@ -11,6 +11,7 @@ import { auditCommands } from './audit'
 import { backupCommand, restoreCommand } from './backup'
 import type { CliContext, Command } from './command'
 import { commandHelp, generalHelp, groupHelp } from './help'
+import { migrateStoreCommand } from './migrate-store'
 import { migrationsCommands } from './migrations'
 import { rootKeysCommands } from './root-keys'
 import { seedCommand } from './seed'
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command<any>[] = [
   ...auditCommands,
   backupCommand,
   restoreCommand,
+  migrateStoreCommand,
 ]
 
 const GROUPS: Record<string, readonly Command<any>[]> = { 'root-keys': rootKeysCommands, migrations: migrationsCommands, audit: auditCommands }

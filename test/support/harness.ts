@@ -1,13 +1,17 @@
-// A real latch app on a real SQLite file in a temp directory, driven through
-// app.handle(new Request(...)). Every test file builds its own.
+// A real latch app on a real SQLite file in a temp directory (or, with
+// LATCH_TEST_ENGINE=postgres, a fresh PostgreSQL database: test/support/postgres.ts),
+// driven through app.handle(new Request(...)). Every test file builds its own.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { ManualClock } from '../../src/clock'
-import { openSqliteStores } from '../../src/db/sqlite'
+import { postgresStores } from '../../src/db/postgres'
+import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
+import type { Stores } from '../../src/db/stores'
 import type { MasterKeySource } from '../../src/modules/keys/vault'
 import { createServices } from '../../src/services'
+import { databaseUrl, EMPTY_DATABASE, reserveTestDatabase, returnTestDatabase, TEST_ENGINE } from './postgres'
 
 /** A fixed 32-byte master key for tests of recoverable keys. */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
@@ -18,12 +22,45 @@ export interface CallResult {
   headers: Headers
 }
 
+/**
+ * Fresh stores for a test: a SQLite file in `dir`, or a database of its own
+ * on the test PostgreSQL server (emptied and handed on at `close`).
+ */
+export function testStores(
+  dir: string,
+  engine: 'sqlite' | 'postgres' = TEST_ENGINE,
+): { stores: Stores; sqlite: SqliteStores | null; close: () => Promise<void> } {
+  if (engine === 'sqlite') {
+    const sqlite = openSqliteStores(join(dir, 'latch.db'))
+    return { stores: sqlite, sqlite, close: async () => sqlite.close() }
+  }
+  const database = reserveTestDatabase()
+  const stores = postgresStores(databaseUrl(database.name), { prepare: database.prepare })
+  return {
+    stores,
+    sqlite: null,
+    close: async () => {
+      // Emptied for the next harness (see test/support/postgres.ts), unless it never came up.
+      const emptied = await stores.engine.run(EMPTY_DATABASE).then(
+        () => true,
+        () => false,
+      )
+      await stores.close()
+      if (emptied) returnTestDatabase(database.name)
+    },
+  }
+}
+
 export class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), 'latch-test-'))
   readonly dbPath = join(this.dir, 'latch.db')
-  readonly stores = openSqliteStores(this.dbPath)
-  /** The raw SQLite connection, for assertions on what was stored. */
-  readonly db = this.stores.db
+  private readonly engine = testStores(this.dir)
+  readonly stores = this.engine.stores
+  /** The raw SQLite connection, for assertions on what was stored (SQLite runs only). */
+  get db(): SqliteStores['db'] {
+    if (!this.engine.sqlite) throw new Error('h.db is the SQLite connection; this test runs on PostgreSQL (use h.query)')
+    return this.engine.sqlite.db
+  }
   readonly clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
   readonly errors: unknown[] = []
   readonly app
@@ -65,9 +102,17 @@ export class Harness {
     return res.body.data
   }
 
+  /** Rows of raw SQL on either engine (portable SQL only), numbers as numbers: for assertions on what was stored. */
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    const rows = this.engine.sqlite
+      ? (this.engine.sqlite.db.query(sql).all() as Record<string, unknown>[])
+      : await (this.stores as ReturnType<typeof postgresStores>).engine.all<Record<string, unknown>>(sql)
+    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))
+  }
+
   async close(): Promise<void> {
     await this.services.flush()
-    this.stores.close()
+    await this.engine.close()
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

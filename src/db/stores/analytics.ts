@@ -79,6 +79,8 @@ export class AnalyticsQueryError extends Error {
 
 export interface AnalyticsStore {
   readonly sources: Record<AnalyticsTable, AnalyticsSourceSql>
+  /** The SQL the query core must compile to (default 'sqlite'). */
+  readonly dialect?: 'sqlite' | 'postgres'
   /**
    * Runs one compiled SELECT read-only and returns its rows as value arrays,
    * or rejects with an AnalyticsQueryError: 'timeout' once `timeoutMs` has

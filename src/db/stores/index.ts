@@ -1,7 +1,7 @@
 // The store interfaces: everything latch persists, one store per group of
 // tables, asynchronous at the boundary so that an engine that answers over the
 // network can implement them. Services depend on these interfaces only; the
-// engines live in src/db/sqlite/ (and later others), built in src/services.ts.
+// engines live in src/db/sqlite/ and src/db/postgres/, opened by src/db/open.ts.
 import type { AnalyticsStore, RatelimitEventStore, VerificationEventStore } from './analytics'
 import type { ApiStore } from './apis'
 import type { AuditLogStore } from './audit'
@@ -36,6 +36,6 @@ export interface Stores {
   readonly ratelimitNamespaces: RatelimitNamespaceStore
   readonly settings: SettingsStore
   readonly auditLogs: AuditLogStore
-  /** Writes everything to disk and releases the store. */
-  close(): void
+  /** Writes everything to disk and releases the store (PostgreSQL: once its connections are closed). */
+  close(): void | Promise<void>
 }

@@ -75,6 +75,7 @@ export class AnalyticsService {
       sources: this.stores.analytics.sources,
       now: this.clock.now(),
       retentionMs: this.retention(route),
+      dialect: this.stores.analytics.dialect,
     })
     const timeoutMs = this.tunables.analyticsTimeoutMs
     let rows: unknown[][]

@@ -24,7 +24,9 @@ async function rows(route: 'getVerifications' | 'getRatelimits', query: string, 
 }
 const verifications = (query: string, key?: string) => rows('getVerifications', query, key)
 const ratelimits = (query: string, key?: string) => rows('getRatelimits', query, key)
-const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.key_id).localeCompare(String(b.key_id))
+/** Byte order, as SQL's ORDER BY key_id (localeCompare would put 'key_b…' before 'key_P…'). */
+const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  String(a.key_id) < String(b.key_id) ? -1 : String(a.key_id) > String(b.key_id) ? 1 : 0
 
 describe('the documented example queries', () => {
   test('1. outcomes, most frequent first', async () => {

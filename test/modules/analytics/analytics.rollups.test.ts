@@ -225,8 +225,8 @@ describe('events stored before analytics', () => {
       migrations.filter((m) => m.version <= 10),
     )
     const t0 = Date.UTC(2026, 5, 10, 8, 30)
-    old.run("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_old', 'old', 0)")
-    old.run("INSERT INTO identities (id, workspace_id, external_id, created_at) VALUES ('id_1', 'ws_old', 'cust_1', 0)")
+    old.exec("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_old', 'old', 0)")
+    old.exec("INSERT INTO identities (id, workspace_id, external_id, created_at) VALUES ('id_1', 'ws_old', 'cust_1', 0)")
     const insert = old.prepare(
       'INSERT INTO verification_events (time, workspace_id, api_id, key_id, identity_id, outcome, tags, credits_spent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )

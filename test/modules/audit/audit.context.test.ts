@@ -7,6 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import { withActor } from '../../../src/modules/audit/context'
 import { Harness } from '../../support/harness'
 import { type AuditFixture, allEvents, eventsOfRequest, resourceRefs, withAuditFixture } from './fixture'
+import { runtime } from '#runtime'
 
 const ALICE = { actor: { type: 'cli', id: 'alice' } } as const
 
@@ -79,9 +80,10 @@ describe('audit context over a real socket', () => {
   test('the remote address is the peer of the connection', async () => {
     const h = new Harness()
     const root = await h.rootKey('ws')
-    h.app.listen({ port: 0, hostname: '127.0.0.1' })
+    // latch's own listener (src/runtime/), as the server uses it.
+    const server = runtime.listen(h.app, { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 })
     try {
-      const res = await fetch(`http://127.0.0.1:${h.app.server!.port}/v2/apis.createApi`, {
+      const res = await fetch(`http://127.0.0.1:${server.port}/v2/apis.createApi`, {
         method: 'POST',
         headers: { authorization: `Bearer ${root}`, 'content-type': 'application/json', 'user-agent': 'curl/8.5.0', 'x-forwarded-for': '203.0.113.9' },
         body: JSON.stringify({ name: 'socket' }),
@@ -92,7 +94,7 @@ describe('audit context over a real socket', () => {
       // X-Forwarded-For is not trusted: the address is the socket's.
       expect(event).toMatchObject({ event: 'api.create', requestId, remoteAddr: '127.0.0.1', userAgent: 'curl/8.5.0' })
     } finally {
-      await h.app.stop(true)
+      await server.stop()
       await h.close()
     }
   })

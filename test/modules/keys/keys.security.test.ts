@@ -476,7 +476,7 @@ describe('keys.*Permissions / keys.*Roles: order and atomicity', () => {
     const res = await h.call('/v2/keys.addPermissions', { keyId: k.keyId, permissions: ['documents.new'] }, key)
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
-    expect(h.db.query('SELECT (SELECT COUNT(*) FROM permissions) + (SELECT COUNT(*) FROM keys_permissions) AS n').get()).toEqual({ n: 0 })
+    expect(await h.query('SELECT (SELECT COUNT(*) FROM permissions) + (SELECT COUNT(*) FROM keys_permissions) AS n')).toEqual([{ n: 0 }])
     await h.close()
   })
 

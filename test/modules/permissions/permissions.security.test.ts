@@ -165,7 +165,7 @@ describe('refusals leave nothing behind', () => {
     const key = await h.rootKey('acme', ['rbac.*.create_role', 'rbac.*.add_permission_to_role'])
     const res = await h.call('/v2/permissions.createRole', { name: 'viewer', permissions: ['documents.new'] }, key)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
-    expect(h.db.query('SELECT (SELECT COUNT(*) FROM roles) + (SELECT COUNT(*) FROM permissions) AS n').get()).toEqual({ n: 0 })
+    expect(await h.query('SELECT (SELECT COUNT(*) FROM roles) + (SELECT COUNT(*) FROM permissions) AS n')).toEqual([{ n: 0 }])
     await h.close()
   })
 
@@ -183,7 +183,7 @@ describe('refusals leave nothing behind', () => {
     const res = await h.call('/v2/permissions.setRolePermissions', { roleId: 'editor', permissions: ['documents.read'] }, key)
     expect(res.status).toBe(403)
     expect(res.body).toEqual(forbiddenBody(['rbac.*.create_permission']))
-    expect(h.db.query('SELECT COUNT(*) AS n FROM permissions').get()).toEqual({ n: 0 })
+    expect(await h.query('SELECT COUNT(*) AS n FROM permissions')).toEqual([{ n: 0 }])
     await h.close()
   })
 })

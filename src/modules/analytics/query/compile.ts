@@ -1,6 +1,7 @@
 // The analytics query core's public entry: a ClickHouse-flavoured SELECT from
-// a caller of analytics.getVerifications / getRatelimits in, SQLite SQL with
-// bound parameters out, or the 400 that Unkey would answer. Checks run in
+// a caller of analytics.getVerifications / getRatelimits in, SQLite (or, for
+// the PostgreSQL store, PostgreSQL: ./dialect.ts) SQL with bound parameters
+// out, or the 400 that Unkey would answer. Checks run in
 // Unkey's order: length → syntax → one statement → SELECT only → complexity →
 // CTE names → tables → functions → retention; then anything the translation
 // cannot express. The caller runs the SQL (`.values()`), bounds its time, and
@@ -8,6 +9,7 @@
 import { isNode, type Node, setBranches } from './ast'
 import type { AnalyticsRoute, AnalyticsSources, Kind, TableAlias } from './catalog'
 import { bind, type Binding, type Context, Issues, numberParameters, type Scope } from './context'
+import { DIALECTS } from './dialect'
 import { invalidQuery, invalidQueryType, rowsLimitExceeded } from './errors'
 import { type ParseLimits, parseQuery } from './parse'
 import { translateStatement } from './select'
@@ -44,6 +46,8 @@ export interface CompileOptions {
   limits?: Partial<QueryLimits>
   /** Per table alias, how far back (ms) a query may ask for rows; absent: no limit. */
   retentionMs?: Partial<Record<TableAlias, number>>
+  /** The SQL to write (default 'sqlite'). */
+  dialect?: keyof typeof DIALECTS
 }
 
 export interface OutputColumn {
@@ -54,11 +58,12 @@ export interface OutputColumn {
 }
 
 export interface CompiledQuery {
-  /** One SELECT for bun:sqlite; `?N` parameters bind params[N-1]. Ends in `LIMIT maxRows + 1`. */
+  /** One SELECT; `?N` (SQLite) or `$N` (PostgreSQL) parameters bind params[N-1]. Ends in `LIMIT maxRows + 1`. */
   sql: string
   params: Binding[]
   columns: OutputColumn[]
   maxRows: number
+  dialect: keyof typeof DIALECTS
 }
 
 /** SELECT only, and nothing that grows past the limits (upstream counts nodes and result columns). */
@@ -90,8 +95,10 @@ export function compileAnalyticsQuery(query: string, options: CompileOptions): C
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
   const root = parseQuery(query, limits)
   checkShape(root, limits)
+  const dialect = DIALECTS[options.dialect ?? 'sqlite']
   const ctx: Context = {
     route: options.route,
+    dialect,
     sources: options.sources,
     scope: { workspace: '', resources: null },
     retention: options.retentionMs ?? {},
@@ -110,18 +117,23 @@ export function compileAnalyticsQuery(query: string, options: CompileOptions): C
   }
   const statement = translateStatement(ctx, null, root)
   ctx.issues.throwFirst()
-  const { sql, params } = numberParameters(`SELECT * FROM (${statement.sql}) LIMIT ${limits.maxRows + 1}`, ctx.params)
+  const { sql, params } = numberParameters(`SELECT * FROM (${statement.sql}) AS \`q\` LIMIT ${limits.maxRows + 1}`, ctx.params, dialect)
   return {
-    sql,
+    sql: dialect.identifiers(sql),
     params,
     columns: statement.columns.map((column) => ({ name: column.name, kind: column.kind })),
     maxRows: limits.maxRows,
+    dialect: dialect.name,
   }
 }
 
-function decodeValue(value: unknown, kind: Kind): unknown {
+/** How PostgreSQL sends a numeric (exact decimal: sums, averages, rounding) that latch answers as a number. */
+const DECIMAL = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i
+
+function decodeValue(value: unknown, kind: Kind, dialect: CompiledQuery['dialect']): unknown {
   if (value === null || value === undefined) return null
   if (typeof value === 'bigint') return Number(value)
+  if (dialect === 'postgres' && typeof value === 'string' && (kind === 'int' || kind === 'float') && DECIMAL.test(value)) return Number(value)
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return null
     return kind === 'bool' ? value !== 0 : value
@@ -147,7 +159,7 @@ export function decodeRows(query: CompiledQuery, rows: readonly (readonly unknow
   return rows.map((row) => {
     const out: Record<string, unknown> = {}
     query.columns.forEach((column, i) => {
-      out[column.name] = decodeValue(row[i], column.kind)
+      out[column.name] = decodeValue(row[i], column.kind, query.dialect)
     })
     return out
   })

@@ -6,6 +6,7 @@
 import type { ApiError } from '../../../errors'
 import type { Node } from './ast'
 import type { AnalyticsRoute, AnalyticsSources, Kind, SourceScope, TableAlias } from './catalog'
+import type { Dialect } from './dialect'
 import { invalidFunction, invalidQuery, invalidTable, rangeExceedsRetention } from './errors'
 
 export type Binding = string | number | null
@@ -22,6 +23,8 @@ export interface Sql {
   interval?: { unit: IntervalUnit; count: Sql }
   /** Set on a plain column of a table alias: the retention check looks for `time >= <constant>`. */
   column?: { base: TableAlias | null; name: string }
+  /** Set on a condition (comparison, IN, EXISTS, AND, ...): its SQL as a condition, where `sql` is its 0/1 value. */
+  cond?: string
 }
 
 export interface Column {
@@ -97,6 +100,8 @@ export class Issues {
 
 export interface Context {
   route: AnalyticsRoute
+  /** The SQL engine the query is compiled for. */
+  dialect: Dialect
   sources: AnalyticsSources
   /** The scope's parameters: the workspace and, under a scoped grant, the visible ids (`NULL` when none). */
   scope: SourceScope
@@ -121,22 +126,40 @@ export function bind(ctx: Context, value: Binding): string {
   return `{{${ctx.params.length - 1}}}`
 }
 
-/** Replaces the placeholders still in `sql` by `?1`, `?2`, ... in order of first use; returns the values to bind. */
-export function numberParameters(sql: string, values: readonly Binding[]): { sql: string; params: Binding[] } {
+/**
+ * Replaces the placeholders still in `sql` by the dialect's `?1`/`$1`, ... in
+ * order of first use; returns the values to bind. For PostgreSQL, equal values
+ * share one parameter: an expression repeated in the SELECT list and GROUP BY
+ * (`formatDateTime(time, '%Y')`) must be the same expression there.
+ */
+export function numberParameters(sql: string, values: readonly Binding[], dialect: Dialect): { sql: string; params: Binding[] } {
   const numbers = new Map<number, number>()
+  const byValue = new Map<string, number>()
   const params: Binding[] = []
   const numbered = sql.replace(/\{\{(\d+)\}\}/g, (_, index: string) => {
     const slot = Number(index)
     let number = numbers.get(slot)
     if (number === undefined) {
-      params.push(values[slot] ?? null)
-      number = params.length
+      const value = values[slot] ?? null
+      const key = `${typeof value}:${String(value)}`
+      number = dialect.name === 'postgres' ? byValue.get(key) : undefined
+      if (number === undefined) {
+        params.push(value)
+        number = params.length
+        byValue.set(key, number)
+      }
       numbers.set(slot, number)
     }
-    return `?${number}`
+    return dialect.placeholder(number)
   })
   return { sql: numbered, params }
 }
+
+/** A condition's value: 0/1 (NULL) in `sql`, the condition itself in `cond`. */
+export const truth = (ctx: Context, cond: string, name: string): Sql => ({ sql: ctx.dialect.truth(cond), cond, kind: 'int', name })
+
+/** A value used as a condition (WHERE, ON, CASE WHEN, AND, ...). */
+export const condition = (ctx: Context, value: Sql): string => value.cond ?? ctx.dialect.test(value.sql)
 
 export const generated = (ctx: Context, prefix: 't' | 'w' | 'j' | 'a'): string => `${prefix}${ctx.counter++}`
 

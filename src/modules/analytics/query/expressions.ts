@@ -3,7 +3,7 @@
 // those of enclosing SELECTs), CASE, INTERVAL, subqueries, function calls and
 // window clauses. Every node type not handled here is refused.
 import { columnName, functionName, isNode, type Literal, literalOf, type Node, present, subqueryOf } from './ast'
-import { type Context, fail, type FromItem, quote, type Scope, type Sql } from './context'
+import { type Context, condition, fail, type FromItem, quote, type Scope, type Sql, truth } from './context'
 import { lookupFunction, translateCall } from './functions'
 import { translateBinary } from './operators'
 import { intervalOf } from './time-functions'
@@ -67,7 +67,7 @@ function discover(ctx: Context, scope: Scope, node: unknown): void {
 function translateUnary(ctx: Context, scope: Scope, node: Node): Sql {
   const value = translateExpr(ctx, scope, node.expr)
   const operator = String(node.operator).toUpperCase()
-  if (operator === 'NOT') return { sql: `(NOT ${value.sql})`, kind: 'int', name: `not(${value.name})` }
+  if (operator === 'NOT') return truth(ctx, `(NOT ${condition(ctx, value)})`, `not(${value.name})`)
   if (operator === '+') return value
   if (operator === '-') {
     if (typeof value.value === 'number') return constant(ctx, -value.value, value.kind === 'float' ? 'float' : 'int', `negate(${value.name})`)
@@ -118,7 +118,7 @@ function translateFunction(ctx: Context, scope: Scope, node: Node): Sql {
   if (name.toUpperCase() === 'EXISTS' && node.type === 'function') {
     const subquery = args.length === 1 && isNode(args[0]) ? subqueryOf(args[0]) : null
     if (!subquery) return fail(ctx, 'query', 'EXISTS needs a subquery.')
-    return { sql: `EXISTS (${ctx.subquery(scope, subquery).sql})`, kind: 'int', name: 'exists(_subquery)' }
+    return truth(ctx, `EXISTS (${ctx.subquery(scope, subquery).sql})`, 'exists(_subquery)')
   }
   const def = lookupFunction(node)
   if (!def) {
@@ -149,9 +149,10 @@ function translateCase(ctx: Context, scope: Scope, node: Node): Sql {
       names.push(result.name)
       continue
     }
-    const condition = translateExpr(ctx, scope, branch.cond)
-    parts.push(`WHEN ${condition.sql} THEN ${result.sql}`)
-    names.push(condition.name, result.name)
+    const when = translateExpr(ctx, scope, branch.cond)
+    // `CASE x WHEN v` compares values; `CASE WHEN c` tests a condition.
+    parts.push(`WHEN ${subject ? when.sql : condition(ctx, when)} THEN ${result.sql}`)
+    names.push(when.name, result.name)
   }
   if (parts.length === 0) return fail(ctx, 'query', 'CASE needs at least one WHEN.')
   const name = subject ? `caseWithExpression(${[subject.name, ...names].join(', ')})` : `multiIf(${names.join(', ')})`

@@ -1,10 +1,11 @@
 // The function allow-list of Unkey's analytics (aggregates, strings, JSON,
 // math, conditionals, conversions, arrays; the time functions are in
-// time-functions.ts) and each one's SQLite translation. A name not listed here
+// time-functions.ts) and each one's SQL translation (what differs between SQLite
+// and PostgreSQL comes from ./dialect.ts). A name not listed here
 // is refused, whatever it is: a table function, a SQLite function, anything.
 import type { Node } from './ast'
 import { columnName, functionName } from './ast'
-import { bind, type Call, type Context, type FunctionDef, fail, generated, quote, type Scope, type Sql, type Translate } from './context'
+import { bind, type Call, type Context, condition, type FunctionDef, fail, generated, quote, type Scope, type Sql, type Translate, truth } from './context'
 import { TIME_FUNCTIONS } from './time-functions'
 import { asText, emptyDefault, isTime } from './values'
 
@@ -18,7 +19,7 @@ const fn = (name: string, min: number, max: number, impl: FunctionDef['impl'], e
 const named = (call: Call): string => `${call.name}(${call.values.map((v) => v.name).join(', ')})`
 const numeric = (value: Sql): 'int' | 'float' => (value.kind === 'int' || value.kind === 'bool' ? 'int' : 'float')
 const agg = (call: Call, sql: string, kind: Sql['kind']): Sql => ({ sql, kind, name: named(call) })
-const each = (array: string, ref: string): string => `json_each(${array}) AS ${quote(ref)}`
+const each = (ctx: Context, array: string, ref: string): string => ctx.dialect.jsonEach(array, ref)
 
 /** `min`/`max`/`any` give the type's neutral value over no rows in ClickHouse; SQLite gives NULL. */
 const extreme = (sqlName: string) => (call: Call) => {
@@ -45,57 +46,58 @@ const AGGREGATES: FunctionDef[] = [
   fn('min', 1, 1, extreme('MIN')),
   fn('max', 1, 1, extreme('MAX')),
   fn('any', 1, 1, extreme('MIN')),
-  fn('groupArray', 1, 1, (call) => agg(call, `json_group_array(${element(call.values[0]!)})${call.over}`, 'array')),
-  fn('groupUniqArray', 1, 1, (call) => agg(call, `json_group_array(DISTINCT ${element(call.values[0]!)})${call.over}`, 'array')),
+  fn('groupArray', 1, 1, (call) => agg(call, call.ctx.dialect.jsonGroupArray(element(call.ctx, call.values[0]!), false, call.over), 'array')),
+  fn('groupUniqArray', 1, 1, (call) => agg(call, call.ctx.dialect.jsonGroupArray(element(call.ctx, call.values[0]!), true, call.over), 'array')),
   fn('uniq', 1, 8, (call) => distinctCount(call)),
   fn('uniqExact', 1, 8, (call) => distinctCount(call)),
   fn('quantile', 1, 1, (call) => fail(call.ctx, 'query', 'quantile() is not supported by latch: it has no SQLite equivalent.')),
   fn('countIf', 1, 2, (call) => {
-    const [value, condition] = call.values.length === 2 ? [call.values[0]!.sql, call.values[1]!] : ['1', call.values[0]!]
-    return agg(call, `COUNT(CASE WHEN ${condition.sql} THEN ${value} END)${call.over}`, 'int')
+    const [value, test] = call.values.length === 2 ? [call.values[0]!.sql, call.values[1]!] : ['1', call.values[0]!]
+    return agg(call, `COUNT(CASE WHEN ${condition(call.ctx, test)} THEN ${value} END)${call.over}`, 'int')
   }),
   fn('sumIf', 2, 2, (call) => {
-    const [value, condition] = call.values as [Sql, Sql]
-    return agg(call, `COALESCE(SUM(CASE WHEN ${condition.sql} THEN ${value.sql} END)${call.over}, 0)`, numeric(value))
+    const [value, test] = call.values as [Sql, Sql]
+    return agg(call, `COALESCE(SUM(CASE WHEN ${condition(call.ctx, test)} THEN ${value.sql} END)${call.over}, 0)`, numeric(value))
   }),
 ].map((def) => ({ ...def, aggregate: true }))
 
-/** An array stays an array inside json_group_array (not its JSON text as a string). */
-const element = (value: Sql): string => (value.kind === 'array' ? `json(${value.sql})` : value.sql)
+/** An array stays an array inside the aggregate (not its JSON text as a string). */
+const element = (ctx: Context, value: Sql): string => (value.kind === 'array' ? ctx.dialect.jsonArrayElement(value.sql) : value.sql)
 
 function distinctCount(call: Call): Sql {
   if (call.over) return fail(call.ctx, 'query', `${call.name}() cannot be used as a window function.`)
-  const key = call.values.length === 1 ? call.values[0]!.sql : `json_array(${call.values.map((v) => v.sql).join(', ')})`
+  const key = call.values.length === 1 ? call.values[0]!.sql : call.ctx.dialect.tuple(call.values.map((v) => v.sql))
   return agg(call, `COUNT(DISTINCT ${key})`, 'int')
 }
 
 const SCALARS: FunctionDef[] = [
-  fn('lower', 1, 1, (call) => ({ sql: `lower(${call.values[0]!.sql})`, kind: 'string', name: named(call) })),
-  fn('upper', 1, 1, (call) => ({ sql: `upper(${call.values[0]!.sql})`, kind: 'string', name: named(call) })),
-  fn('substring', 2, 3, (call) => ({ sql: `substr(${call.values.map((v) => v.sql).join(', ')})`, kind: 'string', name: named(call) })),
+  fn('lower', 1, 1, (call) => ({ sql: `lower(${text(call, 0)})`, kind: 'string', name: named(call) })),
+  fn('upper', 1, 1, (call) => ({ sql: `upper(${text(call, 0)})`, kind: 'string', name: named(call) })),
+  fn('substring', 2, 3, (call) => ({
+    sql: `substr(${[text(call, 0), ...call.values.slice(1).map((v) => v.sql)].join(', ')})`,
+    kind: 'string',
+    name: named(call),
+  })),
   fn('concat', 1, 64, (call) => ({ sql: `(${call.values.map((v) => asText(call.ctx, v).sql).join(' || ')})`, kind: 'string', name: named(call) })),
   fn('length', 1, 1, (call) => {
     const [x] = call.values as [Sql]
-    return { sql: x.kind === 'array' ? `json_array_length(${x.sql})` : `length(CAST(${x.sql} AS BLOB))`, kind: 'int', name: named(call) }
+    return { sql: x.kind === 'array' ? call.ctx.dialect.jsonArrayLength(x.sql) : call.ctx.dialect.byteLength(x.sql), kind: 'int', name: named(call) }
   }),
-  fn('trim', 1, 1, (call) => ({ sql: `trim(${call.values[0]!.sql})`, kind: 'string', name: named(call) })),
+  fn('trim', 1, 1, (call) => ({ sql: `trim(${text(call, 0)})`, kind: 'string', name: named(call) })),
   fn('startsWith', 2, 2, (call) => {
-    const [s, p] = call.values as [Sql, Sql]
-    return { sql: `(substr(${s.sql}, 1, length(${p.sql})) = ${p.sql})`, kind: 'int', name: named(call) }
+    const [s, p] = [text(call, 0), call.values[1]!.sql]
+    return truth(call.ctx, `(substr(${s}, 1, length(${p})) = ${p})`, named(call))
   }),
-  fn('endsWith', 2, 2, (call) => {
-    const [s, p] = call.values as [Sql, Sql]
-    return { sql: `(length(${p.sql}) = 0 OR substr(${s.sql}, -length(${p.sql})) = ${p.sql})`, kind: 'int', name: named(call) }
-  }),
+  fn('endsWith', 2, 2, (call) => truth(call.ctx, call.ctx.dialect.endsWith(text(call, 0), call.values[1]!.sql), named(call))),
   fn('JSONExtractString', 1, 16, jsonExtractString),
   fn('round', 1, 2, (call) => rounding(call, 'round')),
   fn('floor', 1, 2, (call) => rounding(call, 'floor')),
   fn('ceil', 1, 2, (call) => rounding(call, 'ceil')),
   fn('abs', 1, 1, (call) => ({ sql: `abs(${call.values[0]!.sql})`, kind: numeric(call.values[0]!), name: named(call) })),
   fn('if', 3, 3, (call) => {
-    const [condition, then, otherwise] = call.values as [Sql, Sql, Sql]
+    const [test, then, otherwise] = call.values as [Sql, Sql, Sql]
     const kind = then.kind === 'null' ? otherwise.kind : then.kind
-    return { sql: `(CASE WHEN ${condition.sql} THEN ${then.sql} ELSE ${otherwise.sql} END)`, kind, name: named(call) }
+    return { sql: `(CASE WHEN ${condition(call.ctx, test)} THEN ${then.sql} ELSE ${otherwise.sql} END)`, kind, name: named(call) }
   }),
   fn('coalesce', 1, 64, (call) => {
     const kind = call.values.find((v) => v.kind !== 'null')?.kind ?? 'null'
@@ -107,16 +109,21 @@ const SCALARS: FunctionDef[] = [
   fn('toInt64', 1, 1, (call) => toInteger(call)),
   fn('toFloat64', 1, 1, (call) => {
     const [x] = call.values as [Sql]
-    return { sql: isTime(x.kind) ? `(${x.sql} / 1000.0)` : `CAST(${x.sql} AS REAL)`, kind: 'float', name: named(call) }
+    return { sql: isTime(x.kind) ? `(${x.sql} / 1000.0)` : call.ctx.dialect.real(x.sql), kind: 'float', name: named(call) }
   }),
-  fn('has', 2, 2, (call) => arrayTest(call, (a, b, j) => `EXISTS (SELECT 1 FROM ${each(a, j)} WHERE ${quote(j)}.value = ${b})`, false)),
+  fn('has', 2, 2, (call) => arrayTest(call, (a, b, j) => `EXISTS (SELECT 1 FROM ${each(call.ctx, a, j)} WHERE ${quote(j)}.value = ${b})`, false)),
   fn('hasAny', 2, 2, (call) =>
-    arrayTest(call, (a, b, j, k) => `EXISTS (SELECT 1 FROM ${each(a, j)}, ${each(b, k)} WHERE ${quote(j)}.value = ${quote(k)}.value)`, true),
+    arrayTest(
+      call,
+      (a, b, j, k) => `EXISTS (SELECT 1 FROM ${each(call.ctx, a, j)}, ${each(call.ctx, b, k)} WHERE ${quote(j)}.value = ${quote(k)}.value)`,
+      true,
+    ),
   ),
   fn('hasAll', 2, 2, (call) =>
     arrayTest(
       call,
-      (a, b, j, k) => `NOT EXISTS (SELECT 1 FROM ${each(b, k)} WHERE NOT EXISTS (SELECT 1 FROM ${each(a, j)} WHERE ${quote(j)}.value = ${quote(k)}.value))`,
+      (a, b, j, k) =>
+        `NOT EXISTS (SELECT 1 FROM ${each(call.ctx, b, k)} WHERE NOT EXISTS (SELECT 1 FROM ${each(call.ctx, a, j)} WHERE ${quote(j)}.value = ${quote(k)}.value))`,
       true,
     ),
   ),
@@ -135,36 +142,37 @@ function rounding(call: Call, sqlName: 'round' | 'floor' | 'ceil'): Sql {
   const [x] = call.values as [Sql]
   const places = decimals(call)
   if (places === null) return fail(call.ctx, 'query', `${named(call)}: the decimal places must be a constant from 0 to 15.`)
-  if (sqlName === 'round') return { sql: `round(${x.sql}, ${places})`, kind: 'float', name: named(call) }
+  if (sqlName === 'round') return { sql: call.ctx.dialect.round(x.sql, places), kind: 'float', name: named(call) }
   const sql = places === 0 ? `${sqlName}(${x.sql})` : `(${sqlName}(${x.sql} * ${10 ** places}) / ${10 ** places}.0)`
   return { sql, kind: numeric(x), name: named(call) }
 }
 
 function toInteger(call: Call): Sql {
   const [x] = call.values as [Sql]
-  const sql =
-    x.kind === 'datetime' ? `(CAST(${x.sql} AS INTEGER) / 1000)` : x.kind === 'date' ? `(CAST(${x.sql} AS INTEGER) / 86400000)` : `CAST(${x.sql} AS INTEGER)`
+  const int = call.ctx.dialect.integer(x.sql)
+  const sql = x.kind === 'datetime' ? `(${int} / 1000)` : x.kind === 'date' ? `(${int} / 86400000)` : int
   return { sql, kind: 'int', name: named(call) }
 }
+
+/** Argument `i` as text, for string functions (PostgreSQL does not convert a number by itself). */
+const text = (call: Call, i: number): string => (call.values[i]!.kind === 'string' ? call.values[i]!.sql : call.ctx.dialect.text(call.values[i]!.sql))
 
 /** JSONExtractString(json, key, ...): '' unless the value at that path is a string, as in ClickHouse. */
 function jsonExtractString(call: Call): Sql {
   const [json, ...keys] = call.values as [Sql, ...Sql[]]
-  let path = '$'
+  const path: (string | number)[] = []
   for (const key of keys) {
-    if (typeof key.value === 'number' && Number.isInteger(key.value) && key.value !== 0) path += key.value > 0 ? `[${key.value - 1}]` : `[#${key.value}]`
-    else if (typeof key.value === 'string' && !/["\\]/.test(key.value)) path += `."${key.value}"`
+    if (typeof key.value === 'number' && Number.isInteger(key.value) && key.value !== 0) path.push(key.value)
+    else if (typeof key.value === 'string' && !/["\\]/.test(key.value)) path.push(key.value)
     else return fail(call.ctx, 'query', `${named(call)}: keys must be constant names or indexes.`)
   }
-  const p = bind(call.ctx, path)
-  const sql = `(CASE WHEN json_valid(${json.sql}) AND json_type(${json.sql}, ${p}) = 'text' THEN json_extract(${json.sql}, ${p}) ELSE '' END)`
-  return { sql, kind: 'string', name: named(call) }
+  return { sql: call.ctx.dialect.jsonExtractString(json.sql, path, (value) => bind(call.ctx, value)), kind: 'string', name: named(call) }
 }
 
 function arrayTest(call: Call, build: (a: string, b: string, j: string, k: string) => string, bothArrays: boolean): Sql {
   const [a, b] = call.values as [Sql, Sql]
   if (a.kind !== 'array' || (bothArrays && b.kind !== 'array')) return fail(call.ctx, 'query', `${named(call)}: expects an array (such as tags).`)
-  return { sql: `(${build(a.sql, b.sql, generated(call.ctx, 'j'), generated(call.ctx, 'j'))})`, kind: 'int', name: named(call) }
+  return truth(call.ctx, `(${build(a.sql, b.sql, generated(call.ctx, 'j'), generated(call.ctx, 'j'))})`, named(call))
 }
 
 /** arrayJoin(array): one row per element, as a join on the SELECT that uses it (one join per distinct array). */
@@ -174,7 +182,7 @@ function arrayJoin(call: Call): Sql {
   let join = call.scope.arrayJoins.get(array.sql)
   if (!join) {
     const ref = generated(call.ctx, 'a')
-    join = { ref, from: each(array.sql, ref) }
+    join = { ref, from: each(call.ctx, array.sql, ref) }
     call.scope.arrayJoins.set(array.sql, join)
   }
   return { sql: `${quote(join.ref)}.value`, kind: 'any', name: `arrayJoin(${array.name})` }
@@ -192,7 +200,7 @@ function arrayFilter(call: Call): Sql {
   const body = call.translate(lambda.body, call.scope)
   if (outer) call.scope.lambdas.set(lambda.param, outer)
   else call.scope.lambdas.delete(lambda.param)
-  const sql = `(SELECT json_group_array(${quote(ref)}.value) FROM ${each(array.sql, ref)} WHERE ${body.sql})`
+  const sql = `(SELECT ${call.ctx.dialect.jsonGroupArray(`${quote(ref)}.value`, false, '')} FROM ${each(call.ctx, array.sql, ref)} WHERE ${condition(call.ctx, body)})`
   return { sql, kind: 'array', name: `arrayFilter(lambda(${lambda.param}), ${array.name})` }
 }
 

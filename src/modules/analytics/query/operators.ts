@@ -1,10 +1,10 @@
-// Operators with ClickHouse semantics in SQLite: comparisons across kinds,
+// Operators with ClickHouse semantics in SQL: comparisons across kinds,
 // `/` as floating-point division, time ± INTERVAL (calendar months included),
-// LIKE as case-sensitive (GLOB), IN lists and subqueries, BETWEEN, IS NULL.
+// LIKE as case-sensitive (SQLite: GLOB), IN lists and subqueries, BETWEEN, IS NULL.
 // Constant operands are folded, so `now() - INTERVAL 7 DAY` is one bound value.
 import type { Node } from './ast'
 import { subqueryOf } from './ast'
-import { bind, type Context, fail, type Scope, type Sql, type Translate } from './context'
+import { bind, type Context, condition, fail, type Scope, type Sql, type Translate, truth } from './context'
 import { addIntervalMs, addIntervalSql, DAY } from './time'
 import { comparable, constant, isNumeric, isTime, numericKind } from './values'
 
@@ -32,7 +32,7 @@ export function translateComparison(ctx: Context, scope: Scope, node: Node, tran
   const left = translate(node.left, scope)
   const right = translate(node.right, scope)
   const [l, r] = comparable(ctx, left, right)
-  return { sql: `(${l} ${op} ${r})`, kind: 'int', name: `${fn}(${left.name}, ${right.name})`, left, right, operator: op }
+  return { ...truth(ctx, `(${l} ${op} ${r})`, `${fn}(${left.name}, ${right.name})`), left, right, operator: op }
 }
 
 export function translateBinary(ctx: Context, scope: Scope, node: Node, translate: Translate): Sql {
@@ -43,7 +43,7 @@ export function translateBinary(ctx: Context, scope: Scope, node: Node, translat
   if (operator === 'IS' || operator === 'IS NOT') {
     if (node.right?.type !== 'null') return fail(ctx, 'query', `${operator} is only supported with NULL.`)
     const value = translate(node.left, scope)
-    return { sql: `(${value.sql} ${operator} NULL)`, kind: 'int', name: `${operator === 'IS' ? 'isNull' : 'isNotNull'}(${value.name})` }
+    return truth(ctx, `(${value.sql} ${operator} NULL)`, `${operator === 'IS' ? 'isNull' : 'isNotNull'}(${value.name})`)
   }
   if (operator === '->') return fail(ctx, 'query', 'A lambda (x -> ...) is only allowed as the first argument of arrayFilter.')
   const left = translate(node.left, scope)
@@ -51,7 +51,7 @@ export function translateBinary(ctx: Context, scope: Scope, node: Node, translat
   switch (operator) {
     case 'AND':
     case 'OR':
-      return { sql: `(${left.sql} ${operator} ${right.sql})`, kind: 'int', name: `${operator.toLowerCase()}(${left.name}, ${right.name})` }
+      return truth(ctx, `(${condition(ctx, left)} ${operator} ${condition(ctx, right)})`, `${operator.toLowerCase()}(${left.name}, ${right.name})`)
     case '+':
     case '-':
       return addOrSubtract(ctx, left, right, operator)
@@ -83,8 +83,9 @@ function arithmetic(ctx: Context, left: Sql, right: Sql, operator: string, kind:
     const value = operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : operator === '/' ? a / b : a % b
     if (Number.isFinite(value)) return constant(ctx, value, kind, name)
   }
-  const l = operator === '/' ? `CAST(${left.sql} AS REAL)` : left.sql
-  return { sql: `(${l} ${operator} ${right.sql})`, kind, name }
+  if (operator === '/') return { sql: ctx.dialect.divide(left.sql, right.sql), kind, name }
+  if (operator === '%') return { sql: ctx.dialect.modulo(left.sql, right.sql), kind, name }
+  return { sql: `(${left.sql} ${operator} ${right.sql})`, kind, name }
 }
 
 /** `+`/`-` with times: time ± INTERVAL, time ± seconds (days for a Date), time − time. */
@@ -98,7 +99,7 @@ function addOrSubtract(ctx: Context, left: Sql, right: Sql, operator: '+' | '-')
     if (typeof time.value === 'number' && typeof interval.count.value === 'number') {
       return constant(ctx, addIntervalMs(time.value, interval.unit, sign * interval.count.value), kind, name)
     }
-    return { sql: addIntervalSql(time.sql, interval.unit, `${sign} * ${interval.count.sql}`), kind, name }
+    return { sql: addIntervalSql(ctx.dialect, time.sql, interval.unit, `${sign} * ${interval.count.sql}`), kind, name }
   }
   if (left.interval || right.interval) return fail(ctx, 'query', `${name}: intervals can only be added to or taken from a time.`)
   if (isTime(left.kind) && isTime(right.kind) && operator === '-') {
@@ -117,30 +118,20 @@ function addOrSubtract(ctx: Context, left: Sql, right: Sql, operator: '+' | '-')
 
 const LIKE_NAMES: Record<string, string> = { LIKE: 'like', 'NOT LIKE': 'notLike', ILIKE: 'ilike', 'NOT ILIKE': 'notILike' }
 
-/** ClickHouse's LIKE is case-sensitive (SQLite's is not), so a constant pattern becomes a GLOB. */
+/** ClickHouse's LIKE is case-sensitive (SQLite's is not: there a constant pattern becomes a GLOB). */
 function translateLike(ctx: Context, left: Sql, right: Sql, operator: string): Sql {
-  const negate = operator.startsWith('NOT ') ? 'NOT ' : ''
+  const negate = operator.startsWith('NOT ')
   const name = `${LIKE_NAMES[operator]}(${left.name}, ${right.name})`
-  if (operator.endsWith('ILIKE')) return { sql: `(${left.sql} ${negate}LIKE ${right.sql} ESCAPE '\\')`, kind: 'int', name }
+  if (operator.endsWith('ILIKE')) return truth(ctx, ctx.dialect.ilike(left.sql, right.sql, negate), name)
   if (typeof right.value !== 'string') return fail(ctx, 'query', `${name}: the LIKE pattern must be a constant string.`)
-  return { sql: `(${left.sql} ${negate}GLOB ${bind(ctx, likeToGlob(right.value))})`, kind: 'int', name }
+  return truth(
+    ctx,
+    ctx.dialect.like(left.sql, right.value, negate, (value) => bind(ctx, value)),
+    name,
+  )
 }
 
-/** `%` → `*`, `_` → `?`, `\x` → x literally; GLOB's own `*?[` are escaped as one-character classes. */
-export function likeToGlob(pattern: string): string {
-  let glob = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!
-    const literal = ch === '\\' && i + 1 < pattern.length ? pattern[++i]! : null
-    if (literal === null && ch === '%') glob += '*'
-    else if (literal === null && ch === '_') glob += '?'
-    else {
-      const c = literal ?? ch
-      glob += c === '*' || c === '?' || c === '[' ? `[${c}]` : c
-    }
-  }
-  return glob
-}
+export { likeToGlob } from './dialect'
 
 function translateIn(ctx: Context, scope: Scope, node: Node, translate: Translate, negate: boolean): Sql {
   const left = translate(node.left, scope)
@@ -151,11 +142,11 @@ function translateIn(ctx: Context, scope: Scope, node: Node, translate: Translat
   if (subquery) {
     const inner = ctx.subquery(scope, subquery)
     if (inner.columns.length !== 1) return fail(ctx, 'query', `${name}: the subquery must return one column.`)
-    return { sql: `(${left.sql} ${not}IN (${inner.sql}))`, kind: 'int', name }
+    return truth(ctx, `(${left.sql} ${not}IN (${inner.sql}))`, name)
   }
   if (items.length === 0) return fail(ctx, 'query', `${name}: IN needs a list of values or a subquery.`)
   const pairs = items.map((item) => comparable(ctx, left, translate(item, scope)))
-  return { sql: `(${pairs[0]![0]} ${not}IN (${pairs.map((pair) => pair[1]).join(', ')}))`, kind: 'int', name }
+  return truth(ctx, `(${pairs[0]![0]} ${not}IN (${pairs.map((pair) => pair[1]).join(', ')}))`, name)
 }
 
 function translateBetween(ctx: Context, scope: Scope, node: Node, translate: Translate, negate: boolean): Sql {
@@ -163,6 +154,5 @@ function translateBetween(ctx: Context, scope: Scope, node: Node, translate: Tra
   if (bounds.length !== 2) return fail(ctx, 'query', 'BETWEEN needs two bounds.')
   const value = translate(node.left, scope)
   const [low, high] = bounds.map((bound) => comparable(ctx, value, translate(bound, scope))) as [[string, string], [string, string]]
-  const sql = `(${low[0]} ${negate ? 'NOT ' : ''}BETWEEN ${low[1]} AND ${high[1]})`
-  return { sql, kind: 'int', name: `${negate ? 'not' : ''}between(${value.name}, ...)` }
+  return truth(ctx, `(${low[0]} ${negate ? 'NOT ' : ''}BETWEEN ${low[1]} AND ${high[1]})`, `${negate ? 'not' : ''}between(${value.name}, ...)`)
 }

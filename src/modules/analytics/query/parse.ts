@@ -4,7 +4,8 @@
 // recursive-descent parser whose time and stack grow with nesting, so a query
 // with too many tokens or too deep a nesting is refused up front (fast, and
 // never a stack overflow).
-import { Parser } from 'node-sql-parser/build/postgresql'
+// A CommonJS build whose exports are assigned in a loop, which Deno cannot see as named exports: take them from the default.
+import postgresqlParser from 'node-sql-parser/build/postgresql.js'
 import type { Node } from './ast'
 import { invalidQuery, invalidQueryType } from './errors'
 
@@ -17,7 +18,7 @@ export interface ParseLimits {
   maxNesting: number
 }
 
-const parser = new Parser()
+const parser = new postgresqlParser.Parser()
 
 interface Measure {
   tokens: number

@@ -6,7 +6,7 @@
 // generated names (tN, wN, cN) and catalogue column names reach the SQL.
 import { columnName, isNode, literalOf, type Node, nameText, present, setBranches, subqueryOf } from './ast'
 import { ALL_TABLES, ROUTE_TABLES, SCOPE_COLUMN, type TableAlias, TABLE_COLUMNS } from './catalog'
-import { type Column, type Context, type Cte, fail, type FromItem, generated, newScope, quote, type Scope, type Sql } from './context'
+import { type Column, type Context, condition, type Cte, fail, type FromItem, generated, newScope, quote, type Scope, type Sql } from './context'
 import { orderBySql, termSql, translateExpr } from './expressions'
 import { isComparison, translateComparison } from './operators'
 import { parseDateTimeMs } from './time'
@@ -44,8 +44,8 @@ export function translateStatement(ctx: Context, parent: Scope | null, select: N
   let sql = ''
   branches.forEach((branch, i) => {
     const part = parts[i]!
-    // ClickHouse applies a branch's ORDER BY / LIMIT to that branch alone; SQLite wants them wrapped.
-    sql += branches.length > 1 && part.ordered ? `SELECT * FROM (${part.sql})` : part.sql
+    // ClickHouse applies a branch's ORDER BY / LIMIT to that branch alone; SQL wants them wrapped.
+    sql += branches.length > 1 && part.ordered ? `SELECT * FROM (${part.sql}) AS ${quote(generated(ctx, 't'))}` : part.sql
     if (branch.op === null) return
     const operator = SET_OPERATORS[branch.op.toLowerCase()]
     if (!operator) fail(ctx, 'query', `${branch.op.toUpperCase()} is not supported: use UNION [ALL] or EXCEPT.`)
@@ -61,7 +61,7 @@ function baseTableSql(ctx: Context, table: TableAlias): string {
   const columns = TABLE_COLUMNS[table].map((column) => quote(column.name)).join(', ')
   const filter = [`${quote('workspace_id')} = ${ctx.scope.workspace}`]
   if (ctx.scope.resources !== null) filter.push(`${quote(SCOPE_COLUMN[ctx.route])} IN (${ctx.scope.resources})`)
-  return `SELECT ${columns} FROM (${ctx.sources[table](ctx.scope)}) WHERE ${filter.join(' AND ')}`
+  return `SELECT ${columns} FROM (${ctx.sources[table](ctx.scope)}) AS ${quote('source')} WHERE ${filter.join(' AND ')}`
 }
 
 function findCte(scope: Scope, name: string): Cte | null {
@@ -136,7 +136,7 @@ function translateFrom(ctx: Context, scope: Scope, entries: Node[]): string {
         fail(ctx, 'query', `${String(entry.join)}${present(entry.using) ? ' USING' : ''} is not supported: join with ON.`)
         return `, ${sql}`
       }
-      const on = entry.on ? ` ON ${translateExpr(ctx, scope, entry.on).sql}` : join === 'CROSS JOIN' ? '' : ' ON 1'
+      const on = entry.on ? ` ON ${condition(ctx, translateExpr(ctx, scope, entry.on))}` : join === 'CROSS JOIN' ? '' : ` ON ${ctx.dialect.always}`
       return ` ${join} ${sql}${on}`
     })
     .join('')
@@ -176,10 +176,10 @@ function translateWhere(ctx: Context, scope: Scope, where: Node): string {
   split(where)
   return conjuncts
     .map((node) => {
-      if (node?.type !== 'binary_expr' || !isComparison(node.operator)) return `(${translateExpr(ctx, scope, node).sql})`
+      if (node?.type !== 'binary_expr' || !isComparison(node.operator)) return `(${condition(ctx, translateExpr(ctx, scope, node))})`
       const comparison = translateComparison(ctx, scope, node, (child, inner) => translateExpr(ctx, inner, child))
       checkRetention(ctx, comparison)
-      return `(${comparison.sql})`
+      return `(${condition(ctx, comparison)})`
     })
     .join(' AND ')
 }
@@ -235,7 +235,7 @@ function translateSelect(ctx: Context, parent: Scope, select: Node): Statement &
   const groupBy: Node[] = Array.isArray(select.groupby?.columns) ? select.groupby.columns : []
   if (present(select.groupby?.modifiers)) fail(ctx, 'query', 'GROUP BY modifiers (ROLLUP, CUBE, TOTALS) are not supported.')
   const group = groupBy.length ? ` GROUP BY ${groupBy.map((term) => termSql(ctx, scope, term, true)).join(', ')}` : ''
-  const having = select.having ? ` HAVING ${translateExpr(ctx, scope, select.having).sql}` : ''
+  const having = select.having ? ` HAVING ${condition(ctx, translateExpr(ctx, scope, select.having))}` : ''
   const order = present(select.orderby) ? ` ORDER BY ${orderBySql(ctx, scope, select.orderby, true)}` : ''
   const limit = limitSql(ctx, select.limit)
   const joins = [...scope.arrayJoins.values()].map((join) => join.from)

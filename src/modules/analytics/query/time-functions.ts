@@ -1,9 +1,10 @@
 // The allowed ClickHouse date and time functions over unix milliseconds. Each
 // folds to a constant when its argument is one (so `toStartOfHour(now()
 // - INTERVAL 12 HOUR)` is a single number and a usable retention bound),
-// and otherwise becomes SQLite arithmetic over the row's value.
+// and otherwise becomes SQL arithmetic over the row's value.
 import type { Kind } from './catalog'
-import { type Call, type Context, type FunctionDef, fail, type IntervalUnit, type Sql } from './context'
+import { bind, type Call, type Context, type FunctionDef, fail, type IntervalUnit, type Sql } from './context'
+import { FORMAT_SPECIFIERS, type FormatPiece } from './dialect'
 import { parseUnit, startOfMs, startOfSql, type Truncation } from './time'
 import { asTime, constant, isNumeric } from './values'
 
@@ -16,7 +17,7 @@ const nowMs = (ctx: Context, precision: number): number => (precision >= 3 ? ctx
 function truncate(ctx: Context, time: Sql, to: Truncation, kind: Kind, name: string): Sql {
   if (typeof time.value === 'number') return constant(ctx, startOfMs(time.value, to), kind, name)
   if (time.value === null) return { sql: 'NULL', kind, name }
-  return { sql: startOfSql(time.sql, to), kind, name }
+  return { sql: startOfSql(ctx.dialect, time.sql, to), kind, name }
 }
 
 /** Only UTC is known: latch stores and answers in UTC. */
@@ -69,50 +70,26 @@ function dateTrunc(call: Call): Sql {
   return truncate(call.ctx, asTime(call.ctx, call.values[1]!, named(call)), truncation, 'datetime', named(call))
 }
 
-// formatDateTime specifiers SQLite's strftime can render identically; others are refused.
-const FORMATS: Record<string, string> = {
-  Y: '%Y',
-  m: '%m',
-  d: '%d',
-  e: '%e',
-  H: '%H',
-  k: '%k',
-  I: '%I',
-  l: '%l',
-  i: '%M',
-  S: '%S',
-  s: '%S',
-  p: '%p',
-  F: '%Y-%m-%d',
-  T: '%H:%M:%S',
-  R: '%H:%M',
-  j: '%j',
-  u: '%u',
-  w: '%w',
-  V: '%V',
-  G: '%G',
-  n: '\n',
-  t: '\t',
-  '%': '%%',
-}
-
+// formatDateTime specifiers both dialects render as ClickHouse does (./dialect.ts); others are refused.
 function formatDateTime(call: Call): Sql {
   const format = call.values[1]!
   if (typeof format.value !== 'string') return fail(call.ctx, 'query', `${named(call)}: the format must be a constant string.`)
-  let pattern = ''
+  const pieces: FormatPiece[] = []
   for (let i = 0; i < format.value.length; i++) {
     const ch = format.value[i]!
-    if (ch !== '%') pattern += ch
-    else {
-      const spec = FORMATS[format.value[++i] ?? '']
-      if (spec === undefined) return fail(call.ctx, 'query', `${named(call)}: the specifier %${format.value[i] ?? ''} is not supported.`)
-      pattern += spec
+    if (ch !== '%') {
+      const last = pieces[pieces.length - 1]
+      if (last && 'text' in last) last.text += ch
+      else pieces.push({ text: ch })
+      continue
     }
+    const spec = format.value[++i] ?? ''
+    if (FORMAT_SPECIFIERS[spec] === undefined) return fail(call.ctx, 'query', `${named(call)}: the specifier %${spec} is not supported.`)
+    pieces.push({ spec })
   }
   if (!checkTimezone(call, 2)) return { sql: 'NULL', kind: 'string', name: named(call) }
   const time = asTime(call.ctx, call.values[0]!, named(call))
-  const sql = `strftime(${constant(call.ctx, pattern, 'string').sql}, CAST(${time.sql} AS INTEGER) / 1000, 'unixepoch')`
-  return { sql, kind: 'string', name: named(call) }
+  return { sql: call.ctx.dialect.formatDateTime(time.sql, pieces, (value) => bind(call.ctx, value)), kind: 'string', name: named(call) }
 }
 
 function precisionOf(call: Call, index: number, fallback: number): number | null {

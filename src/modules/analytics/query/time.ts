@@ -1,8 +1,9 @@
-// ClickHouse time arithmetic over unix milliseconds, twice: as SQLite SQL for
-// values read from rows, and in JavaScript for constants (`now() - INTERVAL 7
+// ClickHouse time arithmetic over unix milliseconds, twice: as SQL (in the
+// query's dialect) for values read from rows, and in JavaScript for constants (`now() - INTERVAL 7
 // DAY`), which are folded into one bound parameter and give the retention
 // check its lower bound. All times are UTC, as in Unkey's ClickHouse.
 import type { IntervalUnit } from './context'
+import type { Dialect } from './dialect'
 
 const SECOND = 1000
 export const DAY = 86_400_000
@@ -62,26 +63,22 @@ export function startOfMs(ms: number, to: Truncation): number {
   return Date.UTC(date.getUTCFullYear(), month, 1)
 }
 
-/** The same truncation in SQLite, over an expression that holds unix ms. */
-export function startOfSql(ms: string, to: Truncation): string {
-  const int = `CAST(${ms} AS INTEGER)`
+/** The same truncation in SQL, over an expression that holds unix ms. */
+export function startOfSql(dialect: Dialect, ms: string, to: Truncation): string {
+  const int = dialect.integer(ms)
   if (to === 'second' || to === 'minute' || to === 'hour' || to === 'day') return `((${int} / ${FIXED_MS[to]}) * ${FIXED_MS[to]})`
   if (to === 'week' || to === 'week_monday') {
     const day = `(${int} / ${DAY})`
     return `((${day} - ((${day} + ${to === 'week' ? 4 : 3}) % 7)) * ${DAY})`
   }
-  const seconds = `${int} / 1000, 'unixepoch'`
-  if (to === 'month') return `(unixepoch(${seconds}, 'start of month') * 1000)`
-  if (to === 'year') return `(unixepoch(${seconds}, 'start of year') * 1000)`
-  return `(unixepoch(${seconds}, 'start of month', format('-%d months', (CAST(strftime('%m', ${seconds}) AS INTEGER) - 1) % 3)) * 1000)`
+  return dialect.startOfCalendar(ms, to)
 }
 
-/** `ms + count units` in SQLite; `count` is an SQL expression. */
-export function addIntervalSql(ms: string, unit: IntervalUnit, count: string): string {
+/** `ms + count units` in SQL; `count` is an SQL expression. */
+export function addIntervalSql(dialect: Dialect, ms: string, unit: IntervalUnit, count: string): string {
   const months = MONTHS[unit]
-  if (months === undefined) return `(${ms} + CAST((${count}) * ${FIXED_MS[unit]} AS INTEGER))`
-  const int = `CAST(${ms} AS INTEGER)`
-  return `(unixepoch(${int} / 1000, 'unixepoch', format('%+d months', (${count}) * ${months}), 'floor') * 1000 + ${int} % 1000)`
+  if (months === undefined) return `(${ms} + ${dialect.integer(`(${count}) * ${FIXED_MS[unit]}`)})`
+  return dialect.addMonths(ms, `(${count}) * ${months}`)
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?Z?$/
@@ -96,13 +93,6 @@ export function parseDateTimeMs(text: string): number | null {
   const check = new Date(value)
   return check.getUTCMonth() === month! - 1 && check.getUTCDate() === day! ? value : null
 }
-
-/** A string column parsed as a date-time, in SQLite (NULL when it is not one). */
-export const parseDateTimeSql = (text: string): string => `(unixepoch(${text}) * 1000)`
-
-/** `YYYY-MM-DD hh:mm:ss` (or `YYYY-MM-DD` for dates), ClickHouse's text form of a time. */
-export const formatTimeSql = (ms: string, dateOnly: boolean): string =>
-  `strftime('${dateOnly ? '%Y-%m-%d' : '%Y-%m-%d %H:%M:%S'}', CAST(${ms} AS INTEGER) / 1000, 'unixepoch')`
 
 export function formatTimeMs(ms: number, dateOnly: boolean): string {
   const iso = new Date(ms).toISOString()

@@ -3,8 +3,8 @@
 // always as bound parameters, so no user text is ever spliced into the SQL),
 // and how strings, numbers and times turn into one another.
 import type { Kind } from './catalog'
-import { bind, type Context, fail, type Sql } from './context'
-import { formatTimeMs, formatTimeSql, parseDateTimeMs, parseDateTimeSql } from './time'
+import { bind, type Context, condition, fail, type Sql } from './context'
+import { formatTimeMs, parseDateTimeMs } from './time'
 
 export const isTime = (kind: Sql['kind']): boolean => kind === 'datetime' || kind === 'date'
 export const isNumeric = (kind: Sql['kind']): boolean => kind === 'int' || kind === 'float' || kind === 'bool'
@@ -39,14 +39,14 @@ export function asTime(ctx: Context, value: Sql, what: string): Sql {
   if (isTime(value.kind) || value.kind === 'null') return value
   if (isNumeric(value.kind)) {
     if (typeof value.value === 'number') return constant(ctx, Math.trunc(value.value * 1000), 'datetime', value.name)
-    return { sql: `CAST((${value.sql}) * 1000 AS INTEGER)`, kind: 'datetime', name: value.name }
+    return { sql: ctx.dialect.integer(`(${value.sql}) * 1000`), kind: 'datetime', name: value.name }
   }
   if (value.kind === 'string') {
     if (typeof value.value === 'string') {
       const ms = parseDateTimeMs(value.value)
       return ms === null ? fail(ctx, 'query', `${what}: cannot read ${value.name} as a date or time.`) : constant(ctx, ms, 'datetime', value.name)
     }
-    return { sql: parseDateTimeSql(value.sql), kind: 'datetime', name: value.name }
+    return { sql: ctx.dialect.parseTime(value.sql), kind: 'datetime', name: value.name }
   }
   return fail(ctx, 'query', `${what}: ${value.name} is not a date or time.`)
 }
@@ -58,9 +58,9 @@ export function asText(ctx: Context, value: Sql): Sql {
   if (isTime(value.kind)) {
     const dateOnly = value.kind === 'date'
     if (typeof value.value === 'number') return constant(ctx, formatTimeMs(value.value, dateOnly), 'string', name)
-    return { sql: formatTimeSql(value.sql, dateOnly), kind: 'string', name }
+    return { sql: ctx.dialect.formatTime(value.sql, dateOnly), kind: 'string', name }
   }
-  if (value.kind === 'bool') return { sql: `(CASE WHEN ${value.sql} THEN 'true' ELSE 'false' END)`, kind: 'string', name }
+  if (value.kind === 'bool') return { sql: `(CASE WHEN ${condition(ctx, value)} THEN 'true' ELSE 'false' END)`, kind: 'string', name }
   return { sql: `CAST(${value.sql} AS TEXT)`, kind: 'string', name }
 }
 

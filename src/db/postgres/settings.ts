@@ -1,0 +1,21 @@
+// PostgreSQL store of the settings table.
+import type { SettingsStore } from '../stores/settings'
+import type { PostgresEngine } from './engine'
+
+export class PostgresSettingsStore implements SettingsStore {
+  constructor(private readonly sql: PostgresEngine) {}
+
+  async get(name: string) {
+    return (await this.sql.get<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]))?.value ?? null
+  }
+
+  /** Compare-and-set in one transaction; the row lock (FOR UPDATE, or the insert's key) orders concurrent callers. */
+  replace(name: string, expected: string | null, value: string) {
+    return this.sql.atomic(async () => {
+      const current = (await this.sql.get<{ value: string }>('SELECT value FROM settings WHERE name = $1 FOR UPDATE', [name]))?.value ?? null
+      if (current !== expected) return current
+      await this.sql.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value])
+      return value
+    })
+  }
+}
