@@ -3,6 +3,7 @@
 // one module reacts to another's changes. No HTTP here (no Elysia import):
 // src/app.ts mounts routes over these services, and the CLI uses them directly.
 import { systemClock, type Clock } from './clock'
+import type { Cluster } from './cluster'
 import { DEFAULT_TUNABLES, type Tunables } from './config'
 import type { Stores } from './db/stores'
 import { ApiService } from './modules/apis/service'
@@ -33,10 +34,14 @@ export interface ServiceOptions {
   /** Master key for recoverable keys (none: recoverable keys are refused with 412). */
   masterKey?: MasterKeySource
   tunables?: Partial<Tunables>
+  /** Cluster mode (src/cluster/): ratelimits and credits shared by the nodes, caches kept in step with their changes. */
+  cluster?: Cluster
 }
 
 export function createServices(options: ServiceOptions) {
-  const { stores } = options
+  const { cluster } = options
+  // Cluster mode: a change is announced to the other nodes once committed, and refused while it could not be.
+  const stores = cluster ? cluster.trackTransactions(options.stores) : options.stores
   const clock = options.clock ?? systemClock
   const tunables: Tunables = { ...DEFAULT_TUNABLES, ...options.tunables }
 
@@ -50,20 +55,22 @@ export function createServices(options: ServiceOptions) {
   const permissions = new PermissionService(stores, clock, audit)
   // Ratelimit decisions (of namespaces and of key limits) are buffered like verification events.
   const ratelimitEvents = new RatelimitLog(stores, { maxBuffered: tunables.verificationEventBuffer })
-  const ratelimit = new RatelimitService(stores, clock, new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters }), audit, ratelimitEvents)
+  const namespaceLimiter = cluster?.limiter(clock) ?? new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
+  const ratelimit = new RatelimitService(stores, clock, namespaceLimiter, audit, ratelimitEvents)
   const analytics = new AnalyticsService(stores, clock, tunables)
 
   // Keys: the write service, the credit ledger, the cached loader and the verifier.
   const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries)
-  const events = new VerificationLog(stores, { maxBuffered: tunables.verificationEventBuffer, maxTagChars: tunables.maxEventTagChars })
-  const credits = new CreditLedger(stores, clock, keyCache)
+  // Its batches change nothing cached: written whether or not the change bus can be reached.
+  const events = new VerificationLog(options.stores, { maxBuffered: tunables.verificationEventBuffer, maxTagChars: tunables.maxEventTagChars })
+  const credits = new CreditLedger(stores, clock, keyCache, cluster?.credits(stores) ?? null)
   const keyAccess = new KeyAccessService(stores, permissions, audit)
   const keyLoader = new KeyLoader(stores, keyCache, { credits, events, keyAccess, identities, ratelimitDefinitions })
   const vault = new Vault(options.masterKey ?? {}, stores)
   const keys = new KeyService(stores, clock, { apis, identities, keyAccess, ratelimitDefinitions, loader: keyLoader, credits, vault, audit })
   const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache, audit })
   // Key and identity limits have their own counters, apart from ratelimit namespaces.
-  const keyLimiter = new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
+  const keyLimiter = cluster?.limiter(clock) ?? new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
   const verifier = new KeyVerifier(clock, { loader: keyLoader, keyMigrations, credits, events, ratelimits: keyRatelimitStep(keyLimiter, ratelimitEvents) })
 
   // Changes that can alter how any key of a workspace verifies reload that workspace's keys.
@@ -72,6 +79,8 @@ export function createServices(options: ServiceOptions) {
   permissions.onChange(invalidateWorkspace)
   apis.onDeleted((api) => invalidateWorkspace(api.workspaceId))
   keyAccess.onChange((keyId) => keyCache.invalidateKey(keyId))
+  // ...and every node's changes reach every node's caches.
+  cluster?.connectCaches({ keys: keyCache, rootKeys, ratelimits: ratelimit })
 
   /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */
   async function flush(): Promise<void> {

@@ -49,6 +49,8 @@ export interface Report {
     startupMedianMs: number
     requestLogBytes: number
   }
+  /** The cluster-mode section (scripts/bench/cluster.ts), as Markdown, or why it was skipped; absent with --no-cluster. */
+  cluster?: string
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -122,6 +124,7 @@ export function formatTable(report: Report): string {
       (s.requestLogBytes > 0 ? `; request log written: ${mib(s.requestLogBytes)}` : ''),
     `- ${report.machine.cpus} × ${report.machine.model}, 1-minute load average ${report.machine.loadAverage.map((v) => v.toFixed(1)).join(' before, ')} after; ` +
       `bun ${report.machine.bun}; ${report.machine.wrk}; binary ${report.binary}`,
+    ...(report.cluster ? ['', report.cluster] : []),
   ].join('\n')
 }
 
@@ -156,7 +159,14 @@ would run it; one \`keys.verifyKey\` row repeats the scenario with
 
 Options: \`--quick\` (2 s, 1,000 keys), \`--keys N\`, \`--duration S\`,
 \`--connections C\`, \`--log on|off|both\`, \`--rebuild\`, \`--binary PATH\`,
-\`--label TEXT\`, \`--no-append\` (do not write this file).
+\`--label TEXT\`, \`--no-append\` (do not write this file), \`--no-cluster\`.
+
+Last, a cluster-mode table (scripts/bench/cluster.ts, docs/deployment.md):
+verifyKey on one node and on two nodes of PostgreSQL + Redis against one SQLite
+node, the cost of a cache miss on each engine, and credit spends on one hot
+key. It uses the servers of \`LATCH_TEST_DATABASE_URL\` / \`LATCH_TEST_REDIS_URL\`,
+else private ones from \`.ci/services\`, and says why it skipped itself when
+PostgreSQL or Redis is not installed (\`--no-cluster\` leaves it out).
 `
 
 /** Appends a dated section with the table to `path`, creating the file with its header first. */

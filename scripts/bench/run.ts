@@ -6,11 +6,12 @@
 // and every server it starts is stopped before it exits.
 //
 //   npm run bench [-- --quick] [--keys N] [--duration S] [--connections C]
-//                 [--log on|off|both] [--rebuild] [--binary PATH] [--label TEXT] [--no-append]
+//                 [--log on|off|both] [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { BUN, ensureBinary, ensureWrk, fileSize, startServer, timeToReady, type Server, type ServerSpec } from './processes'
+import { clusterSection } from './cluster'
 import { appendToDocs, buildRows, formatTable, median, writeJson, type Report } from './report'
 import { buildScenarios, preflight, type LogMode, type Scenario, type ServerName } from './scenarios'
 import { seedKeys, seedRootKey } from './seed-keys'
@@ -22,7 +23,7 @@ const LOW_CONNECTIONS = 8
 const STARTS = 5
 
 const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--duration S] [--connections C] [--log on|off|both]
-                        [--rebuild] [--binary PATH] [--label TEXT] [--no-append]`
+                        [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]`
 
 interface Options {
   keys: number
@@ -31,12 +32,14 @@ interface Options {
   log: LogMode
   rebuild: boolean
   append: boolean
+  /** Also measure cluster mode (scripts/bench/cluster.ts), when PostgreSQL and Redis are there. */
+  cluster: boolean
   binary?: string
   label: string
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { keys: 10_000, seconds: 5, connections: 64, log: 'both', rebuild: false, append: true, label: '' }
+  const options: Options = { keys: 10_000, seconds: 5, connections: 64, log: 'both', rebuild: false, append: true, cluster: true, label: '' }
   const quick = args.includes('--quick')
   if (quick) Object.assign(options, { keys: 1_000, seconds: 2 })
   const positive = (flag: string, value: string | undefined) => {
@@ -50,6 +53,7 @@ function parseOptions(args: string[]): Options {
     if (flag === '--quick') continue
     else if (flag === '--rebuild') options.rebuild = true
     else if (flag === '--no-append') options.append = false
+    else if (flag === '--no-cluster') options.cluster = false
     else if (flag === '--keys') (options.keys = positive(flag, value)), i++
     else if (flag === '--duration') (options.seconds = positive(flag, value)), i++
     else if (flag === '--connections') (options.connections = positive(flag, value)), i++
@@ -177,6 +181,9 @@ async function main(): Promise<void> {
       startupMs.push(await timeToReady(latchSpec('latch (start-up)', db, options.log !== 'off', join(dir, 'startup.log'))))
     }
 
+    // Cluster mode last, on its own: nothing else of the benchmark runs meanwhile.
+    const cluster = options.cluster ? await clusterSection(binary, options.seconds, Math.min(options.keys, 2_000)) : undefined
+
     const report: Report = {
       date: await output(['date', '-u', '+%Y-%m-%d %H:%M UTC']),
       commit,
@@ -202,6 +209,7 @@ async function main(): Promise<void> {
       seeding: { keys: seeded.keys, seconds: seeded.seconds },
       rows: buildRows(scenarios, results, low, (baselineLow[0]!.p99Us + baselineLow[1]!.p99Us) / 2),
       server: { peakRssBytes, logOffPeakRssBytes, dbBytes, walBytes, startupMs, startupMedianMs: median(startupMs), requestLogBytes },
+      ...(cluster ? { cluster } : {}),
     }
     console.log(`\n${formatTable(report)}\n`)
     const json = join(ROOT, 'dist', 'bench-results.json')

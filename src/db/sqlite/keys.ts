@@ -1,5 +1,5 @@
 // SQLite store of the keys and key_migrations tables (verification_events: analytics-events.ts).
-import type { CreditBalance, KeyMigrationRecord, KeyPatch, KeyRecord, KeyStore, NewKeyRecord } from '../stores/keys'
+import type { CreditBalance, CreditChange, CreditState, KeyMigrationRecord, KeyPatch, KeyRecord, KeyStore, NewKeyRecord } from '../stores/keys'
 import type { SqliteEngine } from './engine'
 
 interface Row {
@@ -95,6 +95,10 @@ export class SqliteKeyStore implements KeyStore {
       hardDelete: sql.prepare('DELETE FROM keys WHERE id = ?'),
       setStart: sql.prepare('UPDATE keys SET start = ? WHERE id = ?'),
       setCredits: sql.prepare('UPDATE keys SET remaining = ?, last_refill_at = ? WHERE id = ?'),
+      creditState: sql.prepare<
+        { remaining: number | null; refill_amount: number | null; refill_day: number | null; last_refill_at: number | null; created_at: number },
+        [string]
+      >('SELECT remaining, refill_amount, refill_day, last_refill_at, created_at FROM keys WHERE id = ?'),
       // One query per refill day (null = daily), served by the keys_refill_due index.
       dueDaily: sql.prepare<{ id: string; remaining: number | null; refill_amount: number }, [number]>(
         `SELECT id, remaining, refill_amount FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL
@@ -209,6 +213,27 @@ export class SqliteKeyStore implements KeyStore {
     await this.sql.run(() =>
       this.sql.db.transaction(() => {
         for (const b of balances) this.stmt.setCredits.run(b.remaining, b.lastRefillAt, b.keyId)
+      })(),
+    )
+  }
+
+  changeCredits<T>(keyId: string, change: (state: CreditState | null) => CreditChange<T>): Promise<T> {
+    // One synchronous SQLite transaction: nothing else can write between the read and the write.
+    return this.sql.run(() =>
+      this.sql.db.transaction(() => {
+        const row = this.stmt.creditState.get(keyId)
+        const state = row
+          ? {
+              remaining: row.remaining,
+              refillAmount: row.refill_amount,
+              refillDay: row.refill_day,
+              lastRefillAt: row.last_refill_at,
+              createdAt: row.created_at,
+            }
+          : null
+        const { balance, result } = change(state)
+        if (balance) this.stmt.setCredits.run(balance.remaining, balance.lastRefillAt, keyId)
+        return result
       })(),
     )
   }

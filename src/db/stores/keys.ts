@@ -39,6 +39,22 @@ export interface CreditBalance {
   lastRefillAt: number | null
 }
 
+/** A key's balance and refill settings: what a change of its credits is decided on. */
+export interface CreditState {
+  remaining: number | null
+  refillAmount: number | null
+  /** Day of the month of a monthly refill; null for daily. */
+  refillDay: number | null
+  lastRefillAt: number | null
+  createdAt: number
+}
+
+/** What `changeCredits` is told to do: the balance to write (null: none), and what to hand back to its caller. */
+export interface CreditChange<T> {
+  balance: Omit<CreditBalance, 'keyId'> | null
+  result: T
+}
+
 export interface KeyMigrationRecord {
   id: string
   workspaceId: string
@@ -64,6 +80,14 @@ export interface KeyStore {
   setStart(keyId: string, start: string): Promise<void>
   /** Writes credit balances, all or none. */
   setCredits(balances: CreditBalance[]): Promise<void>
+  /**
+   * Changes one key's balance safely against every other writer (another node
+   * included): reads its state with the row locked (null: no such key), writes
+   * the balance `change` decides, and resolves with its `result` once that is
+   * committed. Joins the caller's transaction, else runs as one of its own
+   * (never failing on a concurrent writer: it waits for the row instead).
+   */
+  changeCredits<T>(keyId: string, change: (state: CreditState | null) => CreditChange<T>): Promise<T>
   /** Live keys with a refill on `refillDay` (null: daily) whose last refill (or creation) predates `boundary`. */
   dueForRefill(refillDay: number | null, boundary: number): Promise<{ id: string; remaining: number | null; refillAmount: number }[]>
   /** Moves last-used times forward (never back), all or none. */

@@ -8,6 +8,9 @@
 // Either way the very next verify reloads from the store. `epoch` moves on
 // every invalidation, so that a load that was under way when something
 // changed is not cached (it may hold the state from before the change).
+// Every invalidation is one `KeyCacheChange` applied by `apply`, whether it was
+// made here or announced by another node (cluster mode, src/cluster/): the
+// `announce` hook hears the local ones.
 export interface CacheableKey {
   id: string
   workspaceId: string
@@ -19,6 +22,9 @@ interface Entry<K> {
   generation: number
 }
 
+/** One invalidation, as applied here and as sent to the other nodes of a cluster. */
+export type KeyCacheChange = { kind: 'key'; keyId: string } | { kind: 'hash'; workspaceId: string; hash: string } | { kind: 'workspace'; workspaceId: string }
+
 /** The map key of a (workspace, hash) pair; workspace ids never contain a space. */
 export const cacheSlot = (workspaceId: string, hash: string): string => `${workspaceId} ${hash}`
 
@@ -28,6 +34,8 @@ export class KeyCache<K extends CacheableKey> {
   private readonly slotById = new Map<string, string>()
   private readonly generations = new Map<string, number>()
   private changes = 0
+  /** Told of every invalidation made through this cache's own methods (not of those `apply` receives). */
+  announce: ((change: KeyCacheChange) => void) | null = null
 
   constructor(private readonly maxEntries = 1_000_000) {}
 
@@ -57,23 +65,37 @@ export class KeyCache<K extends CacheableKey> {
   }
 
   invalidateKey(keyId: string): void {
-    this.changes++
-    const at = this.slotById.get(keyId)
-    if (at !== undefined) this.bySlot.delete(at)
-    this.slotById.delete(keyId)
+    this.invalidate({ kind: 'key', keyId })
   }
 
   invalidateHash(workspaceId: string, hash: string): void {
-    this.changes++
-    const at = cacheSlot(workspaceId, hash)
-    const entry = this.bySlot.get(at)
-    if (entry?.key) this.slotById.delete(entry.key.id)
-    this.bySlot.delete(at)
+    this.invalidate({ kind: 'hash', workspaceId, hash })
   }
 
   invalidateWorkspace(workspaceId: string): void {
+    this.invalidate({ kind: 'workspace', workspaceId })
+  }
+
+  private invalidate(change: KeyCacheChange): void {
+    this.apply(change)
+    this.announce?.(change)
+  }
+
+  /** Drops what `change` makes stale: the one code path for local invalidations and those of other nodes. */
+  apply(change: KeyCacheChange): void {
     this.changes++
-    this.generations.set(workspaceId, this.generationOf(workspaceId) + 1)
+    if (change.kind === 'key') {
+      const at = this.slotById.get(change.keyId)
+      if (at !== undefined) this.bySlot.delete(at)
+      this.slotById.delete(change.keyId)
+    } else if (change.kind === 'hash') {
+      const at = cacheSlot(change.workspaceId, change.hash)
+      const entry = this.bySlot.get(at)
+      if (entry?.key) this.slotById.delete(entry.key.id)
+      this.bySlot.delete(at)
+    } else {
+      this.generations.set(change.workspaceId, this.generationOf(change.workspaceId) + 1)
+    }
   }
 
   clear(): void {

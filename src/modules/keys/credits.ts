@@ -8,6 +8,11 @@
 // cannot be written hands its spends back and fails its requests with 503.
 // Refills happen here too: on the verification that finds one due, on
 // keys.updateCredits, and in the scheduled job.
+//
+// In cluster mode the balance in memory is not the balance: other nodes spend
+// too. A key with credits is then spent through `SharedBalances`
+// (src/cluster/credits.ts), which decides on the row as the database holds it,
+// locked, by the same rules (`spendFrom`), and answers once that is committed.
 import type { Clock } from '../../clock'
 import type { Stores } from '../../db/stores'
 import type { CreditBalance } from '../../db/stores/keys'
@@ -50,6 +55,42 @@ export interface SpendableKey extends Refillable {
   id: string
 }
 
+export interface SpendResult {
+  ok: boolean
+  spent: number
+  /** The balance moved (a spend or a refill) and is not yet durable: the answer must wait for `commit`. */
+  changed: boolean
+  /** Shared balances only: the key's balance right after this spend, as committed (the cached key shows it in the answer). */
+  remaining?: number | null
+}
+
+/** Balances several nodes spend from (cluster mode): spends are decided and made durable in the shared database. */
+export interface SharedBalances {
+  /** Applies a due refill and spends `cost` credits if the balance allows; resolves once that is committed. */
+  spend(keyId: string, cost: number, now: number): Promise<SpendResult>
+}
+
+/**
+ * The rule of a spend, on any balance (a cached key, or a row locked in the
+ * shared database): a due refill first, then `cost` credits if there are
+ * enough. Changes `balance` in place.
+ */
+export function spendFrom(balance: Refillable, cost: number, now: number): SpendResult {
+  let changed = false
+  if (refillDue(balance, now)) {
+    balance.remaining = refilledRemaining(balance)
+    balance.lastRefillAt = now
+    changed = true
+  }
+  if (balance.remaining === null) return { ok: true, spent: 0, changed }
+  if (cost > 0 && balance.remaining < cost) return { ok: false, spent: 0, changed }
+  if (cost > 0) {
+    balance.remaining -= cost
+    changed = true
+  }
+  return { ok: true, spent: cost, changed }
+}
+
 interface Group {
   spends: { key: SpendableKey; cost: number }[]
   written: Promise<void>
@@ -69,6 +110,8 @@ export class CreditLedger {
     private readonly stores: Pick<Stores, 'keys' | 'transaction'>,
     private readonly clock: Clock,
     private readonly cache: KeyCache<{ id: string; workspaceId: string; hash: string }>,
+    /** Cluster mode: where keys with credits are spent (null: here, in memory, with group commits). */
+    private readonly shared: SharedBalances | null = null,
   ) {}
 
   /** The unwritten balance of a key, which is newer than the stored one. */
@@ -80,24 +123,14 @@ export class CreditLedger {
    * Applies a due refill and spends `cost` credits if the balance allows.
    * Synchronous: nothing can interleave between the check and the decrement.
    * `changed` says whether the balance moved, i.e. whether the answer must
-   * wait for `commit`.
+   * wait for `commit`. With shared balances (cluster mode) a key that has
+   * credits is answered later, once its spend is committed.
    */
-  spend(key: SpendableKey, cost: number, now: number): { ok: boolean; spent: number; changed: boolean } {
-    let changed = false
-    if (refillDue(key, now)) {
-      key.remaining = refilledRemaining(key)
-      key.lastRefillAt = now
-      this.pending.set(key.id, { remaining: key.remaining, lastRefillAt: now })
-      changed = true
-    }
-    if (key.remaining === null) return { ok: true, spent: 0, changed }
-    if (cost > 0 && key.remaining < cost) return { ok: false, spent: 0, changed }
-    if (cost > 0) {
-      key.remaining -= cost
-      this.pending.set(key.id, { remaining: key.remaining, lastRefillAt: key.lastRefillAt })
-      changed = true
-    }
-    return { ok: true, spent: cost, changed }
+  spend(key: SpendableKey, cost: number, now: number): SpendResult | Promise<SpendResult> {
+    if (this.shared && (key.remaining !== null || key.refillAmount !== null)) return this.shared.spend(key.id, cost, now)
+    const result = spendFrom(key, cost, now)
+    if (result.changed) this.pending.set(key.id, { remaining: key.remaining, lastRefillAt: key.lastRefillAt })
+    return result
   }
 
   /**
@@ -151,6 +184,8 @@ export class CreditLedger {
     value: number | null | undefined,
   ): Promise<{ remaining: number | null; refill?: NonNullable<ReturnType<typeof refillView>> }> {
     const now = this.clock.now()
+    // Shared balances: the balance as the database holds it now, not as this node cached it.
+    if (this.shared) Object.assign(key, await this.lockBalance(key.id))
     if (refillDue(key, now)) {
       key.remaining = refilledRemaining(key)
       key.lastRefillAt = now
@@ -190,18 +225,40 @@ export class CreditLedger {
     return { remaining, ...(refill ? { refill } : {}) }
   }
 
+  /** A key's balance as stored, its row locked until the caller's transaction ends (null: no such key). */
+  private lockBalance(keyId: string) {
+    return this.stores.keys.changeCredits(keyId, (state) => ({
+      balance: null,
+      result: state && { remaining: state.remaining, lastRefillAt: state.lastRefillAt },
+    }))
+  }
+
   /** Refills every due key (scheduled; verification also refills on its own). Returns how many. */
   async runRefills(): Promise<number> {
     await this.flush()
     const now = this.clock.now()
-    const refilled = await this.stores.transaction(async () => {
-      const due = [await this.stores.keys.dueForRefill(null, lastRefillBoundary(now, null))]
-      for (let day = 1; day <= 31; day++) due.push(await this.stores.keys.dueForRefill(day, lastRefillBoundary(now, day)))
-      const balances = due.flat().map((row) => ({ keyId: row.id, remaining: refilledRemaining(row), lastRefillAt: now }))
-      await this.stores.keys.setCredits(balances)
-      return balances
-    })
-    for (const b of refilled) this.cache.invalidateKey(b.keyId)
+    const shared = this.shared
+    const refilled = shared
+      ? await this.refillShared(shared, now)
+      : await this.stores.transaction(async () => {
+          const balances = (await this.dueForRefill(now)).map((row) => ({ keyId: row.id, remaining: refilledRemaining(row), lastRefillAt: now }))
+          await this.stores.keys.setCredits(balances)
+          return balances.map((b) => b.keyId)
+        })
+    for (const keyId of refilled) this.cache.invalidateKey(keyId)
     return refilled.length
+  }
+
+  private async dueForRefill(now: number) {
+    const due = [await this.stores.keys.dueForRefill(null, lastRefillBoundary(now, null))]
+    for (let day = 1; day <= 31; day++) due.push(await this.stores.keys.dueForRefill(day, lastRefillBoundary(now, day)))
+    return due.flat()
+  }
+
+  /** Shared balances: each due key is refilled under its row lock (another node may have done it meanwhile: then nothing changes). */
+  private async refillShared(shared: SharedBalances, now: number): Promise<string[]> {
+    const due = await this.dueForRefill(now)
+    for (let i = 0; i < due.length; i += 32) await Promise.all(due.slice(i, i + 32).map((row) => shared.spend(row.id, 0, now)))
+    return due.map((row) => row.id)
   }
 }

@@ -5,13 +5,14 @@
 // or used inline when the request gives both `limit` and `duration`. A key's
 // limits count per key; an identity's are shared by all of the identity's
 // keys. All limits are checked together: if one fails, none consumes. Each
-// decision is recorded as a ratelimit event.
+// decision is recorded as a ratelimit event. Over the in-memory limiter the
+// step answers at once; over the shared one (cluster mode) it answers later.
 import { createHash } from 'node:crypto'
 import { preconditionFailed } from '../../errors'
 import { base58 } from '../../crypto'
 import type { RatelimitDefinition } from '../ratelimit/definitions'
 import type { RatelimitLog } from '../ratelimit/events'
-import type { LimitRequest, SlidingWindowLimiter } from '../ratelimit/limiter'
+import type { LimitDecision, Limiter, LimitRequest } from '../ratelimit/limiter'
 import type { LoadedKey } from './loader'
 import type * as m from './model'
 
@@ -29,7 +30,12 @@ export interface CheckContext {
  * Checks a key's ratelimits (all-or-nothing). The limiter reads the same clock
  * as the verifier; `context` only labels the recorded decisions.
  */
-export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[], context?: CheckContext) => { passed: boolean; checks: RatelimitCheck[] }
+export type RatelimitStep = (key: LoadedKey, requested: VerifyRatelimitRequest[], context?: CheckContext) => RatelimitResult | Promise<RatelimitResult>
+
+export interface RatelimitResult {
+  passed: boolean
+  checks: RatelimitCheck[]
+}
 
 interface Planned {
   id: string
@@ -91,7 +97,7 @@ export function planRatelimits(key: LoadedKey, requested: VerifyRatelimitRequest
  * analytics.getRatelimits) under the limit's id (`rl_…`) as its namespace and
  * the key or identity it counts for as its identifier.
  */
-export function keyRatelimitStep(limiter: SlidingWindowLimiter, events: RatelimitLog | null = null): RatelimitStep {
+export function keyRatelimitStep(limiter: Limiter, events: RatelimitLog | null = null): RatelimitStep {
   return (key, requested, context) => {
     if (requested.length === 0 && key.ratelimits.length === 0 && !key.identity?.ratelimits.length) return { passed: true, checks: [] }
     const started = performance.now()
@@ -104,40 +110,46 @@ export function keyRatelimitStep(limiter: SlidingWindowLimiter, events: Ratelimi
       duration: p.duration,
       cost: p.cost,
     }))
-    const result = limiter.limit(requests)
-    const checks: RatelimitCheck[] = plan.map((p, i) => {
-      const outcome = result.outcomes[i]!
-      return {
-        exceeded: !outcome.passed,
-        id: p.id,
-        name: p.name,
-        limit: p.limit,
-        duration: p.duration,
-        reset: outcome.reset,
-        remaining: outcome.remaining,
-        autoApply: p.autoApply,
-      }
-    })
-    if (events) {
-      const latency = performance.now() - started
-      plan.forEach((p, i) => {
-        const check = checks[i]!
-        events.record({
-          requestId: context?.requestId ?? '',
-          time: context?.now ?? 0,
-          workspaceId: key.workspaceId,
-          namespaceId: p.id,
-          identifier: p.identifier,
-          passed: !check.exceeded,
-          latency,
-          overrideId: null,
-          limit: p.limit,
-          remaining: check.remaining,
-          resetAt: check.reset,
-          tokens: p.cost,
-        })
-      })
-    }
-    return { passed: result.passed, checks }
+    const decided = limiter.limit(requests)
+    if (decided instanceof Promise) return decided.then((result) => report(key, plan, result, events, started, context))
+    return report(key, plan, decided, events, started, context)
   }
+}
+
+/** The checks verifyKey reports for a decision, each recorded as a ratelimit event. */
+function report(key: LoadedKey, plan: Planned[], result: LimitDecision, events: RatelimitLog | null, started: number, context?: CheckContext): RatelimitResult {
+  const checks: RatelimitCheck[] = plan.map((p, i) => {
+    const outcome = result.outcomes[i]!
+    return {
+      exceeded: !outcome.passed,
+      id: p.id,
+      name: p.name,
+      limit: p.limit,
+      duration: p.duration,
+      reset: outcome.reset,
+      remaining: outcome.remaining,
+      autoApply: p.autoApply,
+    }
+  })
+  if (events) {
+    const latency = performance.now() - started
+    plan.forEach((p, i) => {
+      const check = checks[i]!
+      events.record({
+        requestId: context?.requestId ?? '',
+        time: context?.now ?? 0,
+        workspaceId: key.workspaceId,
+        namespaceId: p.id,
+        identifier: p.identifier,
+        passed: !check.exceeded,
+        latency,
+        overrideId: null,
+        limit: p.limit,
+        remaining: check.remaining,
+        resetAt: check.reset,
+        tokens: p.cost,
+      })
+    })
+  }
+  return { passed: result.passed, checks }
 }

@@ -5,7 +5,9 @@
 //   may not verify keys of this API) → DISABLED → EXPIRED →
 //   INSUFFICIENT_PERMISSIONS → RATE_LIMITED → USAGE_EXCEEDED → VALID.
 // Synchronous from the cached key to the credit decrement, so concurrent
-// verifies of one key can never overspend it.
+// verifies of one key can never overspend it. (In cluster mode a shared
+// ratelimit or credit balance answers later, and `decide` runs again with its
+// answer: see `Resumed`.)
 import type { Clock } from '../../clock'
 import { hashKey } from '../../crypto'
 import { permissionsQuerySyntaxError } from '../../errors'
@@ -13,13 +15,13 @@ import { isGranted } from '../../rbac/grants'
 import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxError } from '../../rbac/query'
 import type { AuthContext } from '../../rbac/requirements'
 import { identityView } from '../identities/view'
-import type { CreditLedger } from './credits'
+import type { CreditLedger, SpendResult } from './credits'
 import type { VerificationEvent, VerificationLog } from './events'
 import { startOf } from './format'
 import type { KeyLoader, LoadedKey } from './loader'
 import type { KeyMigrationService } from './migrations'
 import type * as m from './model'
-import type { RatelimitCheck, RatelimitStep } from './ratelimits'
+import type { RatelimitCheck, RatelimitResult, RatelimitStep } from './ratelimits'
 
 export type VerifyInput = typeof m.VerifyKeyBody.static
 export type VerifyCode = (typeof m.VERIFY_CODES)[number]
@@ -32,6 +34,12 @@ interface Call {
   requestId: string
   started: number
   now: number
+}
+
+/** What a shared limiter or balance (cluster mode) answered, when `decide` runs again with it. */
+interface Resumed {
+  limited?: RatelimitResult
+  credits?: SpendResult
 }
 
 /** Compiles a permission query into a predicate over a key's permissions; bad syntax is the caller's 400. */
@@ -95,7 +103,14 @@ export class KeyVerifier {
     return this.decide(auth, input, query, call, key)
   }
 
-  private decide(auth: AuthContext, input: VerifyInput, query: Query, call: Call, key: LoadedKey | null): VerifyResult | Promise<VerifyResult> {
+  private decide(
+    auth: AuthContext,
+    input: VerifyInput,
+    query: Query,
+    call: Call,
+    key: LoadedKey | null,
+    resumed?: Resumed,
+  ): VerifyResult | Promise<VerifyResult> {
     const { requestId, now } = call
     const tags = input.tags ?? []
     if (
@@ -125,15 +140,21 @@ export class KeyVerifier {
     if (!key.enabled) code = 'DISABLED'
     else if (key.expiresAt !== null && key.expiresAt <= now) code = 'EXPIRED'
     else if (query && !query((slug) => key.permissionSet.has(slug))) code = 'INSUFFICIENT_PERMISSIONS'
+    // Cluster mode: a shared limiter or balance answers later, and the decision is taken again with its answer.
+    let limited = resumed?.limited
     if (code === 'VALID') {
-      const limited = this.deps.ratelimits(key, input.ratelimits ?? [], call)
-      checks = limited.checks
-      if (!limited.passed) code = 'RATE_LIMITED'
+      const step = limited ?? this.deps.ratelimits(key, input.ratelimits ?? [], call)
+      if (step instanceof Promise) return step.then((answer) => this.decide(auth, input, query, call, key, { limited: answer }))
+      limited = step
+      checks = step.checks
+      if (!step.passed) code = 'RATE_LIMITED'
     }
     // A balance that moved (a spend or a refill) is written before the answer goes out.
     let written: Promise<void> | null = null
     if (code === 'VALID') {
-      const credits = this.deps.credits.spend(key, input.credits?.cost ?? 1, now)
+      const credits = resumed?.credits ?? this.deps.credits.spend(key, input.credits?.cost ?? 1, now)
+      if (credits instanceof Promise) return credits.then((answer) => this.decide(auth, input, query, call, key, { limited, credits: answer }))
+      if (credits.remaining !== undefined) key.remaining = credits.remaining
       if (credits.ok) spent = credits.spent
       else code = 'USAGE_EXCEEDED'
       if (credits.changed) written = this.deps.credits.commit(key, spent)

@@ -1,6 +1,8 @@
 // The ratelimit engine: a sliding window evaluated over two fixed windows,
 // held entirely in memory and answered synchronously (no I/O per decision).
 // Used by ratelimit.limit / multiLimit and by key ratelimits in verifyKey.
+// Cluster mode swaps in src/cluster/limiter.ts, the same arithmetic in Redis,
+// behind the `Limiter` interface (whose answer may then be a Promise).
 //
 // For a counter (bucket, identifier, duration) at time `now`:
 //   sequence  = floor(now / duration)       -- the current fixed window
@@ -39,6 +41,18 @@ export interface LimitOutcome {
   reset: number
 }
 
+export interface LimitDecision {
+  passed: boolean
+  outcomes: LimitOutcome[]
+}
+
+/** What ratelimit.limit and verifyKey ask of a limiter: this one answers at once, a shared one (Redis) later. */
+export interface Limiter {
+  limit(requests: LimitRequest[]): LimitDecision | Promise<LimitDecision>
+  /** Counters held in this process's memory. */
+  readonly size: number
+}
+
 export interface LimiterOptions {
   /** Upper bound on counters held at once (default 1,000,000). */
   maxEntries?: number
@@ -56,7 +70,7 @@ interface Counter {
 /** Entries examined by the sweep for every entry created. */
 const SWEEP_STEPS_PER_INSERT = 4
 
-export class SlidingWindowLimiter {
+export class SlidingWindowLimiter implements Limiter {
   private readonly counters = new Map<string, Counter>()
   private readonly maxEntries: number
   private sweepCursor: IterableIterator<[string, Counter]> | null = null
@@ -79,7 +93,7 @@ export class SlidingWindowLimiter {
    * two requests on the same counter see each other's cost. Every outcome is
    * returned; after a refusal, `remaining` reflects the untouched counters.
    */
-  limit(requests: LimitRequest[]): { passed: boolean; outcomes: LimitOutcome[] } {
+  limit(requests: LimitRequest[]): LimitDecision {
     const now = this.clock.now()
     const counters: Counter[] = new Array(requests.length)
     const outcomes: LimitOutcome[] = new Array(requests.length)
@@ -166,7 +180,7 @@ export class SlidingWindowLimiter {
 }
 
 /** Length-prefixing the bucket keeps the key unambiguous whatever characters bucket and identifier contain. */
-function counterKey(request: LimitRequest): string {
+export function counterKey(request: LimitRequest): string {
   return `${request.duration}:${request.bucket.length}:${request.bucket}${request.identifier}`
 }
 

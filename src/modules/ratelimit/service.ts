@@ -4,9 +4,10 @@
 // (`rlor_…`, per namespace and identifier) live in the ratelimitNamespaces
 // store; both are cached in memory so that a warm `limit` call makes no store
 // call at all (the store is read only on a miss). Every write goes through
-// this service, which keeps the caches current. Counters live only in the
-// SlidingWindowLimiter: they are not persisted, so a restart gives every
-// identifier a fresh allowance.
+// this service, which keeps the caches current (and in cluster mode has the
+// other nodes forget theirs). Counters live in the limiter: on one node only
+// in memory (a restart gives every identifier a fresh allowance); in cluster
+// mode in Redis, shared by the nodes (src/cluster/limiter.ts).
 //
 // Override precedence for an identifier: an override whose identifier is
 // exactly equal wins; otherwise the most specific matching wildcard override
@@ -16,15 +17,15 @@
 import type { Clock } from '../../clock'
 import { toPage, type Page, type PageInput } from '../../db/pagination'
 import type { Stores } from '../../db/stores'
-import type { RatelimitNamespace, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
+import type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
 import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
 import type { AuditLog } from '../audit/service'
 import type { RatelimitLog } from './events'
-import type { LimitOutcome, SlidingWindowLimiter } from './limiter'
+import type { Limiter, LimitOutcome } from './limiter'
 import type { LimitBody, SetOverrideBody } from './model'
 
-export type { RatelimitNamespace, RatelimitOverride }
+export type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride }
 
 export type LimitInput = typeof LimitBody.static
 export type SetOverrideInput = typeof SetOverrideBody.static
@@ -107,12 +108,14 @@ export class RatelimitService {
   private readonly overrideSets = new Map<string, OverrideSet>()
   /** Moves on every override write, so that a load which read the store before the write is not cached. */
   private overrideGeneration = 0
+  /** Told of every change of a namespace or its overrides made here: cluster mode announces it to the other nodes. */
+  announceChange: ((namespaceId: string) => void) | null = null
 
   constructor(
     private readonly stores: Pick<Stores, 'ratelimitNamespaces' | 'transaction'>,
     private readonly clock: Clock,
     /** The namespace counters (key and identity limits have a limiter of their own). */
-    readonly limiter: SlidingWindowLimiter,
+    readonly limiter: Limiter,
     private readonly audit: AuditLog,
     /** Where decisions are recorded for analytics.getRatelimits (none: not recorded). */
     private readonly events: RatelimitLog | null = null,
@@ -133,17 +136,30 @@ export class RatelimitService {
     return namespace
   }
 
-  /** Soft-deletes a namespace: `limit` answers 410 for it from now on, override routes 404. */
-  async deleteNamespace(workspaceId: string, namespaceId: string): Promise<void> {
-    const namespace = await this.getNamespace(workspaceId, namespaceId)
+  /** A page of the workspace's live namespaces in id order; with `only`, of those namespaces alone (a root key's per-namespace grants). */
+  async listNamespaces(workspaceId: string, input: PageInput, only?: readonly string[]): Promise<Page<RatelimitNamespaceSummary>> {
+    const page = { cursor: input.cursor ?? '', limit: input.limit + 1, ...(only ? { ids: only } : {}) }
+    return toPage(await this.stores.ratelimitNamespaces.pageLive(workspaceId, page), input.limit, (n) => n)
+  }
+
+  /**
+   * Soft-deletes a namespace (by name or id) and deletes its overrides:
+   * `limit` answers 410 for it from now on, override routes 404.
+   */
+  async deleteNamespace(workspaceId: string, nameOrId: string): Promise<void> {
+    const namespace = await this.getNamespace(workspaceId, nameOrId)
     const now = this.clock.now()
     await this.stores.transaction(async () => {
+      // Another request may have deleted it since the (cached) lookup.
+      if ((await this.stores.ratelimitNamespaces.findById(workspaceId, namespace.id))?.deletedAt !== null) throw namespaceNotFound()
       await this.stores.ratelimitNamespaces.softDelete(namespace.id, now)
+      const overrides = await this.stores.ratelimitNamespaces.deleteOverrides(namespace.id)
       const resources = [namespaceResource(namespace)]
-      await this.audit.record({ workspaceId, event: 'ratelimit.delete_namespace', resources, description: `Deleted ratelimit namespace ${namespace.name}` })
+      const description = `Deleted ratelimit namespace ${namespace.name}${overrides ? ` and its ${overrides} override${overrides === 1 ? '' : 's'}` : ''}`
+      await this.audit.record({ workspaceId, event: 'ratelimit.delete_namespace', resources, description })
     })
     namespace.deletedAt = now
-    this.dropOverrides(namespace.id)
+    this.changed(namespace.id)
   }
 
   /**
@@ -166,7 +182,7 @@ export class RatelimitService {
     for (const [i, ns] of namespaces.entries()) {
       overrides.push((this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(inputs[i]!.identifier))
     }
-    const { passed, outcomes } = this.limiter.limit(
+    const decided = this.limiter.limit(
       inputs.map((input, i) => ({
         bucket: `${workspaceId}:${namespaces[i]!.id}`,
         identifier: input.identifier,
@@ -175,6 +191,8 @@ export class RatelimitService {
         cost: input.cost ?? 1,
       })),
     )
+    // The shared limiter of cluster mode answers later; the in-memory one at once (no extra turn of the event loop).
+    const { passed, outcomes } = decided instanceof Promise ? await decided : decided
     const results = outcomes.map((outcome, i): LimitResult => {
       const override = overrides[i]
       return {
@@ -227,7 +245,7 @@ export class RatelimitService {
       })
       return id
     })
-    this.dropOverrides(namespace.id)
+    this.changed(namespace.id)
     return { ...override, id }
   }
 
@@ -259,7 +277,7 @@ export class RatelimitService {
         description: `Deleted the override for ${identifier} in namespace ${ns.name}`,
       })
     })
-    this.dropOverrides(ns.id)
+    this.changed(ns.id)
   }
 
   /** The cached namespace, or undefined when it has not been looked up yet. */
@@ -270,10 +288,13 @@ export class RatelimitService {
 
   private async loadNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace | null> {
     const store = this.stores.ratelimitNamespaces
+    const generation = this.overrideGeneration
     const found = (nameOrId.startsWith('rlns_') ? await store.findById(workspaceId, nameOrId) : null) ?? (await store.findByName(workspaceId, nameOrId))
     if (!found) return null
     // Another lookup (by the other key) may have cached it meanwhile: keep one shared object.
     const namespace = this.namespacesById.get(found.id) ?? found
+    // A change meanwhile (here or on another node) may have made what was read stale: answer with it, keep nothing.
+    if (generation !== this.overrideGeneration) return namespace
     this.namespacesById.set(namespace.id, namespace)
     this.namespaceKeys.set(`${workspaceId}\0${nameOrId}`, namespace.id)
     return namespace
@@ -301,5 +322,26 @@ export class RatelimitService {
   private dropOverrides(namespaceId: string): void {
     this.overrideGeneration++
     this.overrideSets.delete(namespaceId)
+  }
+
+  /** After a change of a namespace or its overrides made here; in cluster mode every other node forgets them the same way. */
+  private changed(namespaceId: string): void {
+    this.forgetNamespace(namespaceId)
+    this.announceChange?.(namespaceId)
+  }
+
+  /** Forgets a namespace and its overrides (changed here or on another node): the next use reads them again. */
+  forgetNamespace(namespaceId: string): void {
+    this.dropOverrides(namespaceId)
+    this.namespacesById.delete(namespaceId)
+    for (const [key, id] of this.namespaceKeys) if (id === namespaceId) this.namespaceKeys.delete(key)
+  }
+
+  /** Forgets every namespace and override (cluster mode, while changes of other nodes may go unheard). */
+  forgetAll(): void {
+    this.overrideGeneration++
+    this.overrideSets.clear()
+    this.namespacesById.clear()
+    this.namespaceKeys.clear()
   }
 }
