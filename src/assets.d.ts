@@ -1,9 +1,9 @@
-// Files imported `with { type: 'file' }` resolve to a path (embedded in the compiled binary).
+// Files imported `with { type: 'text' }` are their text (read at load, embedded in a compiled binary).
 declare module 'swagger-ui-dist/swagger-ui-bundle.js' {
-  const path: string
-  export default path
+  const text: string
+  export default text
 }
 declare module 'swagger-ui-dist/swagger-ui.css' {
-  const path: string
-  export default path
+  const text: string
+  export default text
 }

@@ -3,12 +3,14 @@
 // checkpointing the WAL. No signal loses data: SIGINT, SIGTERM, SIGHUP and
 // SIGQUIT stop cleanly (write pending data, close the database, release the
 // lock, exit 0); SIGUSR1 and SIGUSR2 write pending data and keep serving.
+import { runtime } from '#runtime'
 import { createApp } from './app'
 import { systemClock, type Clock } from './clock'
-import type { Config } from './config'
-import { openSqliteStores, type SqliteStores } from './db/sqlite'
-import { lockDatabase } from './db/server-lock'
+import type { Cluster } from './cluster'
+import { type Config, masterKeySource } from './config'
+import { type OpenedStores, openStores } from './db/open'
 import { flushLog, stdoutLogger } from './http/request-context'
+import type { Listener } from './runtime/runtime'
 import { createServices } from './services'
 
 /** Signals that stop the server cleanly (SIGHUP: the terminal went away; SIGQUIT: no core dump, data first). */
@@ -26,46 +28,43 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: { clock?: Clock; handleSignals?: boolean } = {}): Promise<RunningServer> {
-  const unlock = lockDatabase(config.dbPath)
-  let stores: SqliteStores
-  try {
-    stores = openSqliteStores(config.dbPath, { busyDeadlineMs: config.tunables.writeBusyTimeoutMs })
-  } catch (error) {
-    unlock()
-    throw error
-  }
+  const masterKey = masterKeySource(config)
+  // A SQLite file is served by one process (the lock); PostgreSQL by any number of nodes.
+  const opened = await openStores(config, { lock: true })
+  const { stores } = opened
+  // Cluster mode: Redis for shared ratelimits and for telling the other nodes of changes (src/cluster/).
+  const cluster = config.redisUrl ? await startCluster(config.redisUrl, opened) : undefined
   const services = createServices({
     stores,
     clock: options.clock ?? systemClock,
-    masterKey: config.masterKey ? { key: config.masterKey } : { file: config.masterKeyFile },
+    masterKey,
     tunables: config.tunables,
+    cluster,
   })
   const app = createApp(services, { log: config.logRequests ? stdoutLogger : null })
+  let server: Listener
   try {
     // Work missed while latch was down (refills) happens before the first request.
     await services.runScheduledJobs()
     const vaultProblem = await services.vault.problem()
     if (vaultProblem) log('warn', `recoverable keys unavailable: ${vaultProblem}`)
-    // reusePort off (Elysia turns it on): a second latch on the same port must fail, not silently
-    // share traffic, since each process keeps its own caches and counters.
-    app.listen({
+    // On Bun's or Deno's server (src/runtime/); never sharing the port with another process.
+    server = runtime.listen(app, {
       port: config.port,
       hostname: config.host,
       // Only a backstop: src/http/body.ts enforces maxBodyBytes on every RPC body (declared or
-      // chunked) with a 413 in the envelope, and Bun's own 413 has none, so it must never come first.
+      // chunked) with a 413 in the envelope, and the runtime's own 413 has none, so it must never come first.
       maxRequestBodySize: Math.max(config.tunables.maxBodyBytes * 2, 2 ** 30),
       // Idle keep-alive connections are closed; longer than bodyTimeoutMs so that a 408 goes out first.
-      idleTimeout: config.tunables.idleTimeoutSeconds,
-      reusePort: false,
+      idleTimeoutSeconds: config.tunables.idleTimeoutSeconds,
     })
   } catch (error) {
     // e.g. the port is taken: leave nothing open that would keep the process alive.
-    stores.close()
-    unlock()
+    cluster?.close()
+    await opened.close()
     throw error
   }
   const stopBackground = services.startBackground()
-  const server = app.server!
   let stopping: Promise<void> | undefined
   let removeSignalHandlers = () => {}
   const stop = () =>
@@ -74,8 +73,8 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
       stopBackground()
       flushLog()
       await services.flush()
-      stores.close()
-      unlock() // only once the database is closed: see src/db/server-lock.ts
+      await opened.close()
+      cluster?.close()
       removeSignalHandlers()
     })())
 
@@ -105,5 +104,16 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     }
   }
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  return { url: `http://${host}:${server.port}`, port: server.port!, stop }
+  return { url: `http://${host}:${server.port}`, port: server.port, stop }
+}
+
+/** Connects to Redis (the module is loaded only in cluster mode); closes the stores when that fails. */
+async function startCluster(redisUrl: string, opened: OpenedStores): Promise<Cluster> {
+  try {
+    const { Cluster } = await import('./cluster')
+    return await Cluster.start({ redisUrl })
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
 }

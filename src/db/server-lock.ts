@@ -15,45 +15,14 @@
 // `<db>.lock` beside the (resolved) database only tells who holds the lock
 // (the pid, for the error message); it is not the lock.
 //
-// flock is reached through bun:ffi; it stays in src/db/ so that another
-// runtime can swap this file.
-import { dlopen, FFIType, read, suffix } from 'bun:ffi'
-import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+// The descriptor and its flock come from the runtime seam (src/runtime/):
+// bun:ffi's flock under Bun, Deno.FsFile's under Deno; both are flock(2), so
+// a Bun server and a Deno server on one file exclude each other.
+import { runtime } from '#runtime'
+import { chmodSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export class DatabaseInUseError extends Error {}
-
-const LOCK_EX = 2
-const LOCK_NB = 4
-
-interface Libc {
-  flock(fd: number, operation: number): number
-  errno(): number
-  wouldBlock: number
-}
-
-let libc: Libc | undefined
-
-function loadLibc(): Libc {
-  if (libc) return libc
-  const linux = process.platform === 'linux'
-  if (!linux && process.platform !== 'darwin') throw new Error(`latch cannot lock its database on ${process.platform} (flock is needed)`)
-  const errnoSymbol = linux ? '__errno_location' : '__error'
-  const lib = dlopen(linux ? 'libc.so.6' : `libc.${suffix}`, {
-    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    [errnoSymbol]: { args: [], returns: FFIType.ptr },
-  })
-  const errnoLocation = lib.symbols[errnoSymbol] as () => number | null
-  libc = {
-    flock: (fd, operation) => lib.symbols.flock(fd, operation) as number,
-    errno: () => {
-      const at = errnoLocation()
-      return at ? read.i32(at as never, 0) : 0
-    },
-    wouldBlock: linux ? 11 : 35, // EWOULDBLOCK
-  }
-  return libc
-}
 
 /** Database files (by device and inode) this process serves, so that a second attempt never opens them again. */
 const held = new Set<string>()
@@ -89,17 +58,21 @@ export function lockDatabase(dbPath: string): () => void {
   const before = existingId(dbPath)
   if (before && held.has(before)) throw already()
   mkdirSync(dirname(dbPath), { recursive: true })
-  const flock = loadLibc()
-  const fd = openSync(dbPath, constants.O_RDONLY | constants.O_CREAT, 0o600)
-  const id = fileId(fstatSync(fd))
+  const file = runtime.openLockableFile(dbPath)
+  const id = file.id
   // The path changed between the two looks and now names a file this process
   // serves: leave the descriptor open rather than close it under SQLite.
   if (held.has(id)) throw already()
-  if (flock.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-    const errno = flock.errno()
+  let locked: boolean
+  try {
+    locked = file.tryLock()
+  } catch (error) {
+    file.close()
+    throw error
+  }
+  if (!locked) {
     // This process holds no SQLite lock on the file (it is not in `held`), so closing is safe.
-    closeSync(fd)
-    if (errno !== flock.wouldBlock) throw new Error(`Could not lock ${dbPath}: flock failed with errno ${errno}.`)
+    file.close()
     const pid = holderPid(dbPath)
     const who = pid ? `Another latch server (pid ${pid})` : 'Another latch server'
     throw new DatabaseInUseError(`${who} is serving ${dbPath}. Stop it first, or use another --db.`)
@@ -120,6 +93,6 @@ export function lockDatabase(dbPath: string): () => void {
       if (readFileSync(info, 'utf8').trim() === String(process.pid)) unlinkSync(info)
     } catch {}
     held.delete(id)
-    closeSync(fd) // releases the flock; the database is closed by now
+    file.close() // releases the flock; the database is closed by now
   }
 }

@@ -3,19 +3,23 @@
 // so the docs work offline.
 import { Elysia } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
-// Bun embeds these files in the compiled binary; the imports resolve to paths.
-import swaggerBundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
-import swaggerCssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
+// Imported as text, which Bun and Deno both support: each runtime reads the file
+// when latch loads, and embeds it in a compiled binary.
+import swaggerBundle from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'text' }
+import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'text' }
 
+const encoder = new TextEncoder()
+
+/** Route -> the asset's bytes (encoded once) and Content-Type. */
 export const DOCS_ASSETS = {
-  '/docs/assets/swagger-ui-bundle.js': { path: swaggerBundlePath, type: 'text/javascript; charset=utf-8' },
-  '/docs/assets/swagger-ui.css': { path: swaggerCssPath, type: 'text/css; charset=utf-8' },
+  '/docs/assets/swagger-ui-bundle.js': { body: encoder.encode(swaggerBundle), type: 'text/javascript; charset=utf-8' },
+  '/docs/assets/swagger-ui.css': { body: encoder.encode(swaggerCss), type: 'text/css; charset=utf-8' },
 } as const
 
 export function docs(version: string) {
   const assets = new Elysia({ name: 'docs-assets' })
   for (const [route, asset] of Object.entries(DOCS_ASSETS)) {
-    assets.get(route, () => new Response(Bun.file(asset.path), { headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' } }), {
+    assets.get(route, () => new Response(asset.body, { headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' } }), {
       detail: { hide: true },
     })
   }

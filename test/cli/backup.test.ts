@@ -5,14 +5,14 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { openSqliteStores } from '../../src/db/sqlite'
 import { createServices } from '../../src/services'
+import { runLatch } from '../support/latch-process'
 import { post, serverProcesses } from '../support/server-process'
 import { CliHarness } from './harness'
-
-const ENTRY = resolve(import.meta.dir, '..', '..', 'src', 'index.ts')
+import { setTimeout as sleep } from 'node:timers/promises'
 
 let h: CliHarness
 const { database, serve } = serverProcesses()
@@ -22,11 +22,7 @@ beforeEach(() => {
 afterEach(() => h.close())
 
 /** The CLI in a process of its own, so that the test's HTTP load keeps running meanwhile. */
-async function runChild(argv: string[]) {
-  const proc = Bun.spawn([process.execPath, ENTRY, ...argv], { env: { PATH: process.env.PATH ?? '' }, stdout: 'pipe', stderr: 'pipe' })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  return { code, stdout, stderr }
-}
+const runChild = (argv: string[]) => runLatch(argv)
 
 const mode = (path: string) => statSync(path).mode & 0o777
 
@@ -68,7 +64,7 @@ describe('latch backup', () => {
       while (!stop) if ((await post(server.url, 'keys.verifyKey', db.root, { key: db.key })).body.data?.valid) spent++
     }
     const load = [createKeys(), createKeys(), spendCredits(), spendCredits()]
-    while (created.length < 20 || spent < 20) await Bun.sleep(5)
+    while (created.length < 20 || spent < 20) await sleep(5)
 
     const acknowledged = [...created]
     const spentBefore = spent

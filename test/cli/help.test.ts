@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { VERSION } from '../../src/version'
 import { COMMANDS } from '../../src/cli/run'
-import pkg from '../../package.json'
+import pkg from '../../package.json' with { type: 'json' }
 import { CliHarness } from './harness'
 
 let h: CliHarness

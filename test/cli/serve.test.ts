@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/run'
 import { Capture, CliHarness } from './harness'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 let h: CliHarness
 beforeEach(() => {
@@ -19,7 +20,7 @@ async function serve(argv: string[], env: Record<string, string> = {}) {
   const deadline = Date.now() + 5_000
   while (!stdout.text.includes('\n')) {
     if (Date.now() > deadline) throw new Error(`serve printed nothing: ${stderr.text}`)
-    const early = await Promise.race([exited, Bun.sleep(10).then(() => undefined)])
+    const early = await Promise.race([exited, sleep(10).then(() => undefined)])
     if (early !== undefined) throw new Error(`serve exited ${early}: ${stderr.text}`)
   }
   const url = /listening on (?:all interfaces, port \d+ \()?(http:\/\/[^\s,)]+)/.exec(stdout.text)![1]!

@@ -4,12 +4,14 @@
 // write attempt are reported by reason; waiting in line counts against the
 // deadline; a closed runner refuses work.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../../src/db/sqlite/engine'
 import { QueryRunner } from '../../src/db/sqlite/analytics-runner'
 import type { Database } from '../../src/db/sqlite/engine'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const FOREVER = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'
 
@@ -19,7 +21,7 @@ let runner: QueryRunner
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'latch-runner-'))
   db = openDatabase(join(dir, 'latch.db'))
-  db.run("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'one', 0)")
+  db.exec("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'one', 0)")
   runner = new QueryRunner({ path: join(dir, 'latch.db'), workers: 2, memoryLimitBytes: 96 * 1024 * 1024 })
 })
 afterAll(() => {
@@ -49,10 +51,10 @@ describe('QueryRunner', () => {
   test('the killed process no longer exists', async () => {
     const idle = children()
     const running = reason(runner.run(FOREVER, [], 300))
-    await Bun.sleep(150)
+    await sleep(150)
     const working = children()
     expect(await running).toBe('timeout')
-    await Bun.sleep(100)
+    await sleep(100)
     const after = children()
     // One of the processes present while the query ran (the one running it) is gone.
     expect(working.filter((pid) => !after.includes(pid))).toHaveLength(1)
@@ -94,8 +96,6 @@ describe('QueryRunner', () => {
 
 /** Pids of this test process's children (the runner's processes). */
 function children(): number[] {
-  const out = Bun.spawnSync(['pgrep', '-P', String(process.pid)])
-    .stdout.toString()
-    .trim()
+  const out = spawnSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).stdout.trim()
   return out ? out.split('\n').map(Number) : []
 }

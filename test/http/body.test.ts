@@ -17,20 +17,26 @@ import { wildcardPermission } from '../../src/rbac/requirements'
 import { startServer } from '../../src/server'
 import { Harness, REQUEST_ID } from '../support/harness'
 import { chunk, head, rawRequest } from '../support/raw-http'
+import { runtime } from '#runtime'
+import type { Listener } from '../../src/runtime/runtime'
+
+/** The server's own backstop (src/server.ts). */
+const LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
 
 const SHORT = { ...DEFAULT_TUNABLES, bodyTimeoutMs: 300 }
 
 let h: Harness
 let root: string
 /** The real app, on a socket. */
-let real: ReturnType<typeof Bun.serve>
+let real: Listener
 /** The same plugins with a 300 ms body deadline. */
-let short: ReturnType<typeof Bun.serve>
+let short: Listener
 
 beforeAll(async () => {
   h = new Harness()
   root = await h.rootKey('ws')
-  real = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (r) => h.app.handle(r) })
+  // latch's own listener (src/runtime/), as the server uses it.
+  real = runtime.listen(h.app, LISTEN)
   const app = new Elysia({ normalize: false })
     .use(requestContext(null))
     .use(
@@ -45,11 +51,11 @@ beforeAll(async () => {
         body: t.Object({ name: t.String() }),
       }),
     )
-  short = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (r) => app.handle(r) })
+  short = runtime.listen(app, LISTEN)
 })
 afterAll(async () => {
-  await real.stop(true)
-  await short.stop(true)
+  await real.stop()
+  await short.stop()
   await h.close()
 })
 

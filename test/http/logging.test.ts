@@ -6,6 +6,10 @@ import { createApp } from '../../src/app'
 import { openSqliteStores } from '../../src/db/sqlite'
 import type { RequestLogLine } from '../../src/http/request-context'
 import { createServices } from '../../src/services'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { runtime } from '#runtime'
+
+const LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-log-'))
 const stores = openSqliteStores(join(dir, 'latch.db'))
@@ -36,7 +40,7 @@ describe('request log', () => {
     await post('/v2/keys.verifyKey', { key: plaintext }, root.key)
     await post('/v2/apis.createApi', { name: 'x' }, 'unkey_wrong_key_0123456789')
     // onAfterResponse runs after the response is handed over.
-    await Bun.sleep(5)
+    await sleep(5)
     expect(lines).toHaveLength(4)
     expect(lines[0]).toEqual({
       time: expect.any(String),
@@ -57,13 +61,14 @@ describe('request log', () => {
 
 describe('request log over a real socket', () => {
   test('each line names the path of its request (Bun empties request.url once the response is sent)', async () => {
-    const served = createApp(services, { log: (line) => lines.push(line) }).listen({ port: 0, hostname: '127.0.0.1' })
+    // latch's own listener (src/runtime/), as the server uses it.
+    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), LISTEN)
     try {
-      const base = `http://127.0.0.1:${served.server!.port}`
+      const base = `http://127.0.0.1:${served.port}`
       lines.length = 0
       const live = await fetch(`${base}/v2/liveness`)
       const refused = await fetch(`${base}/v2/apis.getApi?x=1`, { method: 'POST', body: '{}' })
-      await Bun.sleep(20)
+      await sleep(20)
       expect(lines.map((l): unknown[] => [l.method, l.path, l.status, l.requestId])).toEqual([
         ['GET', '/v2/liveness', 200, live.headers.get('x-request-id')],
         ['POST', '/v2/apis.getApi', 401, refused.headers.get('x-request-id')],

@@ -2,8 +2,10 @@
 // tests of every module: one fixture that serves a Harness for the whole file,
 // and helpers that turn the SDK's parse failures into readable test failures.
 import { afterAll, beforeAll, expect } from 'bun:test'
+import { runtime } from '#runtime'
 import { Unkey } from '@unkey/api'
 import { ResponseValidationError, UnkeyError } from '@unkey/api/models/errors'
+import type { Listener } from '../../src/runtime/runtime'
 import { Harness } from './harness'
 
 export interface SdkFixture {
@@ -26,18 +28,19 @@ export interface SdkFixture {
  */
 export function withSdk(assign: (fixture: SdkFixture) => unknown, workspace = 'acme'): void {
   let h: Harness | undefined
-  let server: ReturnType<typeof Bun.serve> | undefined
+  let server: Listener | undefined
   beforeAll(async () => {
     const current = new Harness()
     h = current
-    server = Bun.serve({ port: 0, fetch: (req) => current.app.handle(req) })
+    // latch's own listener (src/runtime/): Bun's server under Bun, Deno.serve under Deno.
+    server = runtime.listen(current.app, { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 })
     const url = `http://127.0.0.1:${server.port}`
     const client = (rootKey: string) => new Unkey({ rootKey, serverURL: url, retryConfig: { strategy: 'none' } })
     const rootKey = await current.rootKey(workspace)
     await assign({ h: current, rootKey, workspaceId: await current.workspaceId(workspace), url, unkey: client(rootKey), client })
   })
   afterAll(async () => {
-    await server?.stop(true)
+    await server?.stop()
     await h?.close()
   })
 }

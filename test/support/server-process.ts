@@ -1,77 +1,53 @@
-// A real `latch serve` in a child process (`bun src/index.ts serve`), for the
+// A real `latch serve` in a child process (./latch-process.ts), for the
 // tests that need a process to die or receive signals: kill -9, SIGHUP, a
 // second server through a link. Its output is collected as it arrives so a
 // test can wait for a line.
 import { afterEach } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { Subprocess } from 'bun'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../../src/clock'
 import { openSqliteStores } from '../../src/db/sqlite'
 import { createServices } from '../../src/services'
+import { type LatchProcess, type LatchProcessOptions, spawnLatch } from './latch-process'
 
-const ENTRY = resolve(import.meta.dir, '..', '..', 'src', 'index.ts')
-
-export interface ServerProcess {
-  proc: Subprocess<'ignore', 'pipe', 'pipe'>
-  pid: number
+export interface ServerProcess extends LatchProcess {
   /** Set once the server printed its address. */
   url: string
-  stdout(): string
-  stderr(): string
   /** Waits until stderr matches `pattern` (or fails after `ms`). */
   waitForStderr(pattern: RegExp, ms?: number): Promise<void>
-  exited: Promise<number>
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, into: { text: string }) {
-  const decoder = new TextDecoder()
-  for await (const chunk of stream) into.text += decoder.decode(chunk, { stream: true })
 }
 
 /**
  * Starts `latch serve --db <dbPath> --port 0` on 127.0.0.1 and resolves once it
  * listens, or once it exits (then `url` is '' and `exited` tells the code).
  */
-export async function spawnServer(dbPath: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
-  const proc = Bun.spawn([process.execPath, ENTRY, 'serve', '--db', dbPath, '--port', '0', '--host', '127.0.0.1'], {
+export async function spawnServer(dbPath: string, options: Omit<LatchProcessOptions, 'entry'> = {}): Promise<ServerProcess> {
+  const child = spawnLatch(['serve', '--db', dbPath, '--port', '0', '--host', '127.0.0.1'], {
+    ...options,
     cwd: options.cwd ?? tmpdir(),
-    env: { PATH: process.env.PATH ?? '', LATCH_LOG: 'off', ...options.env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    env: { LATCH_LOG: 'off', ...options.env },
   })
-  const out = { text: '' }
-  const err = { text: '' }
-  void collect(proc.stdout, out)
-  void collect(proc.stderr, err)
   let done = false
-  const exited = proc.exited.then((code) => {
-    done = true
-    return code
-  })
+  void child.exited.then(() => (done = true))
   const deadline = Date.now() + 15_000
-  while (!done && !out.text.includes('listening on') && Date.now() < deadline) await Bun.sleep(10)
-  if (!done && !out.text.includes('listening on')) {
-    proc.kill('SIGKILL')
-    throw new Error(`latch serve did not start: ${out.text} ${err.text}`)
+  while (!done && !child.stdout().includes('listening on') && Date.now() < deadline) await sleep(10)
+  if (!done && !child.stdout().includes('listening on')) {
+    child.proc.kill('SIGKILL')
+    throw new Error(`latch serve did not start: ${child.stdout()} ${child.stderr()}`)
   }
-  const url = /listening on (http:\/\/[^\s,]+)/.exec(out.text)?.[1] ?? ''
+  const url = /listening on (http:\/\/[^\s,]+)/.exec(child.stdout())?.[1] ?? ''
   return {
-    proc,
-    pid: proc.pid,
+    ...child,
     url,
-    stdout: () => out.text,
-    stderr: () => err.text,
     async waitForStderr(pattern, ms = 5_000) {
       const until = Date.now() + ms
-      while (!pattern.test(err.text)) {
-        if (Date.now() > until) throw new Error(`stderr never matched ${pattern}: ${err.text}`)
-        await Bun.sleep(10)
+      while (!pattern.test(child.stderr())) {
+        if (Date.now() > until) throw new Error(`stderr never matched ${pattern}: ${child.stderr()}`)
+        await sleep(10)
       }
     },
-    exited,
   }
 }
 

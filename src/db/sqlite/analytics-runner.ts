@@ -1,10 +1,11 @@
 // Runs analytics queries off the server's thread and stops them at their
-// deadline. bun:sqlite cannot interrupt a statement (no sqlite3_interrupt, no
-// progress handler), and a Worker does not help: terminate() only stops its
-// JavaScript, and a runaway join kept the Worker's thread busy in SQLite long
-// after (measured). So each query runs in a child process — the running
-// executable itself, acting as bun (BUN_BE_BUN=1, which a compiled latch
-// honours too) — holding a read-only connection to the database file, and
+// deadline. Neither bun:sqlite nor node:sqlite can interrupt a statement (no
+// sqlite3_interrupt, no progress handler), and a Worker does not help:
+// terminate() only stops its JavaScript, and a runaway join kept the Worker's
+// thread busy in SQLite long after (measured). So each query runs in a child
+// process of the runtime itself (src/runtime/: under Bun the running
+// executable acting as bun, which a compiled latch does too; under Deno `deno
+// eval`), holding a read-only connection to the database file, and
 // the deadline kills that process (SIGKILL), which always stops the work. It
 // runs at a lower CPU priority (nice 10) than the server.
 // A few children are kept warm and reused (spawning one takes ~10 ms); one
@@ -12,36 +13,35 @@
 // the deadline. Memory is bounded the same way: bun's SQLite does not enforce
 // PRAGMA hard_heap_limit (measured), so while a query runs the child's
 // resident memory is sampled (Linux /proc) and the child killed past the cap.
+import { driver } from '#sqlite-driver'
+import { runtime } from '#runtime'
 import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
+import type { ScriptProcess } from '../../runtime/runtime'
 import { AnalyticsQueryError } from '../stores/analytics'
 
 /**
  * The child: opens the file read-only and answers one { id, sql, params } at a
  * time with { id, rows } or { id, error }; a file it cannot open is reported
- * on every query (as an error of its code) rather than as a crash.
+ * on every query (as an error of its code) rather than as a crash. The
+ * driver's prelude defines `openReadOnly` and `errorCode` for this runtime.
  */
-const CHILD_SOURCE = `
-const { Database } = require('bun:sqlite');
+const CHILD_SOURCE = `${driver.childPrelude}
 let db = null, failure = null;
 try {
-  db = new Database(process.env.LATCH_ANALYTICS_DB, { readonly: true });
+  db = openReadOnly(process.env.LATCH_ANALYTICS_DB);
   db.exec('PRAGMA query_only = 1');
   db.exec('PRAGMA cache_size = -65536');
 } catch (e) {
   failure = e;
 }
-const describe = (e) => ({ code: String((e && e.code) || ''), message: String((e && e.message) || e) });
+const describe = (e) => ({ code: errorCode(e), message: String((e && e.message) || e) });
 process.on('message', (m) => {
   if (failure) return process.send({ id: m.id, error: describe(failure) });
-  let stmt = null;
   try {
-    stmt = db.prepare(m.sql);
-    process.send({ id: m.id, rows: stmt.values(...m.params) });
+    process.send({ id: m.id, rows: db.values(m.sql, m.params) });
   } catch (e) {
     process.send({ id: m.id, error: describe(e) });
-  } finally {
-    if (stmt) stmt.finalize();
   }
 });
 process.on('disconnect', () => process.exit(0));
@@ -85,12 +85,14 @@ interface Job {
 }
 
 interface Child {
-  proc: ReturnType<typeof Bun.spawn>
+  proc: ScriptProcess
   ready: boolean
   job: Job | null
   idle: ReturnType<typeof setTimeout> | null
   watch: ReturnType<typeof setInterval> | null
 }
+
+type ChildMessage = { ready?: boolean; rows?: unknown[][]; error?: { code: string; message: string } }
 
 const timeout = () => new AnalyticsQueryError('timeout', 'The query did not finish within its time limit.')
 
@@ -162,10 +164,9 @@ export class QueryRunner {
   private spawn(): boolean {
     const child: Child = { proc: undefined as never, ready: false, job: null, idle: null, watch: null }
     try {
-      child.proc = Bun.spawn([process.execPath, '-e', CHILD_SOURCE], {
-        env: { ...process.env, BUN_BE_BUN: '1', LATCH_ANALYTICS_DB: this.options.path },
-        stdio: ['ignore', 'ignore', 'inherit'],
-        ipc: (message) => this.receive(child, message),
+      child.proc = runtime.spawnScript(CHILD_SOURCE, {
+        env: { ...process.env, LATCH_ANALYTICS_DB: this.options.path },
+        onMessage: (message) => this.receive(child, message as ChildMessage),
         onExit: () => this.exited(child),
       })
     } catch {
@@ -181,7 +182,7 @@ export class QueryRunner {
     return true
   }
 
-  private receive(child: Child, message: { ready?: boolean; rows?: unknown[][]; error?: { code: string; message: string } }): void {
+  private receive(child: Child, message: ChildMessage): void {
     if (message.ready) {
       child.ready = true
       this.dispatch()
@@ -224,7 +225,7 @@ export class QueryRunner {
     const job = child.job
     this.release(child)
     if (job) this.fail(job, error ?? timeout())
-    child.proc.kill('SIGKILL')
+    child.proc.kill()
     if (!this.closed) this.dispatch()
   }
 

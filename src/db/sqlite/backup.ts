@@ -13,11 +13,11 @@
 // (src/db/server-lock.ts) for its whole duration: while a server runs it is
 // refused, and no server can start on the file half-way. Holding that lock is
 // also what makes removing the old database's -wal, -shm and -journal safe.
-import { Database } from 'bun:sqlite'
+import { driver } from '#sqlite-driver'
 import { closeSync, constants, fsyncSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { lockDatabase } from '../server-lock'
-import { DatabaseTooNewError } from './engine'
+import { type Database, DatabaseTooNewError } from './engine'
 import { migrations } from './migrations'
 
 /** A backup or restore that cannot be carried out; the message says why. */
@@ -100,7 +100,7 @@ function copyInto(from: string, to: string): void {
 export function checkDatabaseFile(path: string): { schemaVersion: number } {
   let db: Database
   try {
-    db = new Database(path, { readwrite: true, create: false })
+    db = driver.openConnection(path, { create: false })
   } catch (error) {
     throw new BackupError(`${path} cannot be opened by SQLite (${sqliteCode(error)}).`)
   }
@@ -147,11 +147,11 @@ export function backupDatabase(dbPath: string, outPath: string, options: { force
 
   const temp = createTempBeside(outPath)
   try {
-    const db = new Database(dbPath, { readwrite: true, create: false })
+    const db = driver.openConnection(dbPath, { create: false })
     try {
       // A reader under WAL waits only while a crashed writer's log is recovered.
       db.exec('PRAGMA busy_timeout = 5000')
-      db.run('VACUUM INTO ?', [temp])
+      db.query('VACUUM INTO ?').run(temp)
     } finally {
       db.close()
     }

@@ -3,7 +3,8 @@
 // connection between concurrent requests.
 //
 // Stores are asynchronous at their boundary (a second engine such as
-// PostgreSQL answers over the network), while bun:sqlite is synchronous. An
+// PostgreSQL answers over the network), while the SQLite driver (bun:sqlite or
+// node:sqlite, ./driver/driver.ts) is synchronous. An
 // asynchronous transaction therefore holds the connection across awaits: while
 // it is open, statements from other requests wait for it to end (`run`), and
 // statements of the transaction itself (recognised through AsyncLocalStorage,
@@ -12,11 +13,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { closeSync, fdatasync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Database } from 'bun:sqlite'
+import { driver } from '#sqlite-driver'
 import { serviceUnavailable } from '../../errors'
+import type { Connection } from './driver/driver'
 import { migrations as allMigrations, type Migration } from './migrations'
 
-export type { Database }
+/** An open SQLite connection (the driver of the runtime latch runs on). */
+export type Database = Connection
 
 export class DatabaseTooNewError extends Error {}
 
@@ -32,7 +35,7 @@ export function openDatabase(path: string, migrations: Migration[] = allMigratio
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
   }
-  const db = new Database(path, { create: true, strict: true })
+  const db = driver.openConnection(path)
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
@@ -130,7 +133,7 @@ export class SqliteEngine {
 
   /** A prepared statement, cached by SQLite text. */
   prepare<R = unknown, P extends unknown[] = any[]>(sql: string) {
-    return this.db.query<R, P extends [] ? [] : any>(sql)
+    return this.db.query<R, P extends [] ? [] : any[]>(sql)
   }
 
   /** True when no other request's transaction holds the connection. */
