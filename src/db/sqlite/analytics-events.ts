@@ -132,8 +132,12 @@ class RollupWriter<E> {
   }
 }
 
-/** Events grouped, or statements run, between two turns of the event loop while a batch is written. */
-const CHUNK = 500
+/**
+ * Events grouped, or statements run, between two turns of the event loop while a batch is
+ * written: at a few microseconds a statement, 128 hold the loop about a millisecond, which
+ * keeps a request's p99 near the bare server's while a batch of thousands goes in.
+ */
+const CHUNK = 128
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 

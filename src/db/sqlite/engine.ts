@@ -40,6 +40,10 @@ export function openDatabase(path: string, migrations: Migration[] = allMigratio
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
   db.exec('PRAGMA busy_timeout = 5000')
+  // SQLite's default page cache is 2 MB; the event tables and the keys' indexes grow far past
+  // that, and every insert at a random point of an index (a key id, a hash) then read its pages
+  // back from the operating system. 64 MB (allocated only as pages are used) keeps them here.
+  db.exec('PRAGMA cache_size = -65536')
   try {
     migrate(db, migrations)
   } catch (error) {
