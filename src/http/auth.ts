@@ -13,10 +13,11 @@
 // assertRoutesProtected (fail closed).
 import { Elysia } from 'elysia'
 import { DEFAULT_TUNABLES } from '../config'
-import { unauthorized } from '../errors'
+import { ApiError, unauthorized } from '../errors'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { enforce, type AuthContext, type PermissionSpec } from '../rbac/requirements'
-import { type BodyLimits, readJsonBody } from './body'
+import { type BodyLimits, drainSmallBody, readJsonBody } from './body'
+import { errorAnswer } from './error-handler'
 import { requestIdOf, requestState } from './request-context'
 
 export function principalFromHeader(rootKeys: Pick<RootKeyService, 'authenticate'>, header: string | null): Principal | Promise<Principal> {
@@ -54,11 +55,22 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
     const principal = principalFromHeader(rootKeys, request.headers.get('authorization'))
     return principal instanceof Promise ? principal.then((p) => remember(request, p)) : remember(request, principal)
   }
+  // A refused key is answered by the derive step with the error it was refused with, not thrown
+  // from the parse step: a throw there costs an error object with its stack, the unwinding and
+  // Elysia's error path, and a refusal must cost us less than the request cost its sender.
+  const refusals = new WeakMap<Request, ApiError>()
+  const refuse = (request: Request, error: unknown): Promise<null> => {
+    if (!(error instanceof ApiError)) throw error
+    refusals.set(request, error)
+    return drainSmallBody(request).then(() => null)
+  }
   return (
     new Elysia({ name: 'auth', seed: ++instances })
       // The parse step has authenticated the request (401 before 400); the derive only hands the
       // principal on, synchronously: Elysia does not await a derive it does not see as async.
-      .derive({ as: 'scoped' }, ({ request, set }) => {
+      .derive({ as: 'scoped' }, ({ request, set, status }) => {
+        const refusal = refusals.get(request)
+        if (refusal) return status(refusal.status as 401, errorAnswer(request, refusal, set.headers))
         set.headers['x-request-id'] = requestIdOf(request)
         return { principal: authenticated.get(request) }
       })
@@ -85,8 +97,17 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
             // tells the OpenAPI document that bodies are application/json.
             parse: [
               ({ request }: { request: Request }) => {
-                const principal = authenticate(request)
-                return principal instanceof Promise ? principal.then(() => readJsonBody(request, limits)) : readJsonBody(request, limits)
+                let principal: Principal | Promise<Principal>
+                try {
+                  principal = authenticate(request)
+                } catch (error) {
+                  return refuse(request, error)
+                }
+                if (!(principal instanceof Promise)) return readJsonBody(request, limits)
+                return principal.then(
+                  () => readJsonBody(request, limits),
+                  (error) => refuse(request, error),
+                )
               },
               'json',
             ] as never,

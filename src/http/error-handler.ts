@@ -38,7 +38,7 @@ function contentTypeFor(request: Request, status: number): string {
  * that Elysia builds the one Response (a Response returned from onError is
  * copied into a second one to merge `set` into it).
  */
-function errorAnswer(request: Request, error: ApiError, headers: Record<string, unknown>): string {
+export function errorAnswer(request: Request, error: ApiError, headers: Record<string, unknown>): string {
   const state = requestState(request)
   state.status = error.status
   headers['content-type'] = contentTypeFor(request, error.status)
