@@ -39,7 +39,8 @@ export interface KeyLoaderDeps {
 }
 
 export class KeyLoader {
-  private readonly loading = new Map<string, Promise<LoadedKey | null>>()
+  /** Loads under way by cache slot, with the cache epoch each began in. */
+  private readonly loading = new Map<string, { epoch: number; load: Promise<LoadedKey | null> }>()
 
   constructor(
     private readonly stores: Pick<Stores, 'keys' | 'apis'>,
@@ -60,11 +61,15 @@ export class KeyLoader {
     const cached = this.cache.peek(workspaceId, hash)
     if (cached !== undefined) return cached
     const slot = cacheSlot(workspaceId, hash)
-    let load = this.loading.get(slot)
-    if (!load) {
-      load = this.loadByHash(workspaceId, hash).finally(() => this.loading.delete(slot))
-      this.loading.set(slot, load)
-    }
+    const epoch = this.cache.epoch
+    const under = this.loading.get(slot)
+    // Only a load begun since the last invalidation is shared: an older one may have read the row as it was before a change
+    // the caller has already seen acknowledged (a key deleted, then verified).
+    if (under?.epoch === epoch) return under.load
+    const load: Promise<LoadedKey | null> = this.loadByHash(workspaceId, hash).finally(() => {
+      if (this.loading.get(slot)?.load === load) this.loading.delete(slot)
+    })
+    this.loading.set(slot, { epoch, load })
     return load
   }
 
