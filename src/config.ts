@@ -84,6 +84,8 @@ export interface Config {
   databaseUrl: string | null
   /** Redis URL (redis:// or rediss://), from --redis-url or LATCH_REDIS_URL; set exactly when `databaseUrl` is. */
   redisUrl: string | null
+  /** Connections each node keeps to PostgreSQL, from --database-pool-size or LATCH_DATABASE_POOL_SIZE (default 10). */
+  databasePoolSize: number
   /** Directory of the default database (and of the master key file of an in-memory one). */
   dataDir: string
   /** 32-byte key for recoverable keys, from LATCH_MASTER_KEY (base64 or hex). */
@@ -144,7 +146,21 @@ export interface ConfigFlags {
   db?: string
   databaseUrl?: string
   redisUrl?: string
+  databasePoolSize?: string
   masterKeyFile?: string
+}
+
+/** Connections in each node's PostgreSQL pool unless configured. */
+export const DEFAULT_DATABASE_POOL_SIZE = 10
+/** Above this a node would hold more connections than a default PostgreSQL server allows in all (max_connections = 100). */
+const MAX_DATABASE_POOL_SIZE = 100
+
+function parsePoolSize(value: string, source: string): number {
+  const size = Number(value)
+  if (!/^\d+$/.test(value) || size < 1 || size > MAX_DATABASE_POOL_SIZE) {
+    throw new ConfigError(`${source} must be a whole number of connections between 1 and ${MAX_DATABASE_POOL_SIZE}, got '${value}'`)
+  }
+  return size
 }
 
 export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): Config {
@@ -169,6 +185,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     const db = flags.db !== undefined ? '--db' : 'LATCH_DB'
     throw new ConfigError(`${db} names a SQLite file, but ${databaseSource} selects PostgreSQL: use one or the other`)
   }
+  const poolSource = flags.databasePoolSize !== undefined ? '--database-pool-size' : 'LATCH_DATABASE_POOL_SIZE'
+  const poolValue = flags.databasePoolSize ?? (env.LATCH_DATABASE_POOL_SIZE || undefined)
+  const databasePoolSize = poolValue === undefined ? DEFAULT_DATABASE_POOL_SIZE : parsePoolSize(poolValue, poolSource)
+  if (poolValue !== undefined && databaseUrl === null) {
+    throw new ConfigError(`${poolSource} sizes the PostgreSQL pool, but no PostgreSQL is configured: set --database-url or LATCH_DATABASE_URL too, or drop it`)
+  }
   const keyFile = flags.masterKeyFile ?? (env.LATCH_MASTER_KEY_FILE || undefined)
   const defaultKeyFile = databaseUrl === null ? resolve(dbPath === ':memory:' ? dataDir : dirname(dbPath), 'master.key') : null
   return {
@@ -178,6 +200,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     dbPath,
     databaseUrl,
     redisUrl,
+    databasePoolSize,
     masterKey: env.LATCH_MASTER_KEY || undefined,
     masterKeyFile: keyFile === undefined ? defaultKeyFile : resolve(cwd, keyFile),
     logRequests: env.LATCH_LOG !== 'off',

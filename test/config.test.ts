@@ -69,6 +69,24 @@ describe('the store', () => {
     expect(refusal({}, { LATCH_DB: 'x.db', LATCH_DATABASE_URL: PG, LATCH_REDIS_URL: REDIS })).toContain('LATCH_DB names a SQLite file')
   })
 
+  test('the PostgreSQL pool size: 10 by default, from the flag or the environment, a whole number from 1 to 100', () => {
+    const cluster = { databaseUrl: PG, redisUrl: REDIS }
+    expect(loadConfig(cluster, {}, dir).databasePoolSize).toBe(10)
+    expect(loadConfig({ ...cluster, databasePoolSize: '25' }, { LATCH_DATABASE_POOL_SIZE: '40' }, dir).databasePoolSize).toBe(25)
+    expect(loadConfig(cluster, { LATCH_DATABASE_POOL_SIZE: '40' }, dir).databasePoolSize).toBe(40)
+    expect(loadConfig(cluster, { LATCH_DATABASE_POOL_SIZE: '' }, dir).databasePoolSize).toBe(10)
+    for (const bad of ['0', '101', '-1', '2.5', 'ten', ' 5']) {
+      expect(refusal({ ...cluster, databasePoolSize: bad })).toBe(`--database-pool-size must be a whole number of connections between 1 and 100, got '${bad}'`)
+    }
+    expect(refusal(cluster, { LATCH_DATABASE_POOL_SIZE: '1000' })).toBe(
+      "LATCH_DATABASE_POOL_SIZE must be a whole number of connections between 1 and 100, got '1000'",
+    )
+    // It sizes nothing without PostgreSQL: refused rather than silently ignored.
+    expect(refusal({ databasePoolSize: '20' })).toBe(
+      '--database-pool-size sizes the PostgreSQL pool, but no PostgreSQL is configured: set --database-url or LATCH_DATABASE_URL too, or drop it',
+    )
+  })
+
   test('the command line exits 2 with the message, before touching any database', async () => {
     const stdout = new Capture()
     const stderr = new Capture()
@@ -85,6 +103,13 @@ describe('the store', () => {
       cwd: dir,
     })
     expect(backup).toBe(2)
+    const pool = await runCli(['serve', '--database-url', PG, '--redis-url', REDIS, '--database-pool-size', '0'], {
+      stdout,
+      stderr: new Capture(),
+      env: {},
+      cwd: dir,
+    })
+    expect(pool).toBe(2)
   })
 })
 

@@ -11,6 +11,7 @@ const ENVIRONMENT: [string, string][] = [
   ['LATCH_DATA_DIR', 'Directory for the default database (default ./data)'],
   ['LATCH_DATABASE_URL', 'PostgreSQL URL (cluster mode, with LATCH_REDIS_URL); default: the SQLite file'],
   ['LATCH_REDIS_URL', 'Redis URL (cluster mode, with LATCH_DATABASE_URL)'],
+  ['LATCH_DATABASE_POOL_SIZE', 'Connections each node keeps to PostgreSQL (default 10)'],
   ['LATCH_MASTER_KEY', '32-byte key (base64 or hex) for recoverable keys'],
   ['LATCH_MASTER_KEY_FILE', 'File holding the master key (default master.key beside the SQLite file)'],
   ['LATCH_LOG', "'off' disables the per-request log lines"],

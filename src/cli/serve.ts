@@ -8,7 +8,7 @@ import { DB_FLAG, defineCommand } from './command'
 export const serveCommand = defineCommand({
   name: 'serve',
   summary: 'Start the HTTP server (the default command)',
-  usage: 'serve [--port <port>] [--host <host>] [--db <file> | --database-url <url> --redis-url <url>] [--master-key-file <file>]',
+  usage: 'serve [--port <port>] [--host <host>] [--db <file> | --database-url <url> --redis-url <url> [--database-pool-size <n>]] [--master-key-file <file>]',
   details: `Serves the Unkey v2 API under /v2/ (and /v1/), the OpenAPI document at
 /openapi.json and its docs at /docs. Stops cleanly on SIGINT, SIGTERM, SIGHUP or
 SIGQUIT; SIGUSR1 or SIGUSR2 writes pending data to disk and keeps serving.
@@ -24,6 +24,11 @@ LATCH_MASTER_KEY or an existing --master-key-file (the same on every node).`,
     db: DB_FLAG,
     'database-url': { type: 'string', value: '<url>', description: 'PostgreSQL URL, postgres://... (cluster mode; default: $LATCH_DATABASE_URL)' },
     'redis-url': { type: 'string', value: '<url>', description: 'Redis URL, redis://... (cluster mode; default: $LATCH_REDIS_URL)' },
+    'database-pool-size': {
+      type: 'string',
+      value: '<n>',
+      description: 'Connections this node keeps to PostgreSQL, 1 to 100 (default: $LATCH_DATABASE_POOL_SIZE, else 10)',
+    },
     'master-key-file': {
       type: 'string',
       value: '<file>',
@@ -38,6 +43,7 @@ LATCH_MASTER_KEY or an existing --master-key-file (the same on every node).`,
         db: flags.db,
         databaseUrl: flags['database-url'],
         redisUrl: flags['redis-url'],
+        databasePoolSize: flags['database-pool-size'],
         masterKeyFile: flags['master-key-file'],
       },
       ctx.env,

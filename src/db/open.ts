@@ -39,7 +39,7 @@ export async function openStores(config: Config, options: { lock?: boolean } = {
   if (config.databaseUrl !== null) {
     // Loaded only when asked for: the PostgreSQL engine uses Bun's SQL client, which Deno lacks.
     const { openPostgresStores } = await import('./postgres')
-    const stores = await openPostgresStores(config.databaseUrl, { busyDeadlineMs })
+    const stores = await openPostgresStores(config.databaseUrl, { busyDeadlineMs, poolSize: config.databasePoolSize })
     return { stores, engine: 'postgresql', location: redactUrl(config.databaseUrl), close: () => stores.close() }
   }
   const unlock = options.lock ? lockDatabase(config.dbPath) : () => {}

@@ -1,4 +1,7 @@
-// PostgreSQL store of the apis table.
+// PostgreSQL store of the apis table. Inside a transaction, `findLive` locks
+// the row it finds until the end: the rules that read an API and then change
+// it (delete protection checked, then the delete) hold under READ COMMITTED
+// (engine.ts), one change of an API at a time, each seeing the last.
 import type { Api, ApiStore } from '../stores/apis'
 import type { PostgresEngine } from './engine'
 import { num } from './values'
@@ -27,7 +30,8 @@ export class PostgresApiStore implements ApiStore {
   }
 
   async findLive(workspaceId: string, apiId: string) {
-    const row = await this.sql.get<Row>('SELECT * FROM apis WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL', [apiId, workspaceId])
+    const lock = this.sql.inTransaction ? ' FOR NO KEY UPDATE' : ''
+    const row = await this.sql.get<Row>(`SELECT * FROM apis WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL${lock}`, [apiId, workspaceId])
     return row ? toApi(row) : null
   }
 

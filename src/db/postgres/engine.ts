@@ -4,22 +4,42 @@
 //
 // A transaction is tracked with AsyncLocalStorage, as the SQLite engine does:
 // every store call made inside `transaction(work)`, from any service, runs on
-// the transaction's connection, and a nested call joins the outer one. It runs
-// SERIALIZABLE, so the check-then-write rules of the services (a name is free,
-// then it is taken) hold as they do under SQLite's single writer; a
-// serialization failure reruns `work` from the start (a few times, then 503).
+// the transaction's connection, and a nested call joins the outer one.
 // Statements outside a transaction run on any pooled connection.
+//
+// Transactions run READ COMMITTED. SERIALIZABLE was tried first and failed a
+// legitimate workload: its predicate locks cover whole index pages, so on the
+// small tables of a workspace every get-or-create (an identity by externalId,
+// a permission by slug, a key's ratelimits) conflicts with every other one in
+// flight, and 32 concurrent keys.createKey answered 503 after eight reruns.
+// The services' check-then-write rules hold here instead by:
+//   - the unique indexes: a name taken meanwhile makes the insert fail
+//     (23505), and the transaction is run again from the start, where the
+//     check now sees the winner (409, or the existing row to reuse);
+//   - a row another transaction deleted meanwhile (23503 on a reference to
+//     it) likewise runs the transaction again;
+//   - locks (of a row, or advisory) taken by the stores where a rule reads
+//     and then writes on its strength (a credit balance, a key's grants or
+//     ratelimits replaced whole, a role's permissions, an API's protection, a
+//     root key rotated): writers of one thing take turns, each seeing the
+//     last one's commit;
+//   - `rerunIfInTransaction`, which a store calls when a write finds that
+//     what the transaction read has changed (a row deleted meanwhile).
+// A rerun waits a random, growing pause first (full jitter), so that the
+// losers of one race do not meet again; after RERUN_ATTEMPTS the request gets
+// 503. A deadlock (40P01) is run again the same way.
 //
 // Losing the server (refused, closed, timed out, shutting down) is a 503 for
 // the request, never a 500, and so is waiting on a row lock longer than the
 // busy deadline.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { SQL, type TransactionSQL } from 'bun'
+import { DEFAULT_DATABASE_POOL_SIZE } from '../../config'
 import { serviceUnavailable } from '../../errors'
 import { migrate } from './migrate'
 
 export interface PostgresOptions {
-  /** Connections in the pool (default 10). */
+  /** Connections in the pool (default DEFAULT_DATABASE_POOL_SIZE: --database-pool-size). */
   poolSize?: number
   /** How long a statement may wait for a row lock, and a connection may take to open, before the request fails with 503 (ms). */
   busyDeadlineMs?: number
@@ -32,14 +52,28 @@ export type Param = string | number | boolean | null
 /** SQLSTATE classes and codes that mean "the database cannot answer now": 503, not 500. */
 const UNAVAILABLE_STATES = /^(08|53|57P|58)|^25006$/
 
-/** How often a transaction that lost a serialization race is run again. */
-const SERIALIZATION_RETRIES = 8
+/** How many times one transaction is run in all before its request gets 503 (or its integrity error, if that persists). */
+const RERUN_ATTEMPTS = 10
 
-/** True for the errors after which a transaction is simply run again. */
-const isSerializationFailure = (error: unknown) => {
-  const state = (error as { errno?: unknown }).errno
-  return state === '40001' || state === '40P01'
+/** Thrown by `rerunIfInTransaction`: what the transaction read has changed under it. */
+class RerunTransaction extends Error {
+  override name = 'RerunTransaction'
 }
+
+const stateOf = (error: unknown) => (error as { errno?: unknown } | null)?.errno
+
+/** Lost a race with another transaction: 40001, a deadlock, or a store's `rerunIfInTransaction`. */
+const isConflict = (error: unknown) => error instanceof RerunTransaction || stateOf(error) === '40001' || stateOf(error) === '40P01'
+
+/**
+ * True for the errors after which a transaction is run again from the start:
+ * a lost race, and the integrity errors a race causes under READ COMMITTED (a
+ * unique name taken, a referenced row deleted meanwhile; see the header).
+ */
+const isRerunnable = (error: unknown) => isConflict(error) || stateOf(error) === '23505' || stateOf(error) === '23503'
+
+/** The pause before attempt `attempt + 1`: random up to 2^attempt ms, at most 100 ms. */
+const backoff = (attempt: number) => Math.random() * Math.min(100, 2 ** attempt)
 
 /**
  * The 503 for an error that says the database is out of reach or too busy;
@@ -48,9 +82,10 @@ const isSerializationFailure = (error: unknown) => {
  */
 export function unavailable(error: unknown): unknown {
   if (!(error instanceof Error)) return error
+  if (error instanceof RerunTransaction) return serviceUnavailable('The database is busy (too many concurrent changes); try again shortly.')
   const { code, errno } = error as { code?: unknown; errno?: unknown }
   if (typeof errno === 'string') {
-    if (isSerializationFailure(error)) return serviceUnavailable('The database is busy (too many concurrent changes); try again shortly.')
+    if (isConflict(error)) return serviceUnavailable('The database is busy (too many concurrent changes); try again shortly.')
     if (errno === '55P03') return serviceUnavailable('The database is busy (a row lock was held too long); try again shortly.')
     if (UNAVAILABLE_STATES.test(errno)) return serviceUnavailable(`The database cannot answer now (SQLSTATE ${errno}); try again shortly.`)
     return error
@@ -77,13 +112,15 @@ export class PostgresEngine {
   private unlisten: (() => Promise<void>) | null = null
   private closed: Promise<void> | null = null
   private readonly poolSize: number
+  /** Transactions run again so far (lost races): for tests and benchmarks. */
+  reruns = 0
 
   constructor(
     readonly url: string,
     options: PostgresOptions = {},
   ) {
     const busy = options.busyDeadlineMs ?? 5_000
-    this.poolSize = options.poolSize ?? 10
+    this.poolSize = options.poolSize ?? DEFAULT_DATABASE_POOL_SIZE
     this.pool = new SQL(url, {
       max: this.poolSize,
       bigint: true,
@@ -110,15 +147,14 @@ export class PostgresEngine {
   }
 
   /**
-   * Runs `work` and turns connection failures into 503. Inside a transaction a
-   * serialization failure stays as it is, so that `transaction` can run the
-   * whole transaction again.
+   * Runs `work` and turns connection failures into 503. Inside a transaction an
+   * error that reruns it stays as it is, for `transaction` to see.
    */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work()
     } catch (error) {
-      if (this.inTransaction && isSerializationFailure(error)) throw error
+      if (this.inTransaction && isRerunnable(error)) throw error
       throw unavailable(error)
     }
   }
@@ -168,31 +204,38 @@ export class PostgresEngine {
   }
 
   /**
-   * Runs `work` as one SERIALIZABLE transaction (see the header); a transaction
-   * begun inside another joins it. Rolled back when `work` throws. With
-   * `isolation: 'read committed'`, for work that locks the rows it changes
-   * (SELECT ... FOR UPDATE) and so waits for a concurrent writer instead of
-   * failing against it.
+   * Runs `work` as one READ COMMITTED transaction, run again from the start
+   * after a lost race (see the header); a transaction begun inside another
+   * joins it. Rolled back when `work` throws.
    */
-  async transaction<T>(work: () => Promise<T>, isolation: 'serializable' | 'read committed' = 'serializable'): Promise<T> {
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.inTransaction) return work()
     if (!this.isReady) await this.ready
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.pool.begin(`ISOLATION LEVEL ${isolation.toUpperCase()}`, (tx) => this.context.run(tx, work))) as T
+        // Named, not left to the server's default_transaction_isolation.
+        return (await this.pool.begin('ISOLATION LEVEL READ COMMITTED', (tx) => this.context.run(tx, work))) as T
       } catch (error) {
-        if (isSerializationFailure(error) && attempt < SERIALIZATION_RETRIES) {
-          await pause(Math.random() * 5 * attempt)
-          continue
-        }
-        throw unavailable(error)
+        if (!isRerunnable(error) || attempt >= RERUN_ATTEMPTS) throw unavailable(error)
+        this.reruns++
+        await pause(backoff(attempt))
       }
     }
   }
 
-  /** Several statements as one unit: the caller's transaction, or one of their own (see `transaction` for `isolation`). */
-  atomic<T>(work: () => Promise<T>, isolation: 'serializable' | 'read committed' = 'serializable'): Promise<T> {
-    return this.inTransaction ? work() : this.transaction(work, isolation)
+  /** Several statements as one unit: the caller's transaction, or one of their own. */
+  atomic<T>(work: () => Promise<T>): Promise<T> {
+    return this.inTransaction ? work() : this.transaction(work)
+  }
+
+  /**
+   * Called by a store inside a transaction when a write finds that what the
+   * transaction read has changed meanwhile (the row it checked is gone): the
+   * transaction is rolled back and run again, and its checks see the change.
+   * Outside a transaction, nothing (the caller's statement stands alone).
+   */
+  rerunIfInTransaction(reason: string): void {
+    if (this.inTransaction) throw new RerunTransaction(reason)
   }
 
   /** Changes whenever root keys are changed by any connection (this one included). Synchronous. */

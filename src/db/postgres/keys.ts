@@ -175,7 +175,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   changeCredits<T>(keyId: string, change: (state: CreditState | null) => CreditChange<T>): Promise<T> {
-    // The row lock orders every writer of this balance, on any node; a concurrent one is waited for, not failed.
+    // The row lock orders every writer of this balance, on any node; a concurrent one is waited for, and then read as it committed.
     return this.sql.atomic(async () => {
       const row = await this.sql.get<{
         remaining: bigint | null
@@ -196,7 +196,7 @@ export class PostgresKeyStore implements KeyStore {
       const { balance, result } = change(state)
       if (balance) await this.sql.run('UPDATE keys SET remaining = $1, last_refill_at = $2 WHERE id = $3', [balance.remaining, balance.lastRefillAt, keyId])
       return result
-    }, 'read committed')
+    })
   }
 
   async dueForRefill(refillDay: number | null, boundary: number) {

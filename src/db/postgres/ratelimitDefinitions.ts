@@ -1,4 +1,10 @@
 // PostgreSQL store of the ratelimits table (definitions owned by a key or an identity).
+//
+// `save` applies changes its caller computed from an earlier `list`. Under
+// READ COMMITTED (engine.ts) another transaction may have changed the set in
+// between, so `save` takes the owner's lock, checks that the set is still the
+// one that was read, and otherwise runs the transaction again (which reads it
+// afresh): two replacements never mix into a union of both.
 import type { RatelimitChanges, RatelimitDefinition, RatelimitDefinitionStore, RatelimitOwner } from '../stores/ratelimitDefinitions'
 import type { PostgresEngine } from './engine'
 import { num } from './values'
@@ -32,7 +38,13 @@ export class PostgresRatelimitDefinitionStore implements RatelimitDefinitionStor
   save(workspaceId: string, owner: RatelimitOwner, changes: RatelimitChanges, at: number) {
     const keyId = 'keyId' in owner ? owner.keyId : null
     const identityId = 'identityId' in owner ? owner.identityId : null
+    const { column, id: ownerId } = ownerColumn(owner)
     return this.sql.atomic(async () => {
+      await this.sql.run("SELECT pg_advisory_xact_lock(hashtextextended('latch ratelimits ' || $1, 0))", [ownerId])
+      // The ids the caller read are exactly those it updates or removes.
+      const read = [...changes.update.map((d) => d.id), ...changes.remove].sort()
+      const now = (await this.sql.all<{ id: string }>(`SELECT id FROM ratelimits WHERE ${column} = $1`, [ownerId])).map((r) => r.id).sort()
+      if (now.length !== read.length || now.some((id, i) => id !== read[i])) this.sql.rerunIfInTransaction('ratelimits changed meanwhile')
       for (const d of changes.update) {
         await this.sql.run('UPDATE ratelimits SET "limit" = $1, duration = $2, auto_apply = $3 WHERE id = $4', [d.limit, d.duration, d.autoApply, d.id])
       }

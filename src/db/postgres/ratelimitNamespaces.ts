@@ -1,4 +1,7 @@
 // PostgreSQL store of the ratelimit_namespaces and ratelimit_overrides tables.
+// Under READ COMMITTED (engine.ts), a namespace created or deleted by another
+// transaction after this one looked runs this transaction again, so that its
+// check sees it: one creation event, and a second deletion is a 404.
 import type { RatelimitNamespace, RatelimitNamespaceStore, RatelimitNamespaceSummary, RatelimitOverride } from '../stores/ratelimitNamespaces'
 import type { PostgresEngine } from './engine'
 import { num, numOrNull } from './values'
@@ -62,14 +65,16 @@ export class PostgresRatelimitNamespaceStore implements RatelimitNamespaceStore 
   }
 
   async insertIfAbsent(ns: Omit<RatelimitNamespace, 'deletedAt'>) {
-    await this.sql.run(
+    const inserted = await this.sql.run(
       'INSERT INTO ratelimit_namespaces (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, name) DO NOTHING',
       [ns.id, ns.workspaceId, ns.name, ns.createdAt],
     )
+    if (inserted === 0) this.sql.rerunIfInTransaction('namespace created meanwhile')
   }
 
   async softDelete(namespaceId: string, at: number) {
-    await this.sql.run('UPDATE ratelimit_namespaces SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [at, namespaceId])
+    const deleted = await this.sql.run('UPDATE ratelimit_namespaces SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [at, namespaceId])
+    if (deleted === 0) this.sql.rerunIfInTransaction('namespace deleted meanwhile')
   }
 
   async pageLive(workspaceId: string, page: { cursor: string; limit: number; ids?: readonly string[] }) {

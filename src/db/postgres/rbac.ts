@@ -1,6 +1,12 @@
 // PostgreSQL store of the end-user RBAC tables: permissions, roles,
 // roles_permissions, keys_permissions and keys_roles. Lists of ids travel as
 // one JSON array parameter, so each change is one statement.
+//
+// Under READ COMMITTED (engine.ts), a set replaced whole (a key's permissions
+// or roles, a role's permissions) is replaced by one transaction at a time:
+// each takes a lock on its owner first, so the next one deletes what the last
+// one wrote instead of adding to it. A delete that finds its row already gone
+// runs the transaction again, whose check then answers 404.
 import { type ListInput, toPage } from '../pagination'
 import type { KeyAccess, Permission, RbacStore, Role } from '../stores/rbac'
 import type { Param, PostgresEngine } from './engine'
@@ -32,6 +38,13 @@ const contains = (column: string) => `strpos(lower(${column}), lower($3)) > 0`
 /** The ids of a JSON array parameter, as rows. */
 const IDS = 'SELECT DISTINCT json_array_elements_text($2::text::json)'
 
+/**
+ * Holds the right to replace one key's grants until the transaction ends. An
+ * advisory lock, not the keys row's: spends of credits lock that row often,
+ * and a grant change need not wait for them.
+ */
+const LOCK_KEY_GRANTS = "SELECT pg_advisory_xact_lock(hashtextextended('latch key grants ' || $1, 0))"
+
 export class PostgresRbacStore implements RbacStore {
   constructor(private readonly sql: PostgresEngine) {}
 
@@ -54,7 +67,10 @@ export class PostgresRbacStore implements RbacStore {
   }
 
   findPermissionBySlug(workspaceId: string, slug: string) {
-    return this.first('SELECT * FROM permissions WHERE workspace_id = $1 AND slug = $2', [workspaceId, slug], toPermission)
+    // Inside a transaction, a permission found stays until it ends (FOR KEY SHARE holds off a delete, nothing else):
+    // a slug checked as known, by a caller not allowed to create permissions, cannot become new before it is used.
+    const lock = this.sql.inTransaction ? ' FOR KEY SHARE' : ''
+    return this.first(`SELECT * FROM permissions WHERE workspace_id = $1 AND slug = $2${lock}`, [workspaceId, slug], toPermission)
   }
 
   findPermission(workspaceId: string, idOrSlug: string) {
@@ -77,7 +93,7 @@ export class PostgresRbacStore implements RbacStore {
   }
 
   async deletePermission(permissionId: string) {
-    await this.sql.run('DELETE FROM permissions WHERE id = $1', [permissionId])
+    if ((await this.sql.run('DELETE FROM permissions WHERE id = $1', [permissionId])) === 0) this.sql.rerunIfInTransaction('permission deleted meanwhile')
   }
 
   async insertRole(workspaceId: string, role: Role, createdAt: number) {
@@ -110,7 +126,7 @@ export class PostgresRbacStore implements RbacStore {
   }
 
   async deleteRole(roleId: string) {
-    await this.sql.run('DELETE FROM roles WHERE id = $1', [roleId])
+    if ((await this.sql.run('DELETE FROM roles WHERE id = $1', [roleId])) === 0) this.sql.rerunIfInTransaction('role deleted meanwhile')
   }
 
   async rolePermissions(roleId: string) {
@@ -131,6 +147,8 @@ export class PostgresRbacStore implements RbacStore {
 
   setRolePermissions(roleId: string, permissionIds: string[], updatedAt: number) {
     return this.sql.atomic(async () => {
+      // The role's row lock: one replacement at a time (see the header).
+      if (!(await this.sql.get('SELECT id FROM roles WHERE id = $1 FOR NO KEY UPDATE', [roleId]))) this.sql.rerunIfInTransaction('role deleted meanwhile')
       await this.sql.run('DELETE FROM roles_permissions WHERE role_id = $1', [roleId])
       await this.addRolePermissions(roleId, permissionIds)
       await this.sql.run('UPDATE roles SET updated_at = $1 WHERE id = $2', [updatedAt, roleId])
@@ -167,6 +185,7 @@ export class PostgresRbacStore implements RbacStore {
 
   setKeyPermissions(keyId: string, permissionIds: string[]) {
     return this.sql.atomic(async () => {
+      await this.sql.run(LOCK_KEY_GRANTS, [keyId])
       await this.sql.run('DELETE FROM keys_permissions WHERE key_id = $1', [keyId])
       await this.addKeyPermissions(keyId, permissionIds)
     })
@@ -187,6 +206,7 @@ export class PostgresRbacStore implements RbacStore {
 
   setKeyRoles(keyId: string, roleIds: string[]) {
     return this.sql.atomic(async () => {
+      await this.sql.run(LOCK_KEY_GRANTS, [keyId])
       await this.sql.run('DELETE FROM keys_roles WHERE key_id = $1', [keyId])
       await this.addKeyRoles(keyId, roleIds)
     })

@@ -1,4 +1,8 @@
-// PostgreSQL store of the root_keys table.
+// PostgreSQL store of the root_keys table. Inside a transaction, `findById`
+// locks the row it finds until the end, so that the rules that read a root key
+// and then act on it (rotate an active key, revoke it, issue a key that does
+// not outlive its issuer) hold under READ COMMITTED (engine.ts): a second
+// rotation waits for the first and then finds the key revoked.
 import type { RootKey, RootKeyStore } from '../stores/rootKeys'
 import type { PostgresEngine } from './engine'
 import { num, numOrNull } from './values'
@@ -42,13 +46,13 @@ export class PostgresRootKeyStore implements RootKeyStore {
     )
   }
 
-  private async one(where: string, param: string) {
-    const row = await this.sql.get<Row>(`SELECT * FROM root_keys WHERE ${where} = $1`, [param])
+  private async one(where: string, param: string, lock = '') {
+    const row = await this.sql.get<Row>(`SELECT * FROM root_keys WHERE ${where} = $1${lock}`, [param])
     return row ? toRootKey(row) : null
   }
 
   findById(id: string) {
-    return this.one('id', id)
+    return this.one('id', id, this.sql.inTransaction ? ' FOR NO KEY UPDATE' : '')
   }
 
   findByHash(hash: string) {
