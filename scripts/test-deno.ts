@@ -60,8 +60,10 @@ if (!asked.length) {
   for (const [name, why] of Object.entries(SKIPPED_TESTS)) console.log(`skipped under Deno: "${name}" (${why})`)
 }
 
-// The SQLite engine only (no LATCH_TEST_* engine or server settings from the environment).
-const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LATCH_TEST_')))
+// The SQLite engine only (no LATCH_TEST_* engine or server settings from the environment). Each
+// is set to '' rather than left out: Deno's child processes inherit the parent's environment and
+// `env` only adds to it.
+const env = Object.fromEntries(Object.entries(process.env).map(([name, value]) => [name, name.startsWith('LATCH_TEST_') ? '' : value]))
 const result = spawnSync(process.execPath, ['test', '--allow-all', '--no-check', '--import-map=test/deno/import-map.json', ...files], {
   cwd: root,
   stdio: 'inherit',
