@@ -24,9 +24,9 @@ async function rows(route: 'getVerifications' | 'getRatelimits', query: string, 
 }
 const verifications = (query: string, key?: string) => rows('getVerifications', query, key)
 const ratelimits = (query: string, key?: string) => rows('getRatelimits', query, key)
-/** Byte order, as SQL's ORDER BY key_id (localeCompare would put 'key_b…' before 'key_P…'). */
-const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-  String(a.key_id) < String(b.key_id) ? -1 : String(a.key_id) > String(b.key_id) ? 1 : 0
+/** Byte order, as SQL's ORDER BY (localeCompare would put 'key_b…' before 'key_P…'). */
+const bytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) => bytes(String(a.key_id), String(b.key_id))
 
 describe('the documented example queries', () => {
   test('1. outcomes, most frequent first', async () => {
@@ -199,7 +199,7 @@ describe('what an event holds', () => {
         { namespace_id: t.nsLogins, ...calls('user_b', 1, 1) },
         { namespace_id: t.nsCalls, ...calls('user_c', 1, 1) },
         { namespace_id: t.nsLogins, ...calls('user_c', 1, 1) },
-      ].sort((a, b) => a.identifier.localeCompare(b.identifier) || a.namespace_id.localeCompare(b.namespace_id)),
+      ].sort((a, b) => bytes(a.identifier, b.identifier) || bytes(a.namespace_id, b.namespace_id)),
     )
   })
 
