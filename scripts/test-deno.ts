@@ -17,6 +17,10 @@ const SKIPPED_FILES: { files: RegExp; why: string }[] = [
   { files: /^test\/cluster\//, why: "cluster mode talks to Redis and PostgreSQL through Bun's own clients" },
   { files: /^test\/db\/postgres[^/]*\.test\.ts$/, why: "the PostgreSQL engine uses Bun's own SQL client" },
   { files: /^test\/cli\/migrate-store\.test\.ts$/, why: "it copies into PostgreSQL, through Bun's own SQL client" },
+  {
+    files: /^test\/db\/server-lock\.flock\.test\.ts$/,
+    why: "it calls libc's flock through bun:ffi, as the Bun runtime's lock does (Deno's lock is tested in test/runtime/)",
+  },
 ]
 
 /**

@@ -3,8 +3,7 @@
 // processes: flock belongs to an open file description, and kill -9 is the
 // point.
 import { describe, expect, test } from 'bun:test'
-import { dlopen, FFIType } from 'bun:ffi'
-import { closeSync, existsSync, linkSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
@@ -74,24 +73,6 @@ describe('one server per file', () => {
     release()
     expect(existsSync(`${file}.lock`)).toBe(false)
     lockDatabase(join(dir, 'hard.db'))()
-  })
-
-  test('flock on a second descriptor of the same file conflicts even within one process (what the lock relies on)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'latch-flock-'))
-    dirs.push(dir)
-    const file = join(dir, 'f')
-    writeFileSync(file, '')
-    const { symbols } = dlopen(process.platform === 'linux' ? 'libc.so.6' : 'libc.dylib', { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } })
-    const a = openSync(file, 'r')
-    const b = openSync(file, 'r')
-    try {
-      expect(symbols.flock(a, 2 | 4)).toBe(0)
-      expect(symbols.flock(b, 2 | 4)).toBe(-1)
-      closeSync(a)
-      expect(symbols.flock(b, 2 | 4)).toBe(0)
-    } finally {
-      closeSync(b)
-    }
   })
 
   test('a clean stop releases the lock and removes the info file', async () => {
