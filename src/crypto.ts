@@ -1,7 +1,7 @@
 // Key material: generation, hashing, constant-time comparison and the
 // encryption of recoverable keys. Nothing here ever logs a secret.
 import { runtime } from '#runtime'
-import { createCipheriv, createDecipheriv, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto'
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
@@ -67,9 +67,6 @@ export function randomBase58Chars(count: number): string {
   return out
 }
 
-/** SHA-256 digest of the UTF-8 text (the runtime's fastest hasher: Bun's is several times node:crypto's). */
-const sha256 = runtime.sha256
-
 /** base64(SHA-256(utf8 key)), the only form in which a key is stored. */
 export const hashKey: (key: string) => string = runtime.sha256Base64
 
@@ -82,11 +79,6 @@ export function digestsEqual(a: string, b: string): boolean {
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
   return diff === 0
-}
-
-/** Compares two secrets in constant time by comparing their digests. */
-export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(sha256(a), sha256(b))
 }
 
 export interface GeneratedKey {

@@ -87,7 +87,6 @@ function spawnScript(source: string, handlers: ScriptHandlers) {
 const native = Bun.SHA256
 
 export const runtime: Runtime = {
-  sha256: (text) => native.hash(text) as Uint8Array,
   sha256Base64: (text) => native.hash(text, 'base64'),
   listen,
   openLockableFile,

@@ -114,7 +114,6 @@ function spawnScript(source: string, handlers: ScriptHandlers) {
 }
 
 export const runtime: Runtime = {
-  sha256: (text) => createHash('sha256').update(text).digest(),
   sha256Base64: (text) => createHash('sha256').update(text).digest('base64'),
   listen,
   openLockableFile,

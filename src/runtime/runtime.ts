@@ -62,9 +62,7 @@ export interface ScriptHandlers {
 }
 
 export interface Runtime {
-  /** SHA-256 digest of the UTF-8 text. */
-  sha256(text: string): Uint8Array
-  /** base64(SHA-256(UTF-8 text)). */
+  /** base64(SHA-256(UTF-8 text)); Bun's one-shot hasher is several times node:crypto's. */
   sha256Base64(text: string): string
   /** Serves `app` (throws when the port cannot be bound). */
   listen(app: ServableApp, options: ListenOptions): Listener
