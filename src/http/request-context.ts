@@ -84,8 +84,11 @@ export function flushLog(): void {
 export function requestContext(log: Logger | null) {
   const plugin = new Elysia({ name: 'request-context' })
   if (!log) return plugin
-  return plugin.onAfterResponse({ as: 'global' }, ({ request, set }) => {
+  return plugin.onAfterResponse({ as: 'global' }, ({ request, set, path }) => {
     const state = requestState(request)
+    // A route that never read its state (a console or docs file) has it made only now, from the
+    // emptied URL: Elysia's own path, taken when the request arrived, names it then.
+    if (state.path === '') state.path = path
     const status = state.status ?? (typeof set.status === 'number' ? set.status : 200)
     log({
       time: new Date().toISOString(),

@@ -77,4 +77,17 @@ describe('request log over a real socket', () => {
       await served.stop()
     }
   })
+
+  test('a route that does not read its request state (a console file) is logged with its path too', async () => {
+    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), LISTEN)
+    try {
+      lines.length = 0
+      const page = await fetch(`http://127.0.0.1:${served.port}/console/console.css`)
+      await page.text()
+      await sleep(20)
+      expect(lines.map((l): unknown[] => [l.method, l.path, l.status])).toEqual([['GET', '/console/console.css', 200]])
+    } finally {
+      await served.stop()
+    }
+  })
 })
