@@ -1,54 +1,17 @@
 // PostgreSQL side of the analytics query path: the SQL source behind each
-// public table alias (as src/db/sqlite/analytics.ts, over the same tables),
+// public table alias (src/db/analytics-sources.ts, shared with SQLite),
 // how a compiled query runs (its own small pool, so that a slow query never
 // takes a connection the verify path needs; a READ ONLY transaction with
 // `SET LOCAL statement_timeout`, which the server enforces by cancelling the
 // work), and the pruning of rollups. The query core compiles for this engine
 // (dialect 'postgres') and scopes every row to the caller's workspace.
 import { SQL } from 'bun'
-import { type AnalyticsSourceSql, type AnalyticsStore, type AnalyticsTable, AnalyticsQueryError, type RollupGrain } from '../stores/analytics'
+import { analyticsSources } from '../analytics-sources'
+import { type AnalyticsStore, AnalyticsQueryError, type RollupGrain } from '../stores/analytics'
 import type { PostgresEngine } from './engine'
 import { num } from './values'
 
-type Scope = Parameters<AnalyticsSourceSql>[0]
-
-/** `WHERE workspace_id = … [AND <column> IN (…)]`: the query core filters again around it; this lets PostgreSQL use the indexes. */
-const where = (scope: Scope, column: string) =>
-  `WHERE workspace_id = ${scope.workspace}${scope.resources === null ? '' : ` AND ${column} IN (${scope.resources})`}`
-
-const RAW_VERIFICATIONS: AnalyticsSourceSql = (scope) =>
-  `SELECT request_id, time, workspace_id, coalesce(api_id, '') AS key_space_id, coalesce(identity_id, '') AS identity_id, external_id,
-   coalesce(key_id, '') AS key_id, 'local' AS region, 'api' AS source, '' AS app_id, outcome, coalesce(tags, '[]') AS tags,
-   credits_spent AS spent_credits, latency FROM verification_events ${where(scope, 'api_id')}`
-
-const verificationRollup =
-  (grain: RollupGrain): AnalyticsSourceSql =>
-  (scope) =>
-    `SELECT time, workspace_id, key_space_id, identity_id, external_id, key_id, outcome, 'api' AS source, '' AS app_id, tags, count, spent_credits
-     FROM verification_rollups_per_${grain} ${where(scope, 'key_space_id')}`
-
-const RAW_RATELIMITS: AnalyticsSourceSql = (scope) =>
-  `SELECT request_id, time, workspace_id, namespace_id, identifier, passed::int AS passed, latency, override_id, "limit", remaining, reset_at, tokens
-   FROM ratelimit_events ${where(scope, 'namespace_id')}`
-
-const ratelimitRollup =
-  (grain: RollupGrain): AnalyticsSourceSql =>
-  (scope) =>
-    `SELECT time, workspace_id, namespace_id, identifier, passed, total, total_tokens, passed_tokens
-     FROM ratelimit_rollups_per_${grain} ${where(scope, 'namespace_id')}`
-
-const SOURCES: Record<AnalyticsTable, AnalyticsSourceSql> = {
-  key_verifications_v1: RAW_VERIFICATIONS,
-  key_verifications_per_minute_v1: verificationRollup('minute'),
-  key_verifications_per_hour_v1: verificationRollup('hour'),
-  key_verifications_per_day_v1: verificationRollup('day'),
-  key_verifications_per_month_v1: verificationRollup('month'),
-  ratelimits_v1: RAW_RATELIMITS,
-  ratelimits_per_minute_v1: ratelimitRollup('minute'),
-  ratelimits_per_hour_v1: ratelimitRollup('hour'),
-  ratelimits_per_day_v1: ratelimitRollup('day'),
-  ratelimits_per_month_v1: ratelimitRollup('month'),
-}
+const SOURCES = analyticsSources({ passed: 'passed::int AS passed' })
 
 /** How a failed query is answered: SQLSTATE → reason. */
 function reasonOf(error: unknown): AnalyticsQueryError['reason'] {

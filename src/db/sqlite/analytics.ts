@@ -1,53 +1,14 @@
 // SQLite side of the analytics query path: the SQL source behind each public
-// table alias (key_verifications_v1 and ratelimits_v1 over the raw event
-// tables, their _per_minute/hour/day/month_v1 over the rollup tables that
-// src/db/sqlite/analytics-events.ts keeps), how a compiled query is run
+// table alias (src/db/analytics-sources.ts, over the event and rollup tables
+// that src/db/sqlite/analytics-events.ts keeps), how a compiled query is run
 // (QueryRunner: a read-only child process, killed at the deadline), and the
-// pruning of rollups. Columns latch does not track get Unkey's documented
-// defaults: region 'local', source 'api', app_id ''.
-import { type AnalyticsSourceSql, type AnalyticsStore, type AnalyticsTable, AnalyticsQueryError, type RollupGrain } from '../stores/analytics'
+// pruning of rollups.
+import { analyticsSources } from '../analytics-sources'
+import { type AnalyticsStore, AnalyticsQueryError, type RollupGrain } from '../stores/analytics'
 import { QueryRunner, type QueryRunnerOptions } from './analytics-runner'
 import type { SqliteEngine } from './engine'
 
-type Scope = Parameters<AnalyticsSourceSql>[0]
-
-/** `WHERE workspace_id = … [AND <column> IN (…)]`: the query core filters again around it; this lets SQLite use the indexes. */
-const where = (scope: Scope, column: string) =>
-  `WHERE workspace_id = ${scope.workspace}${scope.resources === null ? '' : ` AND ${column} IN (${scope.resources})`}`
-
-const RAW_VERIFICATIONS: AnalyticsSourceSql = (scope) =>
-  `SELECT request_id, time, workspace_id, coalesce(api_id, '') AS key_space_id, coalesce(identity_id, '') AS identity_id, external_id,
-   coalesce(key_id, '') AS key_id, 'local' AS region, 'api' AS source, '' AS app_id, outcome, coalesce(tags, '[]') AS tags,
-   credits_spent AS spent_credits, latency FROM verification_events ${where(scope, 'api_id')}`
-
-const verificationRollup =
-  (grain: RollupGrain): AnalyticsSourceSql =>
-  (scope) =>
-    `SELECT time, workspace_id, key_space_id, identity_id, external_id, key_id, outcome, 'api' AS source, '' AS app_id, tags, count, spent_credits
-     FROM verification_rollups_per_${grain} ${where(scope, 'key_space_id')}`
-
-const RAW_RATELIMITS: AnalyticsSourceSql = (scope) =>
-  `SELECT request_id, time, workspace_id, namespace_id, identifier, passed, latency, override_id, "limit", remaining, reset_at, tokens
-   FROM ratelimit_events ${where(scope, 'namespace_id')}`
-
-const ratelimitRollup =
-  (grain: RollupGrain): AnalyticsSourceSql =>
-  (scope) =>
-    `SELECT time, workspace_id, namespace_id, identifier, passed, total, total_tokens, passed_tokens
-     FROM ratelimit_rollups_per_${grain} ${where(scope, 'namespace_id')}`
-
-const SOURCES: Record<AnalyticsTable, AnalyticsSourceSql> = {
-  key_verifications_v1: RAW_VERIFICATIONS,
-  key_verifications_per_minute_v1: verificationRollup('minute'),
-  key_verifications_per_hour_v1: verificationRollup('hour'),
-  key_verifications_per_day_v1: verificationRollup('day'),
-  key_verifications_per_month_v1: verificationRollup('month'),
-  ratelimits_v1: RAW_RATELIMITS,
-  ratelimits_per_minute_v1: ratelimitRollup('minute'),
-  ratelimits_per_hour_v1: ratelimitRollup('hour'),
-  ratelimits_per_day_v1: ratelimitRollup('day'),
-  ratelimits_per_month_v1: ratelimitRollup('month'),
-}
+const SOURCES = analyticsSources({ passed: 'passed' })
 
 export type AnalyticsRunnerOptions = Omit<QueryRunnerOptions, 'path'>
 
