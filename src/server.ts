@@ -30,7 +30,8 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { clock?: Clock; handleSignals?: boolean } = {}): Promise<RunningServer> {
   const masterKey = masterKeySource(config)
   // A SQLite file is served by one process (the lock); PostgreSQL by any number of nodes.
-  const opened = await openStores(config, { lock: true })
+  // The server writes analytics batches on a thread of their own (src/db/sqlite/event-thread.ts).
+  const opened = await openStores(config, { lock: true, eventThread: true })
   const { stores } = opened
   // Cluster mode: Redis for shared ratelimits and for telling the other nodes of changes (src/cluster/).
   const cluster = config.redisUrl ? await startCluster(config.redisUrl, opened) : undefined

@@ -30,11 +30,13 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Opens (creating and migrating) the configured store. With `lock`, a SQLite
+ * Opens (creating and migrating) the configured store. With `eventThread`, a
+ * SQLite store writes analytics batches on a thread of their own (the server).
+ * With `lock`, a SQLite
  * file is locked for this process first (the server does this: see
  * src/db/server-lock.ts); PostgreSQL needs no lock.
  */
-export async function openStores(config: Config, options: { lock?: boolean } = {}): Promise<OpenedStores> {
+export async function openStores(config: Config, options: { lock?: boolean; eventThread?: boolean } = {}): Promise<OpenedStores> {
   const busyDeadlineMs = config.tunables.writeBusyTimeoutMs
   if (config.databaseUrl !== null) {
     // Loaded only when asked for: the PostgreSQL engine uses Bun's SQL client, which Deno lacks.
@@ -45,7 +47,7 @@ export async function openStores(config: Config, options: { lock?: boolean } = {
   const unlock = options.lock ? lockDatabase(config.dbPath) : () => {}
   let stores: ReturnType<typeof openSqliteStores>
   try {
-    stores = openSqliteStores(config.dbPath, { busyDeadlineMs })
+    stores = openSqliteStores(config.dbPath, { busyDeadlineMs, eventThread: options.eventThread })
   } catch (error) {
     unlock()
     throw error
@@ -56,7 +58,7 @@ export async function openStores(config: Config, options: { lock?: boolean } = {
     location: config.dbPath,
     close: async () => {
       try {
-        stores.close()
+        await stores.close()
       } finally {
         unlock() // only once the database is closed: see src/db/server-lock.ts
       }

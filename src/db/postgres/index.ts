@@ -1,4 +1,5 @@
 // Builds every PostgreSQL store over one pool.
+import { storesEventWriter } from '../event-writer'
 import type { Stores } from '../stores'
 import { PostgresAnalyticsStore } from './analytics'
 import { postgresRatelimitEventStore, postgresVerificationEventStore } from './analytics-events'
@@ -26,7 +27,7 @@ export interface PostgresStores extends Stores {
 export function postgresStores(url: string, options: PostgresOptions = {}): PostgresStores {
   const sql = new PostgresEngine(url, options)
   const analytics = new PostgresAnalyticsStore(sql)
-  return {
+  const stores: Omit<PostgresStores, 'eventWriter'> = {
     engine: sql,
     ready: sql.ready,
     transaction: (work) => sql.transaction(work),
@@ -49,6 +50,8 @@ export function postgresStores(url: string, options: PostgresOptions = {}): Post
       await sql.close()
     },
   }
+  // Bun.SQL does its network I/O off the event loop already: batches are written from here.
+  return { ...stores, eventWriter: storesEventWriter(stores) }
 }
 
 /** Connects, migrates (under the advisory lock) and builds the stores; rejects when the database cannot be used. */

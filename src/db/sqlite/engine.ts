@@ -104,6 +104,15 @@ export interface EngineOptions {
 /** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
 const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/
 
+/** The root-key change counter (migration 12), or null on a database without it (then every commit counts). */
+function rootKeyCounterOf(db: Database) {
+  try {
+    return db.query<{ value: number }, []>("SELECT value FROM change_counters WHERE name = 'root_keys'")
+  } catch {
+    return null
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One SQLite connection shared by every store, with asynchronous transactions (see the header). */
@@ -114,6 +123,9 @@ export class SqliteEngine {
   /** Settles when the open transaction ends. */
   private ended: Promise<void> = Promise.resolve()
   private readonly dataVersion
+  private readonly rootKeyCounter
+  private seenDataVersion = -1
+  private rootKeyVersion = -1
   private readonly file: { path: string; dev: number; ino: number } | null
   private readonly busyDeadlineMs: number
   private readonly totalChanges
@@ -128,6 +140,7 @@ export class SqliteEngine {
   ) {
     this.dataVersion = db.query<{ data_version: number }, []>('PRAGMA data_version')
     this.totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
+    this.rootKeyCounter = rootKeyCounterOf(db)
     // SQLite's own busy wait blocks the event loop; keep it short and wait between attempts instead.
     db.exec('PRAGMA busy_timeout = 20')
     this.busyDeadlineMs = options.busyDeadlineMs ?? 5_000
@@ -266,9 +279,18 @@ export class SqliteEngine {
     return result
   }
 
-  /** A counter that changes whenever another connection (e.g. the CLI) commits. Cheap and synchronous. */
+  /**
+   * A counter that changes whenever another connection (e.g. the CLI) changes
+   * root keys. Cheap and synchronous: the root-key counter (kept by triggers)
+   * is read only after some other connection committed anything at all.
+   */
   externalVersion(): number {
-    return this.dataVersion.get()!.data_version
+    const version = this.dataVersion.get()!.data_version
+    if (version !== this.seenDataVersion) {
+      this.seenDataVersion = version
+      this.rootKeyVersion = this.rootKeyCounter?.get()?.value ?? version
+    }
+    return this.rootKeyVersion
   }
 
   close(): void {

@@ -1,10 +1,13 @@
-// Builds every SQLite store over one connection.
+// Builds every SQLite store over one connection (and, for the server, the
+// analytics writer thread with a connection of its own: ./event-thread.ts).
+import { storesEventWriter } from '../event-writer'
 import type { Stores } from '../stores'
 import { SqliteAnalyticsStore } from './analytics'
 import { sqliteRatelimitEventStore, sqliteVerificationEventStore } from './analytics-events'
 import { SqliteApiStore } from './apis'
 import { SqliteAuditLogStore } from './audit'
 import { type EngineOptions, openDatabase, SqliteEngine, type Database } from './engine'
+import { EventThread } from './event-thread'
 import { SqliteIdentityStore } from './identities'
 import { SqliteKeyStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
@@ -19,11 +22,20 @@ export interface SqliteStores extends Stores {
   readonly db: Database
 }
 
+export interface SqliteStoreOptions extends EngineOptions {
+  /**
+   * Write analytics batches on a thread of their own (the server; needs a
+   * file). The log is then checkpointed by that thread instead of inside
+   * this connection's commits.
+   */
+  eventThread?: boolean
+}
+
 /** The stores over an open database (the caller closes it through `close`). */
-export function sqliteStores(db: Database, options: EngineOptions = {}): SqliteStores {
+export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
   const sql = new SqliteEngine(db, options)
   const analytics = new SqliteAnalyticsStore(sql, options.path)
-  return {
+  const stores: Omit<SqliteStores, 'eventWriter' | 'close'> = {
     db,
     transaction: (work) => sql.transaction(work),
     externalVersion: () => sql.externalVersion(),
@@ -40,14 +52,37 @@ export function sqliteStores(db: Database, options: EngineOptions = {}): SqliteS
     ratelimitNamespaces: new SqliteRatelimitNamespaceStore(sql),
     settings: new SqliteSettingsStore(sql),
     auditLogs: new SqliteAuditLogStore(sql),
-    close: () => {
-      analytics.close()
-      sql.close()
+  }
+  const onThisThread = storesEventWriter(stores)
+  const path = options.path
+  if (!options.eventThread || !path || path === ':memory:') {
+    return {
+      ...stores,
+      eventWriter: onThisThread,
+      close: () => {
+        analytics.close()
+        sql.close()
+      },
+    }
+  }
+  db.exec('PRAGMA wal_autocheckpoint = 0')
+  // Lost thread: this connection writes the batches, and checkpoints again as SQLite does by default.
+  const thread = new EventThread(path, options.busyDeadlineMs ?? 5_000, onThisThread, () => db.exec('PRAGMA wal_autocheckpoint = 1000'))
+  return {
+    ...stores,
+    eventWriter: thread,
+    close: async () => {
+      try {
+        await thread.close()
+      } finally {
+        analytics.close()
+        sql.close()
+      }
     },
   }
 }
 
 /** Opens (creating and migrating) the database file and builds its stores. */
-export function openSqliteStores(path: string, options: Omit<EngineOptions, 'path'> = {}): SqliteStores {
+export function openSqliteStores(path: string, options: Omit<SqliteStoreOptions, 'path'> = {}): SqliteStores {
   return sqliteStores(openDatabase(path), { ...options, path })
 }

@@ -7,6 +7,7 @@ import type { Migration } from './migrations/migration'
 import { initialSchema } from './migrations/initial'
 import { reliabilitySchema } from './migrations/reliability'
 import { auditAnalyticsSchema } from './migrations/audit-analytics'
+import { rootKeyVersionSchema } from './migrations/root-key-version'
 
 /** Every migration, in order. */
-export const migrations: Migration[] = [...initialSchema, ...reliabilitySchema, ...auditAnalyticsSchema]
+export const migrations: Migration[] = [...initialSchema, ...reliabilitySchema, ...auditAnalyticsSchema, ...rootKeyVersionSchema]

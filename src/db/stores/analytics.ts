@@ -52,6 +52,29 @@ export interface EventStore<E> {
 export type VerificationEventStore = EventStore<VerificationEvent>
 export type RatelimitEventStore = EventStore<RatelimitEvent>
 
+/**
+ * Where batches of events are written: one call per batch, each in its own
+ * transaction(s) with what goes beside it (a batch of verifications carries
+ * its keys' last-used times). Every engine can write through its own stores
+ * (src/db/event-writer.ts); the SQLite server writes on a thread of its own.
+ */
+export interface EventWriter {
+  // A batch that failed after part of it committed rejects with PartialBatchError.
+  writeVerifications(events: VerificationEvent[], lastUsed: [keyId: string, at: number][]): Promise<void>
+  writeRatelimits(events: RatelimitEvent[]): Promise<void>
+}
+
+/** A batch of events failed after its first `written` events had committed: only the rest is to be written again. */
+export class PartialBatchError extends Error {
+  constructor(
+    message: string,
+    readonly written: number,
+  ) {
+    super(message)
+    this.name = 'PartialBatchError'
+  }
+}
+
 export type RollupGrain = 'minute' | 'hour' | 'day' | 'month'
 export const ROLLUP_GRAINS: readonly RollupGrain[] = ['minute', 'hour', 'day', 'month']
 

@@ -2,7 +2,7 @@
 // tables, asynchronous at the boundary so that an engine that answers over the
 // network can implement them. Services depend on these interfaces only; the
 // engines live in src/db/sqlite/ and src/db/postgres/, opened by src/db/open.ts.
-import type { AnalyticsStore, RatelimitEventStore, VerificationEventStore } from './analytics'
+import type { AnalyticsStore, EventWriter, RatelimitEventStore, VerificationEventStore } from './analytics'
 import type { ApiStore } from './apis'
 import type { AuditLogStore } from './audit'
 import type { IdentityStore } from './identities'
@@ -29,6 +29,8 @@ export interface Stores {
   readonly keys: KeyStore
   readonly verificationEvents: VerificationEventStore
   readonly ratelimitEvents: RatelimitEventStore
+  /** Where the buffered event logs write their batches (through the two stores above, on this thread or another). */
+  readonly eventWriter: EventWriter
   readonly analytics: AnalyticsStore
   readonly rbac: RbacStore
   readonly identities: IdentityStore

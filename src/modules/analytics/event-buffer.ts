@@ -7,6 +7,8 @@
 // (the oldest go first, reported through onError). Old events are pruned a
 // slice at a time, so that no single delete holds the database for long.
 
+import { PartialBatchError } from '../../db/stores/analytics'
+
 export interface EventBufferOptions {
   /** Events buffered before a write is forced. */
   maxBuffered?: number
@@ -60,7 +62,8 @@ export class EventBuffer<E> {
     try {
       await this.write(events)
     } catch (error) {
-      this.requeue(events)
+      // What committed before a failure is not written twice.
+      this.requeue(error instanceof PartialBatchError ? events.slice(error.written) : events)
       throw error
     }
   }

@@ -1,6 +1,6 @@
-// Verification events and last-used times, buffered in memory and written in
-// one transaction per batch (on a timer, when the buffer fills, and at
-// shutdown), so that verifyKey adds no write per call. Unlike credits, these
+// Verification events and last-used times, buffered in memory and written a
+// batch at a time through the stores' event writer (on a timer, when the
+// buffer fills, and at shutdown), so that verifyKey adds no write per call. Unlike credits, these
 // may be lost within bounds, which the README states: what a crash catches in
 // the buffer (at most one flush interval), and what no longer fits the
 // retry buffer while the database cannot be written (the oldest, logged).
@@ -36,7 +36,7 @@ export class VerificationLog {
   private readonly maxTagChars: number
 
   constructor(
-    private readonly stores: Pick<Stores, 'keys' | 'verificationEvents' | 'transaction'>,
+    private readonly stores: Pick<Stores, 'eventWriter' | 'verificationEvents'>,
     options: VerificationLogOptions = {},
   ) {
     this.maxTagChars = options.maxTagChars ?? 1_024
@@ -74,10 +74,7 @@ export class VerificationLog {
     const lastUsed = [...this.lastUsed]
     this.lastUsed.clear()
     try {
-      await this.stores.transaction(async () => {
-        await this.stores.verificationEvents.insertMany(events)
-        await this.stores.keys.touchLastUsed(lastUsed)
-      })
+      await this.stores.eventWriter.writeVerifications(events, lastUsed)
     } catch (error) {
       for (const [keyId, at] of lastUsed) if ((this.lastUsed.get(keyId) ?? 0) < at) this.lastUsed.set(keyId, at)
       throw error

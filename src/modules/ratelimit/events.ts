@@ -13,10 +13,10 @@ export class RatelimitLog {
   private readonly buffer: EventBuffer<RatelimitEvent>
 
   constructor(
-    private readonly stores: Pick<Stores, 'ratelimitEvents'>,
+    private readonly stores: Pick<Stores, 'ratelimitEvents' | 'eventWriter'>,
     options: EventBufferOptions = {},
   ) {
-    this.buffer = new EventBuffer('ratelimit events', (events) => this.stores.ratelimitEvents.insertMany(events), options)
+    this.buffer = new EventBuffer('ratelimit events', (events) => this.stores.eventWriter.writeRatelimits(events), options)
   }
 
   record(event: RatelimitEvent): void {

@@ -1,0 +1,106 @@
+// The request thread's side of the SQLite server's analytics writer: hands
+// each batch of events to a worker thread (./event-worker.ts) with a
+// connection of its own, and settles when the worker has committed and synced
+// it. Writing a verification event and its rollups cost the request thread
+// more than answering the verification did; now it costs a structured copy.
+// Should the thread be lost, batches are written on this thread again (the
+// `fallback`), as they are without one.
+import { type EventWriter, PartialBatchError, type RatelimitEvent, type VerificationEvent } from '../stores/analytics'
+
+export type EventThreadRequest = { id: number } & (
+  | { kind: 'open'; path: string; busyDeadlineMs: number }
+  // Events as JSON text: a third of the cost of a structured copy of as many objects.
+  | { kind: 'verifications'; events: string; lastUsed: [string, number][] }
+  | { kind: 'ratelimits'; events: string }
+  | { kind: 'close' }
+)
+/** `written`: with an error, the events of the batch that had committed before it. */
+export type EventThreadReply = { id: number; error?: string; written?: number }
+
+type Message = EventThreadRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never
+
+/**
+ * The worker's module. A compiled latch holds every entrypoint under
+ * /$bunfs/root/ by its path below src/ (scripts/build.ts adds this one);
+ * from source it sits beside this file.
+ */
+const WORKER_URL = import.meta.url.includes('/$bunfs/') ? './db/sqlite/event-worker.ts' : new URL('./event-worker.ts', import.meta.url).href
+
+const report = (message: string) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message })}\n`)
+
+export class EventThread implements EventWriter {
+  private worker: Worker | null
+  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
+  private nextId = 0
+  private closed = false
+
+  /** `onLost` runs once if the thread fails; from then on `fallback` writes every batch. */
+  constructor(
+    path: string,
+    busyDeadlineMs: number,
+    private readonly fallback: EventWriter,
+    private readonly onLost: () => void,
+  ) {
+    const worker = new Worker(WORKER_URL, { type: 'module' })
+    worker.onerror = (event) => {
+      event.preventDefault?.()
+      this.lose(`the analytics writer thread failed: ${event.message}`)
+    }
+    this.worker = worker
+    this.send({ kind: 'open', path, busyDeadlineMs }).catch((error: Error) =>
+      this.lose(`the analytics writer thread could not open the database: ${error.message}`),
+    )
+    worker.onmessage = ({ data }: MessageEvent<EventThreadReply>) => {
+      const waiting = this.pending.get(data.id)
+      if (!waiting) return
+      this.pending.delete(data.id)
+      if (data.error === undefined) waiting.resolve()
+      else waiting.reject(data.written ? new PartialBatchError(data.error, data.written) : new Error(data.error))
+    }
+  }
+
+  writeVerifications(events: VerificationEvent[], lastUsed: [string, number][]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
+    if (!this.worker) return this.fallback.writeVerifications(events, lastUsed)
+    return this.send({ kind: 'verifications', events: JSON.stringify(events), lastUsed })
+  }
+
+  writeRatelimits(events: RatelimitEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
+    if (!this.worker) return this.fallback.writeRatelimits(events)
+    return this.send({ kind: 'ratelimits', events: JSON.stringify(events) })
+  }
+
+  /** Waits for the batches handed over, closes the thread's connection and ends the thread. */
+  async close(): Promise<void> {
+    this.closed = true
+    const worker = this.worker
+    if (!worker) return
+    try {
+      await this.send({ kind: 'close' })
+    } finally {
+      this.worker = null
+      worker.terminate()
+    }
+  }
+
+  private send(message: Message): Promise<void> {
+    const id = ++this.nextId
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker!.postMessage({ ...message, id } as EventThreadRequest)
+    })
+  }
+
+  /** The thread is gone: what it was given is failed (its buffers keep it and retry), and the fallback takes over. */
+  private lose(reason: string): void {
+    const worker = this.worker
+    if (!worker) return
+    this.worker = null
+    worker.terminate()
+    report(`${reason}; analytics events are written on the request thread from now on`)
+    for (const waiting of this.pending.values()) waiting.reject(new Error(reason))
+    this.pending.clear()
+    this.onLost()
+  }
+}

@@ -1,0 +1,149 @@
+// The SQLite server's analytics writer thread (src/db/sqlite/event-thread.ts):
+// verification and ratelimit events written by the worker's own connection
+// land exactly once with their rollups and last-used times, the request
+// thread's connection stops checkpointing, closing waits for what was handed
+// over, and a commit by that thread does not pass for another process's
+// root-key change.
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../src/app'
+import { ManualClock } from '../../src/clock'
+import { openDatabase } from '../../src/db/sqlite/engine'
+import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
+import { PartialBatchError } from '../../src/db/stores/analytics'
+import { EventBuffer } from '../../src/modules/analytics/event-buffer'
+import { createServices } from '../../src/services'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function open() {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-event-thread-'))
+  dirs.push(dir)
+  const path = join(dir, 'latch.db')
+  const stores = openSqliteStores(path, { eventThread: true })
+  const clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
+  const services = createServices({ stores, clock })
+  const app = createApp(services, { log: null })
+  const call = async (rpc: string, body: unknown, key: string) => {
+    const res = await app.handle(
+      new Request(`http://localhost/v2/${rpc}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
+      }),
+    )
+    return { status: res.status, body: (await res.json()) as any }
+  }
+  return { path, stores, services, call, clock }
+}
+
+const count = (stores: SqliteStores, sql: string) => (stores.db.query(sql).get() as { n: number }).n
+
+describe('the analytics writer thread', () => {
+  test('writes every verification once, with its rollups and the key’s last use, on its own connection', async () => {
+    const { stores, services, call, clock } = open()
+    const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key
+    const api = (await call('apis.createApi', { name: 'main' }, root)).body.data.apiId
+    const key = (await call('keys.createKey', { apiId: api }, root)).body.data
+    expect(stores.db.query('PRAGMA wal_autocheckpoint').get()).toEqual({ wal_autocheckpoint: 0 })
+    // More than one transaction's worth (256) in one batch, and an unknown key among them.
+    for (let i = 0; i < 600; i++) {
+      const { status, body } = await call('keys.verifyKey', { key: i === 599 ? 'nope' : key.key, tags: [`n=${i % 3}`] }, root)
+      expect(status).toBe(200)
+      expect(body.data.code).toBe(i === 599 ? 'NOT_FOUND' : 'VALID')
+    }
+    await services.flush()
+    expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBe(600)
+    expect(count(stores, "SELECT count(*) AS n FROM verification_events WHERE outcome = 'VALID'")).toBe(599)
+    for (const grain of ['minute', 'hour', 'day', 'month']) {
+      expect(count(stores, `SELECT sum(count) AS n FROM verification_rollups_per_${grain}`)).toBe(600)
+    }
+    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: clock.now() })
+    // And the public query path reads them.
+    const rows = await call(
+      'analytics.getVerifications',
+      { query: 'SELECT outcome, count() AS n FROM key_verifications_v1 GROUP BY outcome ORDER BY outcome' },
+      root,
+    )
+    expect(rows).toEqual({
+      status: 200,
+      body: {
+        meta: { requestId: expect.any(String) },
+        data: [
+          { outcome: 'NOT_FOUND', n: 1 },
+          { outcome: 'VALID', n: 599 },
+        ],
+      },
+    })
+    await stores.close()
+  })
+
+  test('writes ratelimit decisions, and close waits for batches handed over before it', async () => {
+    const { path, stores, services, call } = open()
+    const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key
+    for (let i = 0; i < 10; i++) {
+      const { status, body } = await call('ratelimit.limit', { namespace: 'api', identifier: 'user', limit: 5, duration: 60_000 }, root)
+      expect(status).toBe(200)
+      expect(body.data.success).toBe(i < 5)
+    }
+    // Handed to the thread at once (no await before the batch is posted), then closed.
+    const written = services.ratelimitEvents.flush()
+    await stores.close()
+    await written
+    const db = openDatabase(path)
+    expect(db.query('SELECT count(*) AS n, sum(passed) AS passed FROM ratelimit_events').get()).toEqual({ n: 10, passed: 5 })
+    expect(db.query('SELECT sum(total) AS total, sum(passed) AS passed FROM ratelimit_rollups_per_day').get()).toEqual({ total: 10, passed: 5 })
+    db.close()
+  })
+
+  test('its commits do not drop the root-key cache; another connection changing root keys does', async () => {
+    const { path, stores, services, call } = open()
+    const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key
+    const before = stores.externalVersion()
+    const api = (await call('apis.createApi', { name: 'main' }, root)).body.data.apiId
+    const key = (await call('keys.createKey', { apiId: api }, root)).body.data.key
+    for (let i = 0; i < 5; i++) await call('keys.verifyKey', { key }, root)
+    await services.flush()
+    expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBe(5)
+    expect(stores.externalVersion()).toBe(before)
+    // Another process (the CLI) revokes the root key: the server sees it at once.
+    const other = openDatabase(path)
+    other.query('UPDATE root_keys SET revoked_at = 1').run()
+    other.close()
+    expect(stores.externalVersion()).not.toBe(before)
+    await Bun.sleep(5)
+    expect((await call('apis.getApi', { apiId: api }, root)).status).toBe(401)
+    await stores.close()
+  })
+})
+
+describe('a batch that fails part-way', () => {
+  test('is written again only from the first event that did not commit', async () => {
+    const batches: number[][] = []
+    let fail = true
+    const buffer = new EventBuffer<number>(
+      'numbers',
+      async (events) => {
+        batches.push(events)
+        if (fail) {
+          fail = false
+          throw new PartialBatchError('lost the lock', 3)
+        }
+      },
+      { onError: () => {} },
+    )
+    for (let i = 0; i < 5; i++) buffer.push(i)
+    await expect(buffer.flush()).rejects.toThrow('lost the lock')
+    buffer.push(5)
+    await buffer.flush()
+    expect(batches).toEqual([
+      [0, 1, 2, 3, 4],
+      [3, 4, 5],
+    ])
+  })
+})
