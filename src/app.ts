@@ -3,6 +3,7 @@
 // No listen(): tests drive it with app.handle(new Request(...)); src/server.ts
 // serves it.
 import { Elysia, t } from 'elysia'
+import { dispatcher } from './runtime/runtime'
 import { assertRoutesProtected, authPlugin, principalFromHeader } from './http/auth'
 import { errorHandler } from './http/error-handler'
 import { consoleRoutes } from './http/console'
@@ -14,7 +15,8 @@ import { apisRoutes } from './modules/apis/routes'
 import { auditRoutes } from './modules/audit/routes'
 import { identitiesRoutes } from './modules/identities/routes'
 import { keyAccessRoutes } from './modules/keys/access-routes'
-import { keysRoutes } from './modules/keys/routes'
+import { keysRoutes, verifyPermission } from './modules/keys/routes'
+import { verifyKeyRoute } from './modules/keys/verify-route'
 import { permissionsRoutes } from './modules/permissions/routes'
 import { ratelimitRoutes } from './modules/ratelimit/routes'
 import { rootKeysRoutes } from './modules/rootkeys/routes'
@@ -47,10 +49,23 @@ export function createApp(services: Services, options: AppOptions = {}) {
   const authenticate = async (request: Request) => {
     await principalFromHeader(rootKeys, request.headers.get('authorization'))
   }
+  const logError = options.logError ?? defaultLogError
+  // keys.verifyKey's hot path, in front of its Elysia route (src/modules/keys/verify-route.ts): Bun.serve
+  // answers it from its route table, and `handler` below does the same for app.handle and Deno.
+  const verifyKey = verifyKeyRoute({
+    rootKeys,
+    verifier: services.verifier,
+    permission: verifyPermission,
+    limits: services.tunables,
+    log: options.log ?? null,
+    logError,
+    elysia: (request) => app.handle(request),
+  })
+  const routes = { '/v2/keys.verifyKey': { POST: verifyKey }, '/v1/keys.verifyKey': { POST: verifyKey } }
   // normalize: false so that unknown body fields are a 400 instead of being dropped.
-  const app = new Elysia({ normalize: false })
+  const app = new Elysia({ normalize: false, serve: { routes } as never })
     .use(requestContext(options.log ?? null))
-    .use(errorHandler(options.logError ?? defaultLogError, authenticate))
+    .use(errorHandler(logError, authenticate))
     .use(docs(VERSION))
     .use(consoleRoutes())
     .get('/v2/liveness', ({ request, set }) => liveness(request, set), {
@@ -75,3 +90,8 @@ export function createApp(services: Services, options: AppOptions = {}) {
 }
 
 export type App = ReturnType<typeof createApp>
+
+/** The app as its listener runs it: `serve.routes` first (see src/runtime/runtime.ts), then Elysia. For tests and scripts in place of `app.handle`. */
+export function handler(app: App): (request: Request) => Response | Promise<Response> {
+  return dispatcher(app, (request) => app.handle(request))
+}

@@ -47,6 +47,13 @@ export function errorAnswer(request: Request, error: ApiError, headers: Record<s
   return JSON.stringify(error.toBody(state.id))
 }
 
+/** The error envelope as a whole Response, for a route answered outside Elysia. */
+export function errorResponse(request: Request, error: ApiError): Response {
+  const headers: Record<string, string> = {}
+  const text = errorAnswer(request, error, headers)
+  return new Response(text, { status: error.status, headers })
+}
+
 function fieldLocation(on: string, path: string | undefined): string {
   const segments = (path ?? '').split('/').filter(Boolean)
   return [on, ...segments].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]')

@@ -89,17 +89,22 @@ export function requestContext(log: Logger | null) {
     // A route that never read its state (a console or docs file) has it made only now, from the
     // emptied URL: Elysia's own path, taken when the request arrived, names it then.
     if (state.path === '') state.path = path
-    const status = state.status ?? (typeof set.status === 'number' ? set.status : 200)
-    log({
-      time: new Date().toISOString(),
-      level: status >= 500 ? 'error' : 'info',
-      requestId: state.id,
-      method: request.method,
-      path: state.path,
-      status,
-      durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
-      ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),
-    })
+    logRequest(log, request, state.status ?? (typeof set.status === 'number' ? set.status : 200))
+  })
+}
+
+/** Writes a request's log line (Elysia's hook above; a route answered outside Elysia calls it itself). */
+export function logRequest(log: Logger, request: Request, status: number): void {
+  const state = requestState(request)
+  log({
+    time: new Date().toISOString(),
+    level: status >= 500 ? 'error' : 'info',
+    requestId: state.id,
+    method: request.method,
+    path: state.path,
+    status,
+    durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+    ...(state.rootKeyId ? { rootKeyId: state.rootKeyId } : {}),
   })
 }
 

@@ -8,7 +8,7 @@
 // (src/http/body.ts), so they hold the same on both runtimes.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import type { ListenOptions, Listener, LockableFile, Runtime, ScriptHandlers, ServableApp } from './runtime'
+import { dispatcher, type ListenOptions, type Listener, type LockableFile, type Runtime, type ScriptHandlers, type ServableApp } from './runtime'
 
 /** The part of the Deno namespace used here (declared locally: the rest of latch must not see it). */
 declare const Deno: {
@@ -43,11 +43,13 @@ function listen(app: ServableApp, options: ListenOptions): Listener {
       return address === undefined ? null : { address }
     },
   }
+  // Deno.serve has no route table: the routes Bun.serve would answer first are looked up here.
+  const fetch = dispatcher(app, (request) => app.fetch(request))
   const handler = (request: Request, info: { remoteAddr: { hostname: string } }) => {
     const declared = Number(request.headers.get('content-length'))
     if (declared > options.maxRequestBodySize) return new Response('Payload Too Large', { status: 413 })
     peers.set(request, info.remoteAddr.hostname)
-    return app.fetch(request)
+    return fetch(request)
   }
   let server: ReturnType<typeof Deno.serve>
   try {

@@ -8,9 +8,15 @@
 // They, and the SQLite drivers (src/db/sqlite/driver/), are the only files
 // that know which runtime latch runs on.
 
+/** A request handler of Bun.serve's route table: `{ [path]: { [method]: handler } }`. */
+export type RouteHandler = (request: Request) => Response | Promise<Response>
+export type RouteTable = Record<string, Partial<Record<string, RouteHandler>>>
+
 /** What the listener needs of the app: an Elysia instance (described here, so this layer does not import Elysia). */
 export interface ServableApp {
   fetch(request: Request): Response | Promise<Response>
+  /** Routes answered before Elysia's own router (Elysia hands `serve.routes` to Bun.serve; elsewhere see `dispatcher`). */
+  config: { serve?: object }
   listen(options: { port: number; hostname: string; maxRequestBodySize: number; idleTimeout: number; reusePort: boolean }): unknown
   /** Elysia's server after `listen`; its handler context's `server` reads it (e.g. for the peer's address). */
   server: unknown
@@ -75,4 +81,21 @@ export interface Runtime {
   spawnScript(source: string, handlers: ScriptHandlers): ScriptProcess
   /** The command line that runs the TypeScript file `entry` on this runtime, as `npm start` runs src/index.ts (for tests and scripts). */
   scriptCommand(entry: string): string[]
+}
+
+/**
+ * The app's handler with its `serve.routes` in front, for callers that are not
+ * Bun.serve (Deno.serve, `app.handle` in tests): the same answers from the
+ * same handlers, whichever server runs them.
+ */
+export function dispatcher(app: Pick<ServableApp, 'config'>, rest: RouteHandler): RouteHandler {
+  const routes = (app.config.serve as { routes?: RouteTable } | undefined)?.routes
+  if (!routes) return rest
+  return (request) => {
+    const url = request.url
+    const start = url.indexOf('/', url.indexOf('//') + 2)
+    const query = url.indexOf('?', start)
+    const handler = routes[query === -1 ? url.slice(start) : url.slice(start, query)]?.[request.method]
+    return handler ? handler(request) : rest(request)
+  }
 }

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp } from '../../src/app'
+import { createApp, handler } from '../../src/app'
 import { ManualClock } from '../../src/clock'
 import { postgresStores } from '../../src/db/postgres'
 import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
@@ -64,12 +64,15 @@ export class Harness {
   readonly clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
   readonly errors: unknown[] = []
   readonly app
+  /** The app as the listener runs it (keys.verifyKey's route table first, then Elysia). */
+  readonly handle
   readonly services
 
   /** `masterKey` enables recoverable keys; without it they are refused (412). */
   constructor(options: { masterKey?: MasterKeySource } = {}) {
     this.services = createServices({ stores: this.stores, clock: this.clock, masterKey: options.masterKey })
     this.app = createApp(this.services, { log: null, logError: (_id, e) => this.errors.push(e) })
+    this.handle = handler(this.app)
   }
 
   /** Creates a root key in `workspace` (created on demand) and returns its plaintext. */
@@ -86,7 +89,7 @@ export class Harness {
     if (key) h.authorization = `Bearer ${key}`
     const payload = typeof body === 'string' ? body : JSON.stringify(body)
     h['content-length'] ??= String(Buffer.byteLength(payload))
-    const res = await this.app.handle(new Request(`http://localhost${path}`, { method: 'POST', headers: h, body: payload }))
+    const res = await this.handle(new Request(`http://localhost${path}`, { method: 'POST', headers: h, body: payload }))
     const text = await res.text()
     let parsed: unknown = text
     try {

@@ -2,10 +2,10 @@
 // its own PostgreSQL pool, Redis connections, services, caches and app, over
 // one fresh database of the test server and the test Redis
 // (LATCH_TEST_DATABASE_URL / LATCH_TEST_REDIS_URL, as .ci/services sets
-// them). Requests go through each node's app.handle, spread over the nodes,
+// them). Requests go through each node's handler (as its listener runs it), spread over the nodes,
 // for the tests of what many requests in flight at once must never break.
 import { afterEach, beforeEach } from 'bun:test'
-import { createApp } from '../../src/app'
+import { createApp, handler } from '../../src/app'
 import { Cluster } from '../../src/cluster'
 import { type PostgresStores, postgresStores } from '../../src/db/postgres'
 import { createServices, type Services } from '../../src/services'
@@ -25,6 +25,7 @@ export interface Node {
   cluster: Cluster
   services: Services
   app: ReturnType<typeof createApp>
+  handle: ReturnType<typeof handler>
 }
 
 /** Each status, with the detail of any that is not 200 (so that a failure shows why). */
@@ -47,7 +48,7 @@ export class PostgresNodes {
   /** POST /v2/<rpc> to node `i % 2` as the root key. */
   async call(rpc: string, body: unknown, i = 0): Promise<CallResult> {
     const payload = JSON.stringify(body)
-    const res = await this.nodes[i % NODES]!.app.handle(
+    const res = await this.nodes[i % NODES]!.handle(
       new Request(`http://localhost/v2/${rpc}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.rootKey}`, 'content-length': String(Buffer.byteLength(payload)) },
@@ -98,7 +99,8 @@ export function withPostgresNodes(assign: (nodes: PostgresNodes) => unknown): vo
       await stores.ready
       const cluster = await Cluster.start({ redisUrl: process.env.LATCH_TEST_REDIS_URL!, prefix, log: () => {} })
       const services = createServices({ stores, cluster })
-      nodes.push({ stores, cluster, services, app: createApp(services, { log: null }) })
+      const app = createApp(services, { log: null })
+      nodes.push({ stores, cluster, services, app, handle: handler(app) })
     }
     const root = await createServices({ stores: nodes[0]!.stores }).rootKeys.create({ workspace: 'ws', name: 'root', permissions: ['*'] })
     current = new PostgresNodes(nodes, root.key, database)

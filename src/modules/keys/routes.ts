@@ -193,7 +193,7 @@ const createKeyPermission: PermissionSpec<{ apiId: string; recoverable?: boolean
   },
 }
 
-const verifyPermission: PermissionSpec = {
+export const verifyPermission: PermissionSpec = {
   describe: "'api.*.verify_key' or 'api.<apiId of the key>.verify_key' (a key of an API the root key may not verify answers NOT_FOUND)",
   requirement: () => ({ anyResource: { type: 'api', action: 'verify_key' } }),
 }
