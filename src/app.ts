@@ -3,9 +3,10 @@
 // No listen(): tests drive it with app.handle(new Request(...)); src/server.ts
 // serves it.
 import { Elysia, t } from 'elysia'
-import { dispatcher } from './runtime/runtime'
-import { assertRoutesProtected, authPlugin, principalFromHeader } from './http/auth'
+import { dispatcher, type RouteTable } from './runtime/runtime'
+import { assertRoutesProtected, authPlugin, isProtected, principalFromHeader } from './http/auth'
 import { errorHandler } from './http/error-handler'
+import { type HotRoute, hotRoute, refusingRoute } from './http/hot-route'
 import { consoleRoutes } from './http/console'
 import { docs } from './http/openapi'
 import { ok, requestContext, requestIdOf, type Logger } from './http/request-context'
@@ -15,10 +16,9 @@ import { apisRoutes } from './modules/apis/routes'
 import { auditRoutes } from './modules/audit/routes'
 import { identitiesRoutes } from './modules/identities/routes'
 import { keyAccessRoutes } from './modules/keys/access-routes'
-import { keysRoutes, verifyPermission } from './modules/keys/routes'
-import { verifyKeyRoute } from './modules/keys/verify-route'
+import { keysRoutes, verifyKeyHotRoute } from './modules/keys/routes'
 import { permissionsRoutes } from './modules/permissions/routes'
-import { ratelimitRoutes } from './modules/ratelimit/routes'
+import { limitHotRoute, ratelimitRoutes } from './modules/ratelimit/routes'
 import { rootKeysRoutes } from './modules/rootkeys/routes'
 import type { Services } from './services'
 import { VERSION } from './version'
@@ -50,18 +50,24 @@ export function createApp(services: Services, options: AppOptions = {}) {
     await principalFromHeader(rootKeys, request.headers.get('authorization'))
   }
   const logError = options.logError ?? defaultLogError
-  // keys.verifyKey's hot path, in front of its Elysia route (src/modules/keys/verify-route.ts): Bun.serve
-  // answers it from its route table, and `handler` below does the same for app.handle and Deno.
-  const verifyKey = verifyKeyRoute({
-    rootKeys,
-    verifier: services.verifier,
-    permission: verifyPermission,
-    limits: services.tunables,
-    log: options.log ?? null,
-    logError,
-    elysia: (request) => app.handle(request),
-  })
-  const routes = { '/v2/keys.verifyKey': { POST: verifyKey }, '/v1/keys.verifyKey': { POST: verifyKey } }
+  // The hot routes (src/http/hot-route.ts), in front of their Elysia routes: Bun.serve answers them from
+  // its route table, and `handler` below does the same for app.handle and Deno.
+  const hot = (route: HotRoute) =>
+    hotRoute(route, {
+      rootKeys,
+      limits: services.tunables,
+      log: options.log ?? null,
+      logError,
+      server: () => app.server,
+      elysia: (request) => app.handle(request),
+    })
+  const routes: RouteTable = {}
+  for (const [path, route] of [
+    ['/keys.verifyKey', hot(verifyKeyHotRoute(services.verifier))],
+    ['/ratelimit.limit', hot(limitHotRoute(services.ratelimit))],
+  ] as const) {
+    for (const prefix of ['/v2', '/v1']) routes[`${prefix}${path}`] = { POST: route }
+  }
   // normalize: false so that unknown body fields are a 400 instead of being dropped.
   const app = new Elysia({ normalize: false, serve: { routes } as never })
     .use(requestContext(options.log ?? null))
@@ -86,6 +92,11 @@ export function createApp(services: Services, options: AppOptions = {}) {
     app.use(rootKeysRoutes({ rootKeys, clock: services.clock, auth }, prefix))
   }
   assertRoutesProtected(app.routes)
+  // Every other protected route refuses a request without a valid root key before Elysia sees it.
+  const refusing = refusingRoute({ rootKeys, log: options.log ?? null, elysia: (request) => app.handle(request) })
+  for (const route of app.routes) {
+    if (route.method === 'POST' && !routes[route.path] && isProtected(route)) routes[route.path] = { POST: refusing }
+  }
   return app
 }
 

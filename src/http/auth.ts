@@ -131,14 +131,17 @@ export type AuthPlugin = ReturnType<typeof authPlugin>
 /** Routes reachable without a root key. Everything else must use the `permission` macro. */
 export const PUBLIC_ROUTES = new Set(['GET /v2/liveness', 'GET /v1/liveness'])
 
+type RouteInfo = { method: string; path: string; hooks?: unknown }
+
+/** Whether a route uses the permission macro (which documents its requirement). */
+export function isProtected(route: RouteInfo): boolean {
+  const detail = (route.hooks as { detail?: Record<string, unknown> } | undefined)?.detail
+  return !!detail && typeof detail['x-required-permissions'] === 'string'
+}
+
 /** Throws when an API route lacks the permission macro, so that a forgotten check cannot ship. */
-export function assertRoutesProtected(routes: { method: string; path: string; hooks?: unknown }[]): void {
-  const unprotected = routes.filter((r) => {
-    if (!/^\/v\d+\//.test(r.path)) return false
-    if (PUBLIC_ROUTES.has(`${r.method} ${r.path}`)) return false
-    const detail = (r.hooks as { detail?: Record<string, unknown> } | undefined)?.detail
-    return !detail || typeof detail['x-required-permissions'] !== 'string'
-  })
+export function assertRoutesProtected(routes: RouteInfo[]): void {
+  const unprotected = routes.filter((r) => /^\/v\d+\//.test(r.path) && !PUBLIC_ROUTES.has(`${r.method} ${r.path}`) && !isProtected(r))
   if (unprotected.length > 0) {
     throw new Error(`Routes without a permission check: ${unprotected.map((r) => `${r.method} ${r.path}`).join(', ')}`)
   }

@@ -5,6 +5,7 @@ import { Elysia } from 'elysia'
 import { preconditionFailed } from '../../errors'
 import { auditContextOf } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
+import type { HotRoute } from '../../http/hot-route'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { EmptyEnvelope, responses } from '../../http/schemas'
 import { allOf, isGranted, needs, type Requirement } from '../../rbac/grants'
@@ -14,6 +15,7 @@ import { withActor } from '../audit/context'
 import type { LoadedKey } from './loader'
 import * as m from './model'
 import { keyNotFound } from './service'
+import type { KeyVerifier, VerifyInput, VerifyResult } from './verifier'
 import { keyView } from './view'
 
 export type KeysRouteDeps = Pick<Services, 'keys' | 'keyMigrations' | 'keyLoader' | 'verifier'> & { auth: AuthPlugin }
@@ -193,7 +195,7 @@ const createKeyPermission: PermissionSpec<{ apiId: string; recoverable?: boolean
   },
 }
 
-export const verifyPermission: PermissionSpec = {
+const verifyPermission: PermissionSpec = {
   describe: "'api.*.verify_key' or 'api.<apiId of the key>.verify_key' (a key of an API the root key may not verify answers NOT_FOUND)",
   requirement: () => ({ anyResource: { type: 'api', action: 'verify_key' } }),
 }
@@ -230,5 +232,15 @@ function rerollPermission(keys: KeyLocator): PermissionSpec<{ keyId: string }> {
       const located = await keys.locate(auth.workspaceId, body.keyId)
       return located?.recoverable ? allOf(create, await keyRequirement(keys, auth.workspaceId, body.keyId, 'encrypt_key')) : create
     },
+  }
+}
+
+/** keys.verifyKey as a hot route (src/http/hot-route.ts): the same schemas, requirement and work as its Elysia route above. */
+export function verifyKeyHotRoute(verifier: Pick<KeyVerifier, 'verify'>): HotRoute<VerifyInput, VerifyResult> {
+  return {
+    body: m.VerifyKeyBody,
+    response: m.VerifyKeyResponse,
+    permission: verifyPermission,
+    run: ({ auth, body, request }) => verifier.verify(auth, body, requestIdOf(request)),
   }
 }

@@ -2,12 +2,13 @@
 // routes (list, delete) and the override routes (set, get, list, delete),
 // plus the root-key permissions they need.
 import { Elysia } from 'elysia'
-import { auditContextOf } from '../../http/audit-context'
+import { auditContextOf, type PeerSource } from '../../http/audit-context'
 import type { AuthPlugin } from '../../http/auth'
+import type { HotRoute } from '../../http/hot-route'
 import { ok, okPage, requestIdOf } from '../../http/request-context'
 import { responses } from '../../http/schemas'
 import { allOf, needs, resourcesGranted, type Requirement } from '../../rbac/grants'
-import { anyResourcePermission, type PermissionSpec } from '../../rbac/requirements'
+import { anyResourcePermission, type AuthContext, type PermissionSpec } from '../../rbac/requirements'
 import type { Services } from '../../services'
 import { withActor } from '../audit/context'
 import * as m from './model'
@@ -39,6 +40,29 @@ function limitPermission<Body>(ratelimit: RatelimitService, namespacesOf: (body:
   }
 }
 
+const limitOnePermission = (ratelimit: RatelimitService) => limitPermission(ratelimit, (body: { namespace: string }) => [body.namespace])
+
+type LimitInput = { body: typeof m.LimitBody.static; auth: AuthContext; request: Request; server?: PeerSource | null }
+
+/** ratelimit.limit's work, for its Elysia route and its hot route. */
+async function limitOne(ratelimit: RatelimitService, { body, auth, request, server }: LimitInput) {
+  // Audited only when the call creates the namespace; the decision itself is not a change.
+  const { results } = await withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, [body], requestIdOf(request)))
+  const result = results[0]!
+  return {
+    limit: result.limit,
+    remaining: result.remaining,
+    reset: result.reset,
+    success: result.passed,
+    ...(result.overrideId ? { overrideId: result.overrideId } : {}),
+  }
+}
+
+/** ratelimit.limit as a hot route (src/http/hot-route.ts): the same schemas, requirement and work as its Elysia route. */
+export function limitHotRoute(ratelimit: RatelimitService): HotRoute<typeof m.LimitBody.static, Awaited<ReturnType<typeof limitOne>>> {
+  return { body: m.LimitBody, response: m.LimitResponse, permission: limitOnePermission(ratelimit), run: (input) => limitOne(ratelimit, input) }
+}
+
 /**
  * `ratelimit.*.<action>` or `ratelimit.<namespace id>.<action>`. When the
  * namespace is missing or deleted, the action on any namespace is enough to
@@ -58,31 +82,16 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
   const { ratelimit } = deps
   return new Elysia({ name: `ratelimit${prefix}`, prefix, detail: { tags: ['ratelimit'] } } as never)
     .use(deps.auth)
-    .post(
-      '/ratelimit.limit',
-      async ({ body, auth, request, server }) => {
-        // Audited only when the call creates the namespace; the decision itself is not a change.
-        const { results } = await withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, [body], requestIdOf(request)))
-        const result = results[0]!
-        return ok(request, {
-          limit: result.limit,
-          remaining: result.remaining,
-          reset: result.reset,
-          success: result.passed,
-          ...(result.overrideId ? { overrideId: result.overrideId } : {}),
-        })
+    .post('/ratelimit.limit', async ({ body, auth, request, server }) => ok(request, await limitOne(ratelimit, { body, auth, request, server })), {
+      permission: limitOnePermission(ratelimit),
+      body: m.LimitBody,
+      response: responses(m.LimitResponse, 410),
+      detail: {
+        summary: 'Check and count one request against a limit',
+        description:
+          'Counts `cost` against the identifier in the namespace over a sliding window of `duration` ms and tells whether the request fits within `limit`. A refused request counts nothing. Always 200 for a decision: look at `success`. An override for the identifier replaces `limit` and `duration`. A namespace named for the first time is created when the root key may create namespaces.',
       },
-      {
-        permission: limitPermission(ratelimit, (body: { namespace: string }) => [body.namespace]),
-        body: m.LimitBody,
-        response: responses(m.LimitResponse, 410),
-        detail: {
-          summary: 'Check and count one request against a limit',
-          description:
-            'Counts `cost` against the identifier in the namespace over a sliding window of `duration` ms and tells whether the request fits within `limit`. A refused request counts nothing. Always 200 for a decision: look at `success`. An override for the identifier replaces `limit` and `duration`. A namespace named for the first time is created when the root key may create namespaces.',
-        },
-      },
-    )
+    })
     .post(
       '/ratelimit.multiLimit',
       async ({ body, auth, request, server }) => {

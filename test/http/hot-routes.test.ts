@@ -1,11 +1,11 @@
-// keys.verifyKey's hot path (src/modules/keys/verify-route.ts) against its
-// Elysia route: for every kind of request, the same status, headers that
-// matter and body (request ids aside), whether the hot path answers itself
-// or hands the request on. And one log line per request, either way.
+// The hot routes (src/http/hot-route.ts: keys.verifyKey, ratelimit.limit)
+// against their Elysia routes: for every kind of request, the same status,
+// content type and body (request ids aside), whether the hot route answers
+// itself or hands the request on. And one log line per request, either way.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { createApp, handler } from '../../../src/app'
-import type { RequestLogLine } from '../../../src/http/request-context'
-import { Harness } from '../../support/harness'
+import { createApp, handler } from '../../src/app'
+import type { RequestLogLine } from '../../src/http/request-context'
+import { Harness } from '../support/harness'
 
 let h: Harness
 let root: string
@@ -26,10 +26,10 @@ beforeEach(async () => {
 })
 afterEach(() => h.close())
 
-const post = (body: string, headers: Record<string, string>) =>
-  new Request('http://localhost/v2/keys.verifyKey', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+const post = (body: string, headers: Record<string, string>, rpc = 'keys.verifyKey') =>
+  new Request(`http://localhost/v2/${rpc}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
 
-async function both(body: string, headers: Record<string, string>) {
+async function both(body: string, headers: Record<string, string>, rpc = 'keys.verifyKey') {
   const read = async (res: Response) => {
     const text = await res.text()
     const json = JSON.parse(text)
@@ -37,8 +37,8 @@ async function both(body: string, headers: Record<string, string>) {
     expect(res.headers.get('x-request-id')).toBe(id)
     return { status: res.status, type: res.headers.get('content-type'), body: JSON.parse(text.replaceAll(id, 'req_x')) }
   }
-  const fast = await read(await h.handle(post(body, headers)))
-  const elysia = await read(await h.app.handle(post(body, headers)))
+  const fast = await read(await h.handle(post(body, headers, rpc)))
+  const elysia = await read(await h.app.handle(post(body, headers, rpc)))
   return { fast, elysia }
 }
 
@@ -106,6 +106,59 @@ describe('keys.verifyKey answered by its hot path and by its Elysia route', () =
       [200, '/v2/keys.verifyKey', principal.rootKeyId, ok.headers.get('x-request-id')],
       [400, '/v2/keys.verifyKey', principal.rootKeyId, refused.headers.get('x-request-id')],
       [401, '/v2/keys.verifyKey', undefined, anonymous.headers.get('x-request-id')],
+    ])
+  })
+})
+
+describe('ratelimit.limit answered by its hot route and by its Elysia route', () => {
+  const limit = (extra: Record<string, unknown> = {}) => JSON.stringify({ namespace: 'api', identifier: 'user_1', limit: 10, duration: 60_000, ...extra })
+
+  test('decisions count once per request, whichever path answers', async () => {
+    const auth = { authorization: `Bearer ${root}` }
+    const seen: unknown[] = []
+    for (let i = 0; i < 3; i++) {
+      const { fast, elysia } = await both(limit({ limit: 4 }), auth, 'ratelimit.limit')
+      expect([fast.status, elysia.status, fast.type, elysia.type]).toEqual([200, 200, elysia.type, fast.type])
+      seen.push([fast.body.data.success, fast.body.data.remaining], [elysia.body.data.success, elysia.body.data.remaining])
+    }
+    expect(seen).toEqual([
+      [true, 3],
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+      [false, 0],
+    ])
+  })
+
+  const cases: [string, () => string, () => Record<string, string>, number][] = [
+    ['no Authorization header', () => limit(), () => ({}), 401],
+    ['a body failing the schema', () => limit({ limit: -1 }), () => ({ authorization: `Bearer ${root}` }), 400],
+    ['a missing field', () => JSON.stringify({ namespace: 'api', identifier: 'x' }), () => ({ authorization: `Bearer ${root}` }), 400],
+  ]
+  for (const [name, body, headers, status] of cases) {
+    test(name, async () => {
+      const { fast, elysia } = await both(body(), headers(), 'ratelimit.limit')
+      expect(fast.status).toBe(status)
+      expect(fast).toEqual(elysia)
+    })
+  }
+
+  test('a new namespace without create_namespace: 403 naming it, on both', async () => {
+    const limiter = await h.rootKey('acme', ['ratelimit.*.limit'])
+    const { fast, elysia } = await both(limit({ namespace: 'fresh' }), { authorization: `Bearer ${limiter}` }, 'ratelimit.limit')
+    expect(fast.status).toBe(403)
+    expect(fast.body.error.detail).toContain('ratelimit.*.create_namespace')
+    expect(fast).toEqual(elysia)
+  })
+
+  test('a namespace created by the hot route is audited with the root key as actor', async () => {
+    const res = await h.handle(post(limit({ namespace: 'audited' }), { authorization: `Bearer ${root}` }, 'ratelimit.limit'))
+    expect(res.status).toBe(200)
+    const principal = h.services.rootKeys.authenticate(root) as { rootKeyId: string }
+    const events = await h.ok('audit.listLogs', { events: ['ratelimit.create_namespace'] }, root)
+    expect(events.map((e: any) => [e.actor, e.context?.requestId])).toEqual([
+      [{ type: 'root_key', id: principal.rootKeyId, name: 'test *' }, res.headers.get('x-request-id')],
     ])
   })
 })

@@ -1,0 +1,173 @@
+// Hot routes: the few RPCs that sit in front of every request of our users'
+// customers (keys.verifyKey, ratelimit.limit), answered without Elysia's
+// request pipeline. Elysia's composed handler (context object, derive, parse,
+// transform, resolve, response validators, header merging) cost about as much
+// as the verification itself; a hot route does the same steps in a straight
+// line for the common request, with the same functions: `principalFromHeader`,
+// `readBodyText` and `parseJsonText`, the route's compiled body schema, its
+// permission requirement and `enforce`, the route's work, its compiled
+// response schema, the envelope and the request log.
+//
+// Anything off that path is answered by the Elysia route itself (registered
+// as before, and documented by it), so that every refusal keeps its exact
+// status, message and headers: a root key that is missing, malformed,
+// unknown or not cached yet (the body still unread), and a body that is not
+// JSON, fails the schema or lacks the permission (the Elysia route then reads
+// a copy of the text already read). Only what can no longer be handed on is
+// answered here, through the same error envelope: a body that is too large or
+// too slow, and an error of the route's work, which must not run twice.
+import type { TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { ApiError, internalError } from '../errors'
+import type { Principal, RootKeyService } from '../modules/rootkeys/service'
+import { type AuthContext, enforce, type PermissionSpec } from '../rbac/requirements'
+import { principalFromHeader } from './auth'
+import type { PeerSource } from './audit-context'
+import { type BodyLimits, drainSmallBody, parseJsonText, readBodyText } from './body'
+import { errorResponse } from './error-handler'
+import { type Logger, logRequest, ok, requestState } from './request-context'
+
+/** One hot route, declared by its module beside its Elysia route (same schemas, same requirement). */
+export interface HotRoute<Body = any, Data = unknown> {
+  body: TSchema
+  /** The whole `{ meta, data }` envelope, as the Elysia route's 200 response. */
+  response: TSchema
+  permission: PermissionSpec<Body>
+  /** The route's work: the `data` of the answer. `server` is the listener's (for the audit log's peer address). */
+  run(input: { auth: AuthContext; body: Body; request: Request; server: PeerSource | null }): Data | Promise<Data>
+}
+
+export interface HotRouteDeps {
+  rootKeys: Pick<RootKeyService, 'authenticate'>
+  limits: BodyLimits
+  log: Logger | null
+  logError: (requestId: string, error: unknown) => void
+  /** The listener's server when the runtime does not pass one (Deno, app.handle). */
+  server: () => PeerSource | null
+  /** The Elysia app: answers every request a hot route does not. */
+  elysia: (request: Request) => Promise<Response>
+}
+
+const JSON_TYPE = 'application/json;charset=utf-8'
+
+export function hotRoute<Body, Data>(route: HotRoute<Body, Data>, deps: HotRouteDeps) {
+  const { limits, log } = deps
+  const body = TypeCompiler.Compile(route.body)
+  const response = TypeCompiler.Compile(route.response)
+
+  const answer = (request: Request, status: number, res: Response): Response => {
+    requestState(request).status = status
+    if (log) logRequest(log, request, status)
+    return res
+  }
+
+  const fail = (request: Request, error: unknown): Response => {
+    if (error instanceof ApiError) return answer(request, error.status, errorResponse(request, error))
+    // As Elysia's error handler: ours to fix, and nothing of it shown.
+    deps.logError(requestState(request).id, error)
+    return answer(request, 500, errorResponse(request, internalError()))
+  }
+
+  /** The Elysia route, on a fresh request carrying the text already read. */
+  const retold = (request: Request, text: string) => deps.elysia(new Request(request.url, { method: request.method, headers: request.headers, body: text }))
+
+  const respond = (request: Request, data: Data): Response => {
+    const payload = ok(request, data)
+    // As Elysia's response validation: a reply that breaks the documented shape is our error.
+    if (!response.Check(payload))
+      return fail(request, new Error(`${requestState(request).path} answered outside its schema: ${JSON.stringify(response.Errors(payload).First())}`))
+    const id = payload.meta.requestId
+    return answer(request, 200, new Response(JSON.stringify(payload), { headers: { 'content-type': JSON_TYPE, 'x-request-id': id } }))
+  }
+
+  const work = (request: Request, auth: AuthContext, input: Body, server: PeerSource | null): Response | Promise<Response> => {
+    try {
+      const data = route.run({ auth, body: input, request, server })
+      if (!(data instanceof Promise)) return respond(request, data)
+      return data.then(
+        (d) => respond(request, d),
+        (error) => fail(request, error),
+      )
+    } catch (error) {
+      return fail(request, error)
+    }
+  }
+
+  const handle = (request: Request, principal: Principal, text: string, server: PeerSource | null): Response | Promise<Response> => {
+    let input: unknown
+    try {
+      input = parseJsonText(text, limits.maxJsonDepth)
+    } catch {
+      return retold(request, text)
+    }
+    if (!body.Check(input)) return retold(request, text)
+    const auth: AuthContext = { workspaceId: principal.workspaceId, rootKeyId: principal.rootKeyId, permissions: principal.permissions }
+    let requirement: ReturnType<typeof route.permission.requirement>
+    try {
+      requirement = route.permission.requirement({ body: input as Body, auth })
+      if (!(requirement instanceof Promise)) {
+        enforce(auth, requirement)
+        return work(request, auth, input as Body, server)
+      }
+    } catch {
+      return retold(request, text)
+    }
+    return requirement.then(
+      (r) => {
+        try {
+          enforce(auth, r)
+        } catch {
+          return retold(request, text)
+        }
+        return work(request, auth, input as Body, server)
+      },
+      () => retold(request, text),
+    )
+  }
+
+  return (request: Request, server?: PeerSource): Response | Promise<Response> => {
+    let principal: Principal | Promise<Principal>
+    try {
+      principal = principalFromHeader(deps.rootKeys, request.headers.get('authorization'))
+    } catch {
+      return deps.elysia(request)
+    }
+    // A root key not cached yet: the Elysia route looks it up again (and reports it), this lookup fills the cache.
+    if (principal instanceof Promise) {
+      principal.catch(() => {})
+      return deps.elysia(request)
+    }
+    requestState(request).rootKeyId = principal.rootKeyId
+    const known = principal
+    return readBodyText(request, limits).then(
+      (text) => handle(request, known, text, server ?? deps.server()),
+      (error) => fail(request, error),
+    )
+  }
+}
+
+/**
+ * Every other protected RPC: a request whose root key is missing, malformed or
+ * refused is answered here with its 401, as the Elysia route would answer it
+ * (the body drained when small, else the connection closed); the rest goes on
+ * to Elysia. A client without a valid key must cost less than one with one.
+ */
+export function refusingRoute(deps: Pick<HotRouteDeps, 'rootKeys' | 'log' | 'elysia'>) {
+  const refuse = async (request: Request, error: ApiError): Promise<Response> => {
+    await drainSmallBody(request)
+    const res = errorResponse(request, error)
+    if (deps.log) logRequest(deps.log, request, error.status)
+    return res
+  }
+  return (request: Request): Promise<Response> => {
+    let principal: Principal | Promise<Principal>
+    try {
+      principal = principalFromHeader(deps.rootKeys, request.headers.get('authorization'))
+    } catch (error) {
+      if (error instanceof ApiError) return refuse(request, error)
+      throw error
+    }
+    if (principal instanceof Promise) principal.catch(() => {})
+    return deps.elysia(request)
+  }
+}
