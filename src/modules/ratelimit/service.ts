@@ -22,13 +22,19 @@ import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
 import type { AuditLog } from '../audit/service'
 import type { RatelimitLog } from './events'
-import type { Limiter, LimitOutcome } from './limiter'
+import type { Limiter, LimitDecision, LimitOutcome } from './limiter'
 import type { LimitBody, SetOverrideBody } from './model'
 
 export type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride }
 
 export type LimitInput = typeof LimitBody.static
 export type SetOverrideInput = typeof SetOverrideBody.static
+
+/** What one limit call decided: all-or-nothing `passed`, and each request's result. */
+export interface LimitCall {
+  passed: boolean
+  results: LimitResult[]
+}
 
 export interface LimitResult extends LimitOutcome {
   namespace: string
@@ -125,7 +131,7 @@ export class RatelimitService {
    * The namespace of this workspace whose id (first) or name is `nameOrId`,
    * including a soft-deleted one; null when there is none. Cached.
    */
-  async findNamespace(workspaceId: string, nameOrId: string): Promise<RatelimitNamespace | null> {
+  findNamespace(workspaceId: string, nameOrId: string): RatelimitNamespace | null | Promise<RatelimitNamespace | null> {
     return this.cachedNamespace(workspaceId, nameOrId) ?? this.loadNamespace(workspaceId, nameOrId)
   }
 
@@ -169,8 +175,23 @@ export class RatelimitService {
    * (every namespace and its overrides cached), nothing here awaits a store.
    * Each decision is recorded (buffered) under the request's id.
    */
-  async limit(workspaceId: string, inputs: LimitInput[], requestId = ''): Promise<{ passed: boolean; results: LimitResult[] }> {
+  limit(workspaceId: string, inputs: LimitInput[], requestId = ''): LimitCall | Promise<LimitCall> {
     const started = performance.now()
+    const namespaces: RatelimitNamespace[] = []
+    const overrides: (RatelimitOverride | undefined)[] = []
+    for (const input of inputs) {
+      const namespace = this.cachedNamespace(workspaceId, input.namespace)
+      const set = namespace && this.overrideSets.get(namespace.id)
+      if (!set) return this.limitCold(workspaceId, inputs, requestId, started)
+      namespaces.push(namespace)
+      overrides.push(set.match(input.identifier))
+    }
+    if (namespaces.some((ns) => ns.deletedAt !== null)) throw namespaceGone()
+    return this.decide(workspaceId, inputs, namespaces, overrides, requestId, started)
+  }
+
+  /** `limit` when a namespace or its overrides are not cached yet (or the namespace is to be created). */
+  private async limitCold(workspaceId: string, inputs: LimitInput[], requestId: string, started: number): Promise<LimitCall> {
     const found: (RatelimitNamespace | null)[] = []
     for (const input of inputs) {
       found.push(this.cachedNamespace(workspaceId, input.namespace) ?? (await this.loadNamespace(workspaceId, input.namespace)))
@@ -182,6 +203,17 @@ export class RatelimitService {
     for (const [i, ns] of namespaces.entries()) {
       overrides.push((this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(inputs[i]!.identifier))
     }
+    return this.decide(workspaceId, inputs, namespaces, overrides, requestId, started)
+  }
+
+  private decide(
+    workspaceId: string,
+    inputs: LimitInput[],
+    namespaces: RatelimitNamespace[],
+    overrides: (RatelimitOverride | undefined)[],
+    requestId: string,
+    started: number,
+  ): LimitCall | Promise<LimitCall> {
     const decided = this.limiter.limit(
       inputs.map((input, i) => ({
         bucket: `${workspaceId}:${namespaces[i]!.id}`,
@@ -192,7 +224,19 @@ export class RatelimitService {
       })),
     )
     // The shared limiter of cluster mode answers later; the in-memory one at once (no extra turn of the event loop).
-    const { passed, outcomes } = decided instanceof Promise ? await decided : decided
+    if (decided instanceof Promise) return decided.then((d) => this.record(workspaceId, inputs, namespaces, overrides, requestId, started, d))
+    return this.record(workspaceId, inputs, namespaces, overrides, requestId, started, decided)
+  }
+
+  private record(
+    workspaceId: string,
+    inputs: LimitInput[],
+    namespaces: RatelimitNamespace[],
+    overrides: (RatelimitOverride | undefined)[],
+    requestId: string,
+    started: number,
+    { passed, outcomes }: LimitDecision,
+  ): LimitCall {
     const results = outcomes.map((outcome, i): LimitResult => {
       const override = overrides[i]
       return {
