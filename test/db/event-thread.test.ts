@@ -116,7 +116,7 @@ describe('the analytics writer thread', () => {
     other.query('UPDATE root_keys SET revoked_at = 1').run()
     other.close()
     expect(stores.externalVersion()).not.toBe(before)
-    await Bun.sleep(5)
+    await new Promise((resolve) => setTimeout(resolve, 5))
     expect((await call('apis.getApi', { apiId: api }, root)).status).toBe(401)
     await stores.close()
   })

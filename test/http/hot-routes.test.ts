@@ -101,7 +101,7 @@ describe('keys.verifyKey answered by its hot path and by its Elysia route', () =
     const refused = await logged(post(JSON.stringify({ key: '' }), auth()))
     const anonymous = await logged(post(JSON.stringify({ key }), {}))
     await Promise.all([ok.text(), refused.text(), anonymous.text()])
-    await Bun.sleep(5)
+    await new Promise((resolve) => setTimeout(resolve, 5))
     expect(lines.map((l) => [l.status, l.path, l.rootKeyId, l.requestId] as unknown[])).toEqual([
       [200, '/v2/keys.verifyKey', principal.rootKeyId, ok.headers.get('x-request-id')],
       [400, '/v2/keys.verifyKey', principal.rootKeyId, refused.headers.get('x-request-id')],
@@ -118,7 +118,7 @@ describe('ratelimit.limit answered by its hot route and by its Elysia route', ()
     const seen: unknown[] = []
     for (let i = 0; i < 3; i++) {
       const { fast, elysia } = await both(limit({ limit: 4 }), auth, 'ratelimit.limit')
-      expect([fast.status, elysia.status, fast.type, elysia.type]).toEqual([200, 200, elysia.type, fast.type])
+      expect([fast.status, elysia.status, fast.type]).toEqual([200, 200, elysia.type])
       seen.push([fast.body.data.success, fast.body.data.remaining], [elysia.body.data.success, elysia.body.data.remaining])
     }
     expect(seen).toEqual([
