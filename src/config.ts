@@ -21,7 +21,12 @@ export interface Tunables {
   flushIntervalMs: number
   /** How often scheduled jobs (refills) run; they also run at start. */
   jobIntervalMs: number
-  /** Verifiable keys held in memory; the oldest tenth is dropped at the cap. */
+  /**
+   * Verifiable keys held in memory; the oldest tenth is dropped at the cap. A key without
+   * permissions, ratelimits or identity takes about 0.5 KB, so a full default cache about 500 MB
+   * (1,000,000 keys served at about 1.3 GB peak RSS: docs/benchmarks.md). Unknown keys are
+   * remembered apart, at most a tenth of this many.
+   */
   keyCacheMaxEntries: number
   /** Root keys held in memory by hash; cleared at the cap. */
   rootKeyCacheMaxEntries: number

@@ -49,6 +49,8 @@ export interface Server {
   pid: number
   /** Peak resident set size (VmHWM) in bytes, while the process runs. */
   peakRss(): number | null
+  /** Resident set size now (VmRSS) in bytes, while the process runs. */
+  rss(): number | null
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves to the exit code (null when killed). */
   stop(timeoutMs?: number): Promise<number | null>
 }
@@ -94,7 +96,8 @@ async function spawnUntilReady(spec: ServerSpec, port: number): Promise<{ server
     name: spec.name,
     url,
     pid: proc.pid,
-    peakRss: () => peakRss(proc.pid),
+    peakRss: () => statusBytes(proc.pid, 'VmHWM'),
+    rss: () => statusBytes(proc.pid, 'VmRSS'),
     async stop(timeoutMs = 10_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
       proc.kill('SIGTERM')
@@ -122,11 +125,11 @@ async function spawnUntilReady(spec: ServerSpec, port: number): Promise<{ server
   throw new Error(`${spec.name} did not answer ${spec.readyPath} within ${spec.timeoutMs ?? 15_000} ms; output in ${spec.output}`)
 }
 
-/** VmHWM of a running process from /proc, in bytes. */
-function peakRss(pid: number): number | null {
+/** A memory figure (VmHWM, VmRSS) of a running process from /proc, in bytes. */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
     return kb ? Number(kb[1]) * 1024 : null
   } catch {
     return null

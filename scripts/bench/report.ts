@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { LargeFigures } from './large'
 import type { Scenario } from './scenarios'
 import type { WrkResult } from './wrk'
 
@@ -49,6 +50,8 @@ export interface Report {
     startupMedianMs: number
     requestLogBytes: number
   }
+  /** verifyKey over a store of many keys (scripts/bench/large.ts); absent with --no-large. */
+  large?: LargeFigures
   /** The cluster-mode section (scripts/bench/cluster.ts), as Markdown, or why it was skipped; absent with --no-cluster. */
   cluster?: string
 }
@@ -104,17 +107,12 @@ export function formatTable(report: Report): string {
     ms(r.lowP99Ms),
     x(r.lowP99Ratio),
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
   const s = report.server
   return [
     `${report.settings.keys.toLocaleString('en-US')} keys, ${report.settings.seconds} s per run, wrk ${report.settings.threads} thread, ${c} connections ` +
       `(p99 comparison at ${lc}), ${report.settings.rounds} rounds, request log: ${report.settings.log}`,
     '',
-    line(header),
-    rule,
-    ...body.map(line),
+    markdownTable(header, body),
     '',
     `- latch peak RSS (VmHWM): ${mib(s.peakRssBytes)}${s.logOffPeakRssBytes !== null ? ` (log-off server: ${mib(s.logOffPeakRssBytes)})` : ''}`,
     `- database: ${mib(s.dbBytes)} + ${mib(s.walBytes)} WAL at the end of the load`,
@@ -124,7 +122,51 @@ export function formatTable(report: Report): string {
       (s.requestLogBytes > 0 ? `; request log written: ${mib(s.requestLogBytes)}` : ''),
     `- ${report.machine.cpus} × ${report.machine.model}, 1-minute load average ${report.machine.loadAverage.map((v) => v.toFixed(1)).join(' before, ')} after; ` +
       `bun ${report.machine.bun}; ${report.machine.wrk}; binary ${report.binary}`,
+    ...(report.large ? ['', formatLarge(report.large, report.rows, report.settings.keys)] : []),
     ...(report.cluster ? ['', report.cluster] : []),
+  ].join('\n')
+}
+
+/** Rows of cells as a Markdown table: the first column left-aligned, the others right-aligned, padded for a terminal. */
+function markdownTable(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  return [line(header), rule, ...body.map(line)].join('\n')
+}
+
+/** The large-store table: ratios to the echo of the main table and to the 10,000-key verifyKey run beside it. */
+function formatLarge(large: LargeFigures, rows: Row[], mainKeys: number): string {
+  const echo = rows[0]!.rps
+  const reference = mean(large.reference.map((r) => r.rps))
+  const n = large.keys.toLocaleString('en-US')
+  const row = (label: string, rps: number, p50Us: number | null, p99Us: number | null) => [
+    label,
+    int(rps),
+    p50Us === null ? '' : ms(p50Us / 1000),
+    p99Us === null ? '' : ms(p99Us / 1000),
+    x(rps / echo),
+    x(rps / reference),
+  ]
+  const avg = (rs: WrkResult[], field: 'rps' | 'p50Us' | 'p99Us') => mean(rs.map((r) => r[field]))
+  const header = [`large store: ${n} keys, random key per request`, 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ echo', `÷ ${mainKeys.toLocaleString('en-US')} keys`]
+  const body = [
+    row(
+      `keys.verifyKey, ${mainKeys.toLocaleString('en-US')} keys, run beside the warm rounds`,
+      reference,
+      avg(large.reference, 'p50Us'),
+      avg(large.reference, 'p99Us'),
+    ),
+    row(`keys.verifyKey, ${n} keys, cold (server just started)`, large.cold.rps, large.cold.p50Us, large.cold.p99Us),
+    row(`warm-up: each of the ${n} keys once, in order`, large.warmUp.rps, null, null),
+    row(`keys.verifyKey, ${n} keys, warm (${large.warm.length} rounds)`, avg(large.warm, 'rps'), avg(large.warm, 'p50Us'), avg(large.warm, 'p99Us')),
+  ]
+  return [
+    markdownTable(header, body),
+    '',
+    `- large-store server peak RSS (VmHWM): ${mib(large.peakRssBytes)}; ${mib(large.endRssBytes)} at the end of the load`,
+    `- database: ${mib(large.dbBytes)} + ${mib(large.walBytes)} WAL at the end of the load; warm-up pass ${large.warmUp.seconds.toFixed(1)} s`,
+    `- seeding ${n} keys straight into SQLite (scripts/bench/seed-large.ts): ${large.seeding.seconds.toFixed(1)} s, of which the insert ${large.seeding.insertSeconds.toFixed(1)} s`,
   ].join('\n')
 }
 
@@ -157,9 +199,20 @@ adds. With the request log on, the server writes its log to a file as a user
 would run it; one \`keys.verifyKey\` row repeats the scenario with
 \`LATCH_LOG=off\`.
 
-Options: \`--quick\` (2 s, 1,000 keys), \`--keys N\`, \`--duration S\`,
-\`--connections C\`, \`--log on|off|both\`, \`--rebuild\`, \`--binary PATH\`,
-\`--label TEXT\`, \`--no-append\` (do not write this file), \`--no-cluster\`.
+Options: \`--quick\` (2 s, 1,000 keys, 50,000 in the large store), \`--keys N\`,
+\`--duration S\`, \`--connections C\`, \`--log on|off|both\`, \`--rebuild\`,
+\`--binary PATH\`, \`--label TEXT\`, \`--no-append\` (do not write this file),
+\`--no-cluster\`, \`--large-keys N\`, \`--no-large\`.
+
+Then a large-store table (scripts/bench/large.ts): \`keys.verifyKey\` over a
+store of 1,000,000 keys (\`--large-keys\`), each request picking one of them
+at random. The keys are written straight into the SQLite file in one
+transaction, as copies of a key created over HTTP (scripts/bench/seed-large.ts):
+creating them over HTTP would take most of an hour. Rows: just after start
+(cold: nearly every request reads SQLite), a pass over every key in order (the
+rate of cache misses), and warm, in two rounds interleaved with the main
+table's verify scenario, which is the reference of the last column. The peak
+RSS is the large-store server's over all of it.
 
 Last, a cluster-mode table (scripts/bench/cluster.ts, docs/deployment.md):
 verifyKey on one node and on two nodes of PostgreSQL + Redis against one SQLite

@@ -9,6 +9,8 @@
 -- TEMPLATE is the body with one %s for the varying value ("-" for no body).
 -- SOURCE picks that value per request:
 --   file:PATH  a random line of PATH (requests are formatted once, in init)
+--   seq:N:PATH the lines of PATH in order from line N+1, wrapping around (read
+--              as sent, not held: a pass over a million keys, see large.ts)
 --   int:N      "bench_" .. a random integer in 1..N (ratelimit identifiers)
 --   random     a fresh random string each request (unknown keys)
 --   none       TEMPLATE as it is
@@ -42,6 +44,20 @@ function init(args)
       end
     end
     if count == 0 then error("no values in " .. source) end
+  elseif source:sub(1, 4) == "seq:" then
+    local skip, file = source:match("^seq:(%d+):(.+)$")
+    local lines = io.lines(file)
+    for _ = 1, tonumber(skip) do
+      if lines() == nil then lines = io.lines(file) end
+    end
+    dynamic = function()
+      local line = lines()
+      if line == nil or #line == 0 then
+        lines = io.lines(file)
+        line = lines()
+      end
+      return build(method, path, headers, body(line))
+    end
   elseif source:sub(1, 4) == "int:" then
     local n = tonumber(source:sub(5))
     dynamic = function() return build(method, path, headers, body("bench_" .. math.random(n))) end

@@ -7,11 +7,13 @@
 //
 //   npm run bench [-- --quick] [--keys N] [--duration S] [--connections C]
 //                 [--log on|off|both] [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]
+//                 [--large-keys N] [--no-large]
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { BUN, ensureBinary, ensureWrk, fileSize, startServer, timeToReady, type Server, type ServerSpec } from './processes'
 import { clusterSection } from './cluster'
+import { largeSection, type LargeFigures } from './large'
 import { appendToDocs, buildRows, formatTable, median, writeJson, type Report } from './report'
 import { buildScenarios, preflight, type LogMode, type Scenario, type ServerName } from './scenarios'
 import { seedKeys, seedRootKey } from './seed-keys'
@@ -23,7 +25,8 @@ const LOW_CONNECTIONS = 8
 const STARTS = 5
 
 const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--duration S] [--connections C] [--log on|off|both]
-                        [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]`
+                        [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]
+                        [--large-keys N] [--no-large]`
 
 interface Options {
   keys: number
@@ -34,14 +37,28 @@ interface Options {
   append: boolean
   /** Also measure cluster mode (scripts/bench/cluster.ts), when PostgreSQL and Redis are there. */
   cluster: boolean
+  /** Also measure verifyKey over a store of `largeKeys` keys (scripts/bench/large.ts). */
+  large: boolean
+  largeKeys: number
   binary?: string
   label: string
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { keys: 10_000, seconds: 5, connections: 64, log: 'both', rebuild: false, append: true, cluster: true, label: '' }
+  const options: Options = {
+    keys: 10_000,
+    seconds: 5,
+    connections: 64,
+    log: 'both',
+    rebuild: false,
+    append: true,
+    cluster: true,
+    large: true,
+    largeKeys: 1_000_000,
+    label: '',
+  }
   const quick = args.includes('--quick')
-  if (quick) Object.assign(options, { keys: 1_000, seconds: 2 })
+  if (quick) Object.assign(options, { keys: 1_000, seconds: 2, largeKeys: 50_000 })
   const positive = (flag: string, value: string | undefined) => {
     const n = Number(value)
     if (!Number.isInteger(n) || n < 1) usage(`${flag} needs a positive integer, got ${value ?? 'nothing'}`)
@@ -54,6 +71,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === '--rebuild') options.rebuild = true
     else if (flag === '--no-append') options.append = false
     else if (flag === '--no-cluster') options.cluster = false
+    else if (flag === '--no-large') options.large = false
+    else if (flag === '--large-keys') (options.largeKeys = positive(flag, value)), i++
     else if (flag === '--keys') (options.keys = positive(flag, value)), i++
     else if (flag === '--duration') (options.seconds = positive(flag, value)), i++
     else if (flag === '--connections') (options.connections = positive(flag, value)), i++
@@ -168,6 +187,21 @@ async function main(): Promise<void> {
       console.log(`@${LOW_CONNECTIONS}c     ${s.label.padEnd(40)} ${describe(r)}`)
     }
 
+    // The large store, while the main server still runs: its 10,000-key scenario is measured again beside it.
+    let large: LargeFigures | undefined
+    if (options.large) {
+      const reference = scenarios.find((s) => s.id === 'verify')!
+      large = await largeSection({
+        binary,
+        dir,
+        wrk,
+        keys: options.largeKeys,
+        load,
+        spec: (name, file, out) => latchSpec(name, file, options.log !== 'off', out),
+        reference: { url: urlOf(reference), scenario: reference, rootKey },
+      })
+    }
+
     const peakRssBytes = servers.latch!.peakRss()
     const logOffPeakRssBytes = servers.latchLogOff?.peakRss() ?? null
     const dbBytes = fileSize(db)
@@ -209,6 +243,7 @@ async function main(): Promise<void> {
       seeding: { keys: seeded.keys, seconds: seeded.seconds },
       rows: buildRows(scenarios, results, low, (baselineLow[0]!.p99Us + baselineLow[1]!.p99Us) / 2),
       server: { peakRssBytes, logOffPeakRssBytes, dbBytes, walBytes, startupMs, startupMedianMs: median(startupMs), requestLogBytes },
+      ...(large ? { large } : {}),
       ...(cluster ? { cluster } : {}),
     }
     console.log(`\n${formatTable(report)}\n`)

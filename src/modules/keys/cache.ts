@@ -3,23 +3,23 @@
 // keys), so that a warm verifyKey never reads the store. Invalidation:
 //   - a key's own mutations drop its entry (invalidateKey / invalidateHash);
 //   - changes that can touch many keys (an identity, a role, a permission, an
-//     API) bump the workspace's generation, which makes every entry of that
-//     workspace stale at once.
+//     API) drop every key of the workspace at once.
 // Either way the very next verify reloads from the store. `epoch` moves on
 // every invalidation, so that a load that was under way when something
 // changed is not cached (it may hold the state from before the change).
 // Every invalidation is one `KeyCacheChange` applied by `apply`, whether it was
 // made here or announced by another node (cluster mode, src/cluster/): the
 // `announce` hook hears the local ones.
+//
+// A store of a million keys is meant to fit whole, so an entry costs only what
+// it must: one map per workspace, keyed by the key's own `hash` string (no
+// composite key string, no wrapper object), and one index from key id to the
+// key. Absences (a hash no key has) are held apart and bounded to a tenth of
+// the keys, so that a stream of unknown keys cannot push real keys out.
 export interface CacheableKey {
   id: string
   workspaceId: string
   hash: string
-}
-
-interface Entry<K> {
-  key: K | null
-  generation: number
 }
 
 /** One invalidation, as applied here and as sent to the other nodes of a cluster. */
@@ -29,39 +29,56 @@ export type KeyCacheChange = { kind: 'key'; keyId: string } | { kind: 'hash'; wo
 export const cacheSlot = (workspaceId: string, hash: string): string => `${workspaceId} ${hash}`
 
 export class KeyCache<K extends CacheableKey> {
-  /** By `cacheSlot(workspaceId, hash)`. */
-  private readonly bySlot = new Map<string, Entry<K>>()
-  private readonly slotById = new Map<string, string>()
-  private readonly generations = new Map<string, number>()
+  /** Per workspace: hash -> key. A Map keeps insertion order, which is age. */
+  private readonly workspaces = new Map<string, Map<string, K>>()
+  /** Key id -> the cached key, which sits at (key.workspaceId, key.hash). */
+  private readonly byId = new Map<string, K>()
+  /** cacheSlot(workspaceId, hash) of hashes known to belong to no live key. */
+  private readonly absent = new Set<string>()
+  private keyCount = 0
   private changes = 0
+  private readonly maxAbsent: number
   /** Told of every invalidation made through this cache's own methods (not of those `apply` receives). */
   announce: ((change: KeyCacheChange) => void) | null = null
 
-  constructor(private readonly maxEntries = 1_000_000) {}
+  constructor(private readonly maxEntries = 1_000_000) {
+    this.maxAbsent = Math.max(1, Math.floor(maxEntries / 10))
+  }
 
   /** Moves on every invalidation. */
   get epoch(): number {
     return this.changes
   }
 
-  private generationOf(workspaceId: string): number {
-    return this.generations.get(workspaceId) ?? 0
-  }
-
-  /** The cached key (or cached absence, null) for `hash` in the workspace; undefined when not cached or stale. */
+  /** The cached key (or cached absence, null) for `hash` in the workspace; undefined when not cached. */
   peek(workspaceId: string, hash: string): K | null | undefined {
-    const entry = this.bySlot.get(cacheSlot(workspaceId, hash))
-    if (!entry) return undefined
-    if (entry.key === null || entry.generation === this.generationOf(entry.key.workspaceId)) return entry.key
-    return undefined
+    const key = this.workspaces.get(workspaceId)?.get(hash)
+    if (key !== undefined) return key
+    return this.absent.size > 0 && this.absent.has(cacheSlot(workspaceId, hash)) ? null : undefined
   }
 
   /** Caches `key` (or its absence) for `hash` in the workspace. */
   set(workspaceId: string, hash: string, key: K | null): void {
-    if (this.bySlot.size >= this.maxEntries) this.evict()
-    const at = cacheSlot(workspaceId, hash)
-    this.bySlot.set(at, { key, generation: key ? this.generationOf(key.workspaceId) : 0 })
-    if (key) this.slotById.set(key.id, at)
+    if (key === null) {
+      if (this.absent.size >= this.maxAbsent) evictOldest(this.absent, Math.ceil(this.maxAbsent / 10))
+      this.absent.add(cacheSlot(workspaceId, hash))
+      return
+    }
+    // A key is held only at its own slot, where invalidateKey finds it; one found any other way is not kept.
+    if (key.workspaceId !== workspaceId || key.hash !== hash) return
+    this.dropKey(key.id)
+    this.dropAt(workspaceId, hash)
+    if (this.absent.size > 0) this.absent.delete(cacheSlot(workspaceId, hash))
+    if (this.keyCount >= this.maxEntries) this.evict()
+    let slots = this.workspaces.get(workspaceId)
+    if (!slots) {
+      slots = new Map()
+      this.workspaces.set(workspaceId, slots)
+    }
+    // The key's own hash string is the map key: the lookup's copy is not retained.
+    slots.set(key.hash, key)
+    this.byId.set(key.id, key)
+    this.keyCount++
   }
 
   invalidateKey(keyId: string): void {
@@ -85,36 +102,79 @@ export class KeyCache<K extends CacheableKey> {
   apply(change: KeyCacheChange): void {
     this.changes++
     if (change.kind === 'key') {
-      const at = this.slotById.get(change.keyId)
-      if (at !== undefined) this.bySlot.delete(at)
-      this.slotById.delete(change.keyId)
+      this.dropKey(change.keyId)
     } else if (change.kind === 'hash') {
-      const at = cacheSlot(change.workspaceId, change.hash)
-      const entry = this.bySlot.get(at)
-      if (entry?.key) this.slotById.delete(entry.key.id)
-      this.bySlot.delete(at)
+      this.dropAt(change.workspaceId, change.hash)
+      this.absent.delete(cacheSlot(change.workspaceId, change.hash))
     } else {
-      this.generations.set(change.workspaceId, this.generationOf(change.workspaceId) + 1)
+      // Absences stay: no change of an identity, a permission or an API makes a key exist.
+      const slots = this.workspaces.get(change.workspaceId)
+      if (!slots) return
+      this.workspaces.delete(change.workspaceId)
+      this.keyCount -= slots.size
+      for (const key of slots.values()) this.unindex(key)
     }
   }
 
   clear(): void {
     this.changes++
-    this.bySlot.clear()
-    this.slotById.clear()
+    this.workspaces.clear()
+    this.byId.clear()
+    this.absent.clear()
+    this.keyCount = 0
   }
 
+  /** Keys and absences held. */
   get size(): number {
-    return this.bySlot.size
+    return this.keyCount + this.absent.size
   }
 
-  /** Drops the oldest tenth of the entries (Map keeps insertion order). */
-  private evict(): void {
-    let n = Math.ceil(this.maxEntries / 10)
-    for (const [at, entry] of this.bySlot) {
-      if (n-- <= 0) break
-      this.bySlot.delete(at)
-      if (entry.key) this.slotById.delete(entry.key.id)
+  /** Drops `key` from the id index, unless the index holds another copy. */
+  private unindex(key: K): void {
+    if (this.byId.get(key.id) === key) this.byId.delete(key.id)
+  }
+
+  /** Drops the cached key with this id from its slot. */
+  private dropKey(keyId: string): void {
+    const key = this.byId.get(keyId)
+    if (key === undefined) return
+    this.byId.delete(keyId)
+    const slots = this.workspaces.get(key.workspaceId)
+    if (slots?.get(key.hash) === key) {
+      slots.delete(key.hash)
+      this.keyCount--
     }
+  }
+
+  /** Drops whatever key sits at this slot. */
+  private dropAt(workspaceId: string, hash: string): void {
+    const slots = this.workspaces.get(workspaceId)
+    const key = slots?.get(hash)
+    if (key === undefined) return
+    slots!.delete(hash)
+    this.keyCount--
+    this.unindex(key)
+  }
+
+  /** Drops the oldest tenth of every workspace's keys. */
+  private evict(): void {
+    for (const [workspaceId, slots] of this.workspaces) {
+      let n = Math.ceil(slots.size / 10)
+      for (const [hash, key] of slots) {
+        if (n-- <= 0) break
+        slots.delete(hash)
+        this.keyCount--
+        this.unindex(key)
+      }
+      if (slots.size === 0) this.workspaces.delete(workspaceId)
+    }
+  }
+}
+
+/** Drops the first `n` members of a set (a Set keeps insertion order). */
+function evictOldest(set: Set<string>, n: number): void {
+  for (const member of set) {
+    if (n-- <= 0) break
+    set.delete(member)
   }
 }

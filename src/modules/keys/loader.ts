@@ -38,7 +38,15 @@ export interface KeyLoaderDeps {
   ratelimitDefinitions: RatelimitDefinitionService
 }
 
+// What most keys have: nothing beyond the key itself. Shared by every such cached key (read only, never mutated).
+const NO_ACCESS: KeyAccess = Object.freeze({ permissions: Object.freeze([]) as unknown as string[], roles: Object.freeze([]) as unknown as string[] })
+const NO_PERMISSIONS: ReadonlySet<string> = new Set()
+const NO_RATELIMITS = Object.freeze([]) as unknown as RatelimitDefinition[]
+/** Distinct workspace and API ids kept by `shared`; past this the table starts over (it only saves memory). */
+const MAX_SHARED_IDS = 10_000
+
 export class KeyLoader {
+  private readonly ids = new Map<string, string>()
   /** Loads under way by cache slot, with the cache epoch each began in. */
   private readonly loading = new Map<string, { epoch: number; load: Promise<LoadedKey | null> }>()
 
@@ -97,20 +105,44 @@ export class KeyLoader {
 
   /** A stored key with its identity, access and ratelimits, and with balances and times not yet written. */
   async build(record: KeyRecord): Promise<LoadedKey> {
-    const { meta, identityId, ...rest } = record
     const access = await this.deps.keyAccess.keyAccess(record.id)
     const pending = this.deps.credits.pendingBalance(record.id)
+    const ratelimits = await this.deps.ratelimitDefinitions.list({ keyId: record.id })
+    const identity = record.identityId ? await this.identityView(record.workspaceId, record.identityId) : null
+    const plain = access.permissions.length === 0 && access.roles.length === 0
+    // Every field spelled out, no spread: the object is then allocated with room for exactly these (a million may be cached).
     return {
-      ...rest,
-      meta: meta === null ? null : JSON.parse(meta),
+      id: record.id,
+      workspaceId: this.shared(record.workspaceId),
+      apiId: this.shared(record.apiId),
+      hash: record.hash,
+      start: record.start,
+      name: record.name,
+      meta: record.meta === null ? null : JSON.parse(record.meta),
+      enabled: record.enabled,
+      expiresAt: record.expiresAt,
       remaining: pending ? pending.remaining : record.remaining,
+      refillAmount: record.refillAmount,
+      refillDay: record.refillDay,
       lastRefillAt: pending ? pending.lastRefillAt : record.lastRefillAt,
+      encrypted: record.encrypted,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
       lastUsedAt: this.deps.events.pendingLastUsed(record.id) ?? record.lastUsedAt,
-      identity: identityId ? await this.identityView(record.workspaceId, identityId) : null,
-      access,
-      permissionSet: new Set(access.permissions),
-      ratelimits: await this.deps.ratelimitDefinitions.list({ keyId: record.id }),
+      identity,
+      access: plain ? NO_ACCESS : access,
+      permissionSet: plain ? NO_PERMISSIONS : new Set(access.permissions),
+      ratelimits: ratelimits.length === 0 ? NO_RATELIMITS : ratelimits,
     }
+  }
+
+  /** One copy of each workspace and API id, however many cached keys name it. */
+  private shared(id: string): string {
+    const known = this.ids.get(id)
+    if (known !== undefined) return known
+    if (this.ids.size >= MAX_SHARED_IDS) this.ids.clear()
+    this.ids.set(id, id)
+    return id
   }
 
   private async identityView(workspaceId: string, identityId: string): Promise<IdentityView | null> {
