@@ -5,7 +5,7 @@
 // over, and a commit by that thread does not pass for another process's
 // root-key change.
 import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
@@ -21,11 +21,11 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-function open() {
+function open(walLimitBytes?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'latch-event-thread-'))
   dirs.push(dir)
   const path = join(dir, 'latch.db')
-  const stores = openSqliteStores(path, { eventThread: true })
+  const stores = openSqliteStores(path, { eventThread: true, walLimitBytes })
   const clock = new ManualClock(Date.UTC(2026, 5, 15, 12, 0, 0))
   const services = createServices({ stores, clock })
   const app = createApp(services, { log: null })
@@ -118,6 +118,44 @@ describe('the analytics writer thread', () => {
     expect(stores.externalVersion()).not.toBe(before)
     await new Promise((resolve) => setTimeout(resolve, 5))
     expect((await call('apis.getApi', { apiId: api }, root)).status).toBe(401)
+    await stores.close()
+  })
+})
+
+describe('the write-ahead log', () => {
+  test('is checkpointed by the thread and cut back to its limit once no reader holds it', async () => {
+    const limit = 256 * 1024
+    const { path, stores } = open(limit)
+    const event = (i: number) => ({
+      requestId: `req_${i}`,
+      time: Date.UTC(2026, 5, 15, 12, 0, 0) + i,
+      workspaceId: 'ws_1',
+      apiId: 'api_1',
+      keyId: `key_${i}`,
+      identityId: null,
+      externalId: null,
+      outcome: 'VALID',
+      tags: [`tag ${'x'.repeat(100)} ${i}`],
+      creditsSpent: 0,
+      latency: 0.1,
+    })
+    // A reader on an old snapshot: no checkpoint can pass it, so the log grows past the limit.
+    const reader = openDatabase(path)
+    reader.exec('BEGIN')
+    reader.query('SELECT count(*) FROM verification_events').get()
+    await stores.eventWriter.writeVerifications(
+      Array.from({ length: 4_000 }, (_, i) => event(i)),
+      [],
+    )
+    const walSize = () => statSync(`${path}-wal`).size
+    expect(walSize()).toBeGreaterThan(limit)
+    reader.exec('COMMIT')
+    reader.close()
+    // The thread's next checkpoint (once a second) restarts the log; the next batch starts it over, cut back.
+    await new Promise((resolve) => setTimeout(resolve, 2_200))
+    await stores.eventWriter.writeVerifications([event(4_000)], [])
+    expect(walSize()).toBeLessThanOrEqual(limit)
+    expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBe(4_001)
     await stores.close()
   })
 })

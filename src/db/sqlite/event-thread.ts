@@ -8,7 +8,7 @@
 import { type EventWriter, PartialBatchError, type RatelimitEvent, type VerificationEvent } from '../stores/analytics'
 
 export type EventThreadRequest = { id: number } & (
-  | { kind: 'open'; path: string; busyDeadlineMs: number }
+  | { kind: 'open'; path: string; busyDeadlineMs: number; walLimitBytes: number }
   // Events as JSON text: a third of the cost of a structured copy of as many objects.
   | { kind: 'verifications'; events: string; lastUsed: [string, number][] }
   | { kind: 'ratelimits'; events: string }
@@ -37,7 +37,7 @@ export class EventThread implements EventWriter {
   /** `onLost` runs once if the thread fails; from then on `fallback` writes every batch. */
   constructor(
     path: string,
-    busyDeadlineMs: number,
+    options: { busyDeadlineMs: number; walLimitBytes: number },
     private readonly fallback: EventWriter,
     private readonly onLost: () => void,
   ) {
@@ -47,7 +47,7 @@ export class EventThread implements EventWriter {
       this.lose(`the analytics writer thread failed: ${event.message}`)
     }
     this.worker = worker
-    this.send({ kind: 'open', path, busyDeadlineMs }).catch((error: Error) =>
+    this.send({ kind: 'open', path, ...options }).catch((error: Error) =>
       this.lose(`the analytics writer thread could not open the database: ${error.message}`),
     )
     worker.onmessage = ({ data }: MessageEvent<EventThreadReply>) => {

@@ -18,6 +18,8 @@ import { SqliteKeyStore } from './keys'
 const EVENTS_PER_TRANSACTION = 256
 /** How often the log is checkpointed (passively: readers and writers go on meanwhile). */
 const CHECKPOINT_MS = 1_000
+/** SQLite's default page size, which latch's databases use: a log frame holds one page. */
+const PAGE_BYTES = 4096
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<EventThreadRequest>) => void) | null
@@ -36,7 +38,7 @@ interface Writer {
 
 let writer: Writer | null = null
 
-function open(path: string, busyDeadlineMs: number): Writer {
+function open(path: string, busyDeadlineMs: number, walLimitBytes: number): Writer {
   const db = driver.openConnection(path)
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
@@ -44,9 +46,16 @@ function open(path: string, busyDeadlineMs: number): Writer {
   db.exec('PRAGMA cache_size = -32768')
   // Without the path the engine does not sync the log after every transaction: a batch is synced once, at its end.
   const sql = new SqliteEngine(db, { busyDeadlineMs })
+  // After a reset the log file is cut back to this size instead of keeping its largest.
+  db.exec(`PRAGMA journal_size_limit = ${walLimitBytes}`)
+  const checkpoint = db.query<{ busy: number; log: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
+  const restart = db.query('PRAGMA wal_checkpoint(RESTART)')
   const checkpoints = setInterval(() => {
     try {
-      db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+      const done = checkpoint.get()
+      // Readers on older snapshots can keep a passive checkpoint from ever reaching the end of the
+      // log, and the log then only grows: past the limit, wait for them (briefly) and start it over.
+      if (done && done.log * PAGE_BYTES > walLimitBytes) restart.get()
     } catch {
       // Busy or failing now: the next tick tries again, and the request thread's commits are unaffected.
     }
@@ -75,7 +84,7 @@ async function inTransactions<E>(w: Writer, events: E[], write: (slice: E[], fir
 
 async function handle(request: EventThreadRequest): Promise<void> {
   if (request.kind === 'open') {
-    writer = open(request.path, request.busyDeadlineMs)
+    writer = open(request.path, request.busyDeadlineMs, request.walLimitBytes)
     return
   }
   const w = writer

@@ -29,6 +29,8 @@ export interface SqliteStoreOptions extends EngineOptions {
    * this connection's commits.
    */
   eventThread?: boolean
+  /** With `eventThread`: a write-ahead log longer than this is restarted from its beginning and its file cut back (default 64 MiB). */
+  walLimitBytes?: number
 }
 
 /** The stores over an open database (the caller closes it through `close`). */
@@ -67,7 +69,12 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
   }
   db.exec('PRAGMA wal_autocheckpoint = 0')
   // Lost thread: this connection writes the batches, and checkpoints again as SQLite does by default.
-  const thread = new EventThread(path, options.busyDeadlineMs ?? 5_000, onThisThread, () => db.exec('PRAGMA wal_autocheckpoint = 1000'))
+  const thread = new EventThread(
+    path,
+    { busyDeadlineMs: options.busyDeadlineMs ?? 5_000, walLimitBytes: options.walLimitBytes ?? 64 * 1024 * 1024 },
+    onThisThread,
+    () => db.exec('PRAGMA wal_autocheckpoint = 1000'),
+  )
   return {
     ...stores,
     eventWriter: thread,
