@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
+import { openDatabase } from '../../src/db/sqlite/engine'
 import { createServices } from '../../src/services'
 
 let dir: string
@@ -98,5 +99,25 @@ describe('stores.transaction', () => {
     await Promise.all([services.permissions.setRolePermissions(workspaceId, 'editor', a), services.permissions.setRolePermissions(workspaceId, 'editor', b)])
     const slugs = (await services.permissions.getRole(workspaceId, 'editor')).permissions.map((p) => p.slug)
     expect([a, b]).toContainEqual(slugs)
+  })
+})
+
+describe('writes outside a transaction', () => {
+  test('a write that waited out a busy lock never lands in a transaction that began meanwhile', async () => {
+    const other = openDatabase(join(dir, 'latch.db'))
+    other.exec('BEGIN IMMEDIATE')
+    // Outside any transaction: refused (busy), it waits a few milliseconds and tries again.
+    const write = stores.workspaces.insert(workspace('outside'))
+    other.exec('COMMIT')
+    // Meanwhile a transaction takes the connection and holds it open.
+    const tx = stores.transaction(async () => {
+      await stores.workspaces.insert(workspace('inside'))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    })
+    await write
+    // Acknowledged means committed: another connection sees it.
+    expect(other.query('SELECT count(*) AS n FROM workspaces WHERE name = ?').get('outside')).toEqual({ n: 1 })
+    await tx
+    other.close()
   })
 })

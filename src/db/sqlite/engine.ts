@@ -172,9 +172,11 @@ export class SqliteEngine {
    * the write lock, until `busyDeadlineMs` has passed (then 503). Storage
    * failures (disk full, read-only, I/O) are 503 too: nothing was written.
    */
-  private async attempt<T>(work: () => T): Promise<T> {
+  private async attempt<T>(work: () => T, beforeEach?: () => Promise<void> | undefined): Promise<T> {
     const deadline = performance.now() + this.busyDeadlineMs
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+      const ready = beforeEach?.()
+      if (ready) await ready
       try {
         return work()
       } catch (error) {
@@ -199,12 +201,18 @@ export class SqliteEngine {
     while (!this.free()) await this.ended
     if (this.owner !== null) return work()
     const before = this.changeCount()
-    const result = await this.attempt(work)
+    // Before every try, not only the first: a transaction may have begun while this one waited out
+    // a busy lock, and a write run then would join it and be reported durable before its commit.
+    const result = await this.attempt(work, () => (this.free() ? undefined : this.untilFree()))
     if (this.changeCount() !== before) {
       this.assertFileIntact()
       await this.durable()
     }
     return result
+  }
+
+  private async untilFree(): Promise<void> {
+    while (!this.free()) await this.ended
   }
 
   /** Rows changed through this connection so far (SQLite's total_changes()). */

@@ -105,6 +105,8 @@ export class CreditLedger {
   private open: Group | null = null
   /** Settles when the last group started has been written (or failed). */
   private lastGroup: Promise<void> = Promise.resolve()
+  /** The last write of balances, which the next one waits for (see `flush`). */
+  private flushed: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly stores: Pick<Stores, 'keys' | 'transaction'>,
@@ -165,8 +167,18 @@ export class CreditLedger {
     }
   }
 
-  /** Writes the balances spent in memory. A balance changed again while writing stays queued. */
-  async flush(): Promise<void> {
+  /**
+   * Writes the balances spent in memory. A balance changed again while writing stays queued.
+   * One write at a time, in order: two writes in flight (one waiting out a busy lock) could
+   * land out of order, and an older, higher balance overwrite a newer one already acknowledged.
+   */
+  flush(): Promise<void> {
+    const written = this.flushed.then(() => this.writePending())
+    this.flushed = written.catch(ignore)
+    return written
+  }
+
+  private async writePending(): Promise<void> {
     if (this.pending.size === 0) return
     const batch = [...this.pending]
     await this.stores.keys.setCredits(batch.map(([keyId, b]) => ({ keyId, ...b })))

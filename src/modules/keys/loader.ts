@@ -84,7 +84,8 @@ export class KeyLoader {
   private async loadByHash(workspaceId: string, hash: string): Promise<LoadedKey | null> {
     const epoch = this.cache.epoch
     const record = await this.stores.keys.findLiveByHash(workspaceId, hash)
-    const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record) : null
+    const pending = record ? this.deps.credits.pendingBalance(record.id) : undefined
+    const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record, pending) : null
     // Something changed while loading: answer with what was read, but do not keep it.
     if (this.cache.epoch === epoch) this.cache.set(workspaceId, hash, key)
     return key
@@ -93,8 +94,9 @@ export class KeyLoader {
   /** The live key (of a live API) with this id in this workspace, read from the store now; null when absent. */
   async findFresh(workspaceId: string, keyId: string): Promise<LoadedKey | null> {
     const record = await this.stores.keys.findLive(workspaceId, keyId)
+    const pending = record ? this.deps.credits.pendingBalance(record.id) : undefined
     if (!record || !(await this.stores.apis.isLive(record.apiId))) return null
-    return this.build(record)
+    return this.build(record, pending)
   }
 
   /** Records the `start` of a migrated key, first known when its plaintext is verified. */
@@ -103,10 +105,14 @@ export class KeyLoader {
     await this.stores.keys.setStart(key.id, start)
   }
 
-  /** A stored key with its identity, access and ratelimits, and with balances and times not yet written. */
-  async build(record: KeyRecord): Promise<LoadedKey> {
+  /**
+   * A stored key with its identity, access and ratelimits, and with balances and times not yet written.
+   * `pending` is the unwritten balance as it was when `record` was read (the default: now, for a record
+   * just read): looked up any later, a balance written and dropped meanwhile would leave the record's
+   * older one in force, and credits acknowledged as spent would be spent again.
+   */
+  async build(record: KeyRecord, pending = this.deps.credits.pendingBalance(record.id)): Promise<LoadedKey> {
     const access = await this.deps.keyAccess.keyAccess(record.id)
-    const pending = this.deps.credits.pendingBalance(record.id)
     const ratelimits = await this.deps.ratelimitDefinitions.list({ keyId: record.id })
     const identity = record.identityId ? await this.identityView(record.workspaceId, record.identityId) : null
     const plain = access.permissions.length === 0 && access.roles.length === 0
