@@ -52,12 +52,19 @@ interface Column {
   type: string
 }
 
+/**
+ * The SQLite engine's own tables, not data: its migration record, and the root-key change counter
+ * that its triggers keep (PostgreSQL tells other nodes of root-key changes with LISTEN instead).
+ */
+const SQLITE_BOOKKEEPING = new Set(['schema_migrations', 'change_counters'])
+
 /** Refuses a source with tables this latch cannot place, or a target whose schema lacks one. */
 function checkTables(source: Database, target: Map<string, Column[]>): void {
   const sourceTables = source
-    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
+    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .all()
     .map((t) => t.name)
+    .filter((t) => !SQLITE_BOOKKEEPING.has(t))
   const unknown = sourceTables.filter((t) => !TABLES.includes(t))
   if (unknown.length) throw new Error(`The SQLite database has tables this latch cannot copy (${unknown.join(', ')}); use the latch that wrote it.`)
   const missing = TABLES.filter((t) => !target.has(t))

@@ -28,28 +28,39 @@ const WORKER_URL = import.meta.url.includes('/$bunfs/') ? './db/sqlite/event-wor
 
 const report = (message: string) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message })}\n`)
 
+/** The thread starts with the first batch, or this long after opening: never in the way of start-up. */
+const START_AFTER_MS = 1_000
+
 export class EventThread implements EventWriter {
-  private worker: Worker | null
+  private worker: Worker | null = null
+  private state: 'waiting' | 'running' | 'lost' = 'waiting'
   private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
   private nextId = 0
   private closed = false
+  private readonly starter: ReturnType<typeof setTimeout>
 
   /** `onLost` runs once if the thread fails; from then on `fallback` writes every batch. */
   constructor(
-    path: string,
-    options: { busyDeadlineMs: number; walLimitBytes: number },
+    private readonly path: string,
+    private readonly options: { busyDeadlineMs: number; walLimitBytes: number },
     private readonly fallback: EventWriter,
     private readonly onLost: () => void,
   ) {
+    // Started even without events: it also checkpoints the log.
+    this.starter = setTimeout(() => this.thread(), START_AFTER_MS)
+    ;(this.starter as { unref?: () => void }).unref?.()
+  }
+
+  /** The running thread (started now if it was waiting), or null once lost or closed. */
+  private thread(): Worker | null {
+    if (this.state !== 'waiting' || this.closed) return this.worker
+    clearTimeout(this.starter)
+    this.state = 'running'
     const worker = new Worker(WORKER_URL, { type: 'module' })
     worker.onerror = (event) => {
       event.preventDefault?.()
       this.lose(`the analytics writer thread failed: ${event.message}`)
     }
-    this.worker = worker
-    this.send({ kind: 'open', path, ...options }).catch((error: Error) =>
-      this.lose(`the analytics writer thread could not open the database: ${error.message}`),
-    )
     worker.onmessage = ({ data }: MessageEvent<EventThreadReply>) => {
       const waiting = this.pending.get(data.id)
       if (!waiting) return
@@ -57,23 +68,29 @@ export class EventThread implements EventWriter {
       if (data.error === undefined) waiting.resolve()
       else waiting.reject(data.written ? new PartialBatchError(data.error, data.written) : new Error(data.error))
     }
+    this.worker = worker
+    this.send({ kind: 'open', path: this.path, ...this.options }).catch((error: Error) =>
+      this.lose(`the analytics writer thread could not open the database: ${error.message}`),
+    )
+    return worker
   }
 
   writeVerifications(events: VerificationEvent[], lastUsed: [string, number][]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
-    if (!this.worker) return this.fallback.writeVerifications(events, lastUsed)
+    if (!this.thread()) return this.fallback.writeVerifications(events, lastUsed)
     return this.send({ kind: 'verifications', events: JSON.stringify(events), lastUsed })
   }
 
   writeRatelimits(events: RatelimitEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
-    if (!this.worker) return this.fallback.writeRatelimits(events)
+    if (!this.thread()) return this.fallback.writeRatelimits(events)
     return this.send({ kind: 'ratelimits', events: JSON.stringify(events) })
   }
 
   /** Waits for the batches handed over, closes the thread's connection and ends the thread. */
   async close(): Promise<void> {
     this.closed = true
+    clearTimeout(this.starter)
     const worker = this.worker
     if (!worker) return
     try {
@@ -97,6 +114,7 @@ export class EventThread implements EventWriter {
     const worker = this.worker
     if (!worker) return
     this.worker = null
+    this.state = 'lost'
     worker.terminate()
     report(`${reason}; analytics events are written on the request thread from now on`)
     for (const waiting of this.pending.values()) waiting.reject(new Error(reason))
