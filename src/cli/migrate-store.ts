@@ -12,7 +12,7 @@ import { ConfigError } from '../config'
 import { redactUrl } from '../db/open'
 import type { copyFromSqlite } from '../db/postgres/copy-from-sqlite'
 import { lockDatabase } from '../db/server-lock'
-import { openDatabase } from '../db/sqlite/engine'
+import { openDatabase } from '../db/sqlite/database'
 import { FINGERPRINT_SETTING, masterKeyFingerprint, parseMasterKey } from '../modules/keys/vault'
 import { JSON_FLAG, defineCommand, writeJson } from './command'
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { runCli } from '../../src/cli/run'
 import { openSqliteStores } from '../../src/db/sqlite'
-import type { Database } from '../../src/db/sqlite/engine'
+import type { Database } from '../../src/db/sqlite/database'
 import type { RootKeyService } from '../../src/modules/rootkeys/service'
 import { createServices, type Services } from '../../src/services'
 

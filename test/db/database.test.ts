@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closeDatabase, DatabaseTooNewError, openDatabase } from '../../src/db/sqlite/engine'
+import { closeDatabase, DatabaseTooNewError, openDatabase } from '../../src/db/sqlite/database'
 import { migrations } from '../../src/db/sqlite/migrations'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'latch-db-')), 'nested', 'latch.db')

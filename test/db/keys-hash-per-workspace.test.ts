@@ -5,7 +5,7 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closeDatabase, type Database, migrate, openDatabase } from '../../src/db/sqlite/engine'
+import { closeDatabase, type Database, migrate, openDatabase } from '../../src/db/sqlite/database'
 import { migrations } from '../../src/db/sqlite/migrations'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'latch-m7-')), 'latch.db')

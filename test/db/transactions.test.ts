@@ -1,12 +1,14 @@
 // Asynchronous transactions over the one SQLite connection: atomic, isolated
-// from concurrent requests, joined by nested calls, rolled back on failure.
+// from concurrent requests, joined by nested calls, rolled back on failure,
+// and committed in groups (one COMMIT shared by the transactions that queued
+// meanwhile, each in its own savepoint), none resolving before it is on disk.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../../src/clock'
 import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
-import { openDatabase } from '../../src/db/sqlite/engine'
+import { openDatabase } from '../../src/db/sqlite/database'
 import { createServices } from '../../src/services'
 
 let dir: string
@@ -99,6 +101,66 @@ describe('stores.transaction', () => {
     await Promise.all([services.permissions.setRolePermissions(workspaceId, 'editor', a), services.permissions.setRolePermissions(workspaceId, 'editor', b)])
     const slugs = (await services.permissions.getRole(workspaceId, 'editor')).permissions.map((p) => p.slug)
     expect([a, b]).toContainEqual(slugs)
+  })
+})
+
+describe('group commit', () => {
+  const framesInLog = () => (stores.db.query('PRAGMA wal_checkpoint(PASSIVE)').get() as { log: number }).log
+
+  test('transactions queued together share one commit: the log holds a few pages, not one commit each', async () => {
+    stores.db.exec('PRAGMA wal_autocheckpoint = 0')
+    stores.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    await Promise.all(Array.from({ length: 30 }, (_, i) => stores.transaction(() => stores.workspaces.insert(workspace(`w${i}`)))))
+    expect(names()).toHaveLength(30)
+    // One commit per transaction would append at least 30 frames.
+    expect(framesInLog()).toBeLessThan(10)
+  })
+
+  test('a member that fails rolls back alone; the others commit', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        stores.transaction(async () => {
+          await stores.workspaces.insert(workspace(`w${i}`))
+          await stores.workspaces.insert(workspace(`x${i}`))
+          if (i === 4) throw new Error('member 4 fails')
+        }),
+      ),
+    )
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ])
+    expect(names()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9].flatMap((i) => [`w${i}`, `x${i}`]))
+  })
+
+  test('no member resolves before the shared commit: another connection already sees its rows', async () => {
+    const other = openDatabase(join(dir, 'latch.db'))
+    const seen: number[] = []
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        stores
+          .transaction(() => stores.workspaces.insert(workspace(`w${i}`)))
+          .then(() => seen.push((other.query('SELECT count(*) AS n FROM workspaces WHERE name = ?').get(`w${i}`) as { n: number }).n)),
+      ),
+    )
+    other.close()
+    expect(seen).toEqual(Array(10).fill(1))
+  })
+
+  test('a read outside waits for the whole group, then sees every member', async () => {
+    const members = Array.from({ length: 5 }, (_, i) => stores.transaction(() => stores.workspaces.insert(workspace(`w${i}`))))
+    // Issued while the first member runs and the rest wait to join it.
+    const read = stores.workspaces.findByIdOrName('w4')
+    await Promise.all(members)
+    expect(await read).toMatchObject({ name: 'w4' })
   })
 })
 

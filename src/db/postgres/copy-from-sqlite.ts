@@ -6,7 +6,7 @@
 // whose sequences then continue after them). SQLite's 0/1 flags become
 // booleans; everything else keeps its value. Each table's row count is
 // checked before the commit; any failure leaves the target as it was.
-import type { Database } from '../sqlite/engine'
+import type { Database } from '../sqlite/database'
 import type { PostgresEngine } from './engine'
 
 /** Every table, parents before children; a table latch does not know is refused rather than left behind. */

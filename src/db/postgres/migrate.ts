@@ -5,7 +5,7 @@
 // of its own with its row in schema_migrations, so a failed one leaves the
 // schema as it was, and running again is harmless.
 import type { SQL } from 'bun'
-import { DatabaseTooNewError } from '../sqlite/engine'
+import { DatabaseTooNewError } from '../sqlite/database'
 import { type Migration, migrations as allMigrations } from './migrations'
 
 /** The advisory lock key of latch's migrations (any constant; named for whoever reads pg_locks). */

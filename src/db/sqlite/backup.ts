@@ -17,7 +17,7 @@ import { driver } from '#sqlite-driver'
 import { closeSync, constants, fsyncSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { lockDatabase } from '../server-lock'
-import { type Database, DatabaseTooNewError } from './engine'
+import { type Database, DatabaseTooNewError } from './database'
 import { migrations } from './migrations'
 
 /** A backup or restore that cannot be carried out; the message says why. */

@@ -1,6 +1,6 @@
-// The embedded SQLite engine: opens the file with latch's pragmas, applies the
-// numbered migrations, closes cleanly (WAL checkpoint), and shares the one
-// connection between concurrent requests.
+// The embedded SQLite engine: shares the one connection (opened by
+// ./database.ts) between concurrent requests, with asynchronous transactions
+// committed in groups, and syncs the log before a write is acknowledged.
 //
 // Stores are asynchronous at their boundary (a second engine such as
 // PostgreSQL answers over the network), while the SQLite driver (bun:sqlite or
@@ -11,88 +11,9 @@
 // whichever service issues them) go straight through. So a transaction that
 // spans several stores stays atomic and isolated under concurrent requests.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { closeSync, fdatasync, mkdirSync, openSync, statSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { driver } from '#sqlite-driver'
+import { closeSync, fdatasync, openSync, statSync } from 'node:fs'
 import { serviceUnavailable } from '../../errors'
-import type { Connection } from './driver/driver'
-import { migrations as allMigrations, type Migration } from './migrations'
-
-/** An open SQLite connection (the driver of the runtime latch runs on). */
-export type Database = Connection
-
-export class DatabaseTooNewError extends Error {}
-
-export function openDatabase(path: string, migrations: Migration[] = allMigrations): Database {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true })
-    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
-    // database file's mode. Exclusive create ('wx') never opens, and so never closes,
-    // an existing file, which would drop the fcntl locks SQLite holds on it in this process.
-    try {
-      closeSync(openSync(path, 'wx', 0o600))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-  }
-  const db = driver.openConnection(path)
-  db.exec('PRAGMA journal_mode = WAL')
-  db.exec('PRAGMA synchronous = NORMAL')
-  db.exec('PRAGMA foreign_keys = ON')
-  db.exec('PRAGMA busy_timeout = 5000')
-  // SQLite's default page cache is 2 MB; the event tables and the keys' indexes grow far past
-  // that, and every insert at a random point of an index (a key id, a hash) then read its pages
-  // back from the operating system. 64 MB (allocated only as pages are used) keeps them here.
-  db.exec('PRAGMA cache_size = -65536')
-  try {
-    migrate(db, migrations)
-  } catch (error) {
-    db.close()
-    throw error
-  }
-  return db
-}
-
-export function migrate(db: Database, migrations: Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-  const row = db.query<{ v: number | null }, []>('SELECT MAX(version) AS v FROM schema_migrations').get()
-  const current = row?.v ?? 0
-  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0)
-  if (current > latest) {
-    throw new DatabaseTooNewError(
-      `The database is at schema version ${current}, but this latch only knows versions up to ${latest}. Upgrade latch before opening this database.`,
-    )
-  }
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue
-    // PRAGMA foreign_keys is a no-op inside a transaction: switch it around BEGIN/COMMIT.
-    const foreignKeys = m.foreignKeysOff ? db.query<{ foreign_keys: number }, []>('PRAGMA foreign_keys').get()!.foreign_keys : 0
-    if (foreignKeys) db.exec('PRAGMA foreign_keys = OFF')
-    try {
-      db.transaction(() => {
-        db.exec(m.sql)
-        if (m.foreignKeysOff) {
-          const broken = db.query('PRAGMA foreign_key_check').all()
-          if (broken.length) throw new Error(`Migration ${m.version} (${m.name}) would leave ${broken.length} broken foreign key reference(s).`)
-        }
-        record.run(m.version, m.name, Date.now())
-      })()
-    } finally {
-      if (foreignKeys) db.exec('PRAGMA foreign_keys = ON')
-    }
-  }
-}
-
-/** Flushes the WAL into the main file and closes the handle. */
-export function closeDatabase(db: Database): void {
-  try {
-    db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-  } finally {
-    db.close()
-  }
-}
+import { closeDatabase, type Database } from './database'
 
 export interface EngineOptions {
   /** The database file, watched so that a file removed or replaced while serving fails writes instead of losing them. */
@@ -113,15 +34,33 @@ function rootKeyCounterOf(db: Database) {
   }
 }
 
+/** Transactions sharing one commit at most: reads wait for the group to end, so it must stay short. */
+const GROUP_MAX = 32
+
+interface Group {
+  members: number
+  /** A failure that dooms the whole group (a savepoint that could not be rolled back). */
+  failure: unknown
+  /** Settles with the shared COMMIT. */
+  committed: Promise<void>
+  settle(error: unknown): void
+  /** Resolves `ended`. */
+  release(): void
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One SQLite connection shared by every store, with asynchronous transactions (see the header). */
 export class SqliteEngine {
   private readonly context = new AsyncLocalStorage<object>()
-  /** The token of the open transaction, or null. */
+  /** The token of the running transaction, the group between two of its members, or null. */
   private owner: object | null = null
-  /** Settles when the open transaction ends. */
+  /** Settles when the open group of transactions has committed (or rolled back). */
   private ended: Promise<void> = Promise.resolve()
+  /** The physical transaction its members share, while open. */
+  private group: Group | null = null
+  /** Transactions waiting for the connection, in order: `true` when handed the open group. */
+  private readonly queued: ((joined: boolean) => void)[] = []
   private readonly dataVersion
   private readonly rootKeyCounter
   private seenDataVersion = -1
@@ -253,38 +192,94 @@ export class SqliteEngine {
   }
 
   /**
-   * Runs `work` as one transaction (BEGIN IMMEDIATE: the write lock is taken
-   * up front, so two writers never deadlock on an upgrade). A transaction
-   * started inside another joins it. Rolled back when `work` throws; nothing
-   * is committed to a database file that is no longer there.
+   * Runs `work` as one transaction: atomic, isolated, rolled back when `work`
+   * throws, durable before it resolves. A transaction started inside another
+   * joins it.
+   *
+   * Group commit: transactions that queue for the connection while one runs
+   * share its BEGIN IMMEDIATE ... COMMIT, each inside a savepoint of its own
+   * (a failure rolls back only its own savepoint), up to GROUP_MAX of them.
+   * Writing a commit to the log costs every page it touched, and consecutive
+   * key or audit inserts touch mostly the same pages: shared, they cost a
+   * fraction. None resolves before the shared COMMIT (and the sync of the log)
+   * is done; if that fails, all of them fail, none having been acknowledged.
+   * Nothing is committed to a database file that is no longer there.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.owner !== null && this.context.getStore() === this.owner) return work()
-    while (this.owner !== null) await this.ended
+    let joined = false
+    while (!joined && this.owner !== null) joined = await new Promise<boolean>((resolve) => this.queued.push(resolve))
     const token = {}
-    let release!: () => void
     this.owner = token
-    this.ended = new Promise((resolve) => (release = resolve))
-    const end = () => {
-      this.owner = null
-      release()
-    }
+    if (!joined) await this.begin()
+    const group = this.group!
+    group.members++
     let result: T
+    let failure: { error: unknown } | null = null
+    this.db.exec('SAVEPOINT latch_transaction')
+    try {
+      result = await this.context.run(token, work)
+      this.db.exec('RELEASE latch_transaction')
+    } catch (error) {
+      failure = { error }
+      try {
+        this.db.exec('ROLLBACK TO latch_transaction')
+        this.db.exec('RELEASE latch_transaction')
+      } catch (rollbackError) {
+        group.failure ??= rollbackError
+      }
+    }
+    // Hand the open transaction to the next one waiting, or commit it.
+    const next = group.members < GROUP_MAX && group.failure === null ? this.queued.shift() : undefined
+    if (next) {
+      this.owner = group
+      next(true)
+    } else {
+      await this.commit(group)
+    }
+    if (failure) throw failure.error
+    await group.committed
+    // Other requests may use the connection while the log is synced; this one answers after.
+    await this.durable()
+    return result!
+  }
+
+  private async begin(): Promise<void> {
+    let release!: () => void
+    this.ended = new Promise((resolve) => (release = resolve))
+    let settle!: (error: unknown) => void
+    const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))))
+    // Members that fail on their own never wait for it; a failed commit must not go unhandled.
+    committed.catch(() => {})
+    this.group = { members: 0, failure: null, committed, settle, release }
     try {
       this.assertFileIntact()
       await this.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
-      result = await this.context.run(token, work)
-      this.assertFileIntact()
-      await this.attempt(() => this.db.exec('COMMIT'))
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK')
-      end()
+      this.group = null
+      this.owner = null
+      release()
+      this.queued.shift()?.(false)
       throw error
     }
-    // Other requests may use the connection while the log is synced; this one answers after.
-    end()
-    await this.durable()
-    return result
+  }
+
+  private async commit(group: Group): Promise<void> {
+    this.owner = group
+    try {
+      if (group.failure !== null) throw group.failure
+      this.assertFileIntact()
+      await this.attempt(() => this.db.exec('COMMIT'))
+      group.settle(undefined)
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      group.settle(error)
+    }
+    this.group = null
+    this.owner = null
+    group.release()
+    // The next transaction waiting starts a new group (reads woken by `ended` go first).
+    this.queued.shift()?.(false)
   }
 
   /**

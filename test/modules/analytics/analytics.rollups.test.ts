@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { createApp } from '../../../src/app'
-import { openDatabase } from '../../../src/db/sqlite/engine'
+import { openDatabase } from '../../../src/db/sqlite/database'
 import { openSqliteStores } from '../../../src/db/sqlite'
 import { migrations } from '../../../src/db/sqlite/migrations'
 import { createServices } from '../../../src/services'
