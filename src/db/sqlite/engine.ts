@@ -39,6 +39,8 @@ const GROUP_MAX = 32
 
 interface Group {
   members: number
+  /** Whether it has already waited a turn for more members. */
+  waited: boolean
   /** A failure that dooms the whole group (a savepoint that could not be rolled back). */
   failure: unknown
   /** Settles with the shared COMMIT. */
@@ -47,6 +49,8 @@ interface Group {
   /** Resolves `ended`. */
   release(): void
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -229,8 +233,16 @@ export class SqliteEngine {
         group.failure ??= rollbackError
       }
     }
-    // Hand the open transaction to the next one waiting, or commit it.
-    const next = group.members < GROUP_MAX && group.failure === null ? this.queued.shift() : undefined
+    // Hand the open transaction to the next one waiting, or commit it. Requests read from their
+    // sockets in this same turn of the event loop may still be on their way here: the first time
+    // nobody waits, the group waits one turn for them.
+    const open = group.members < GROUP_MAX && group.failure === null
+    if (open && this.queued.length === 0 && !group.waited) {
+      group.waited = true
+      this.owner = group
+      await nextTurn()
+    }
+    const next = open ? this.queued.shift() : undefined
     if (next) {
       this.owner = group
       next(true)
@@ -251,7 +263,7 @@ export class SqliteEngine {
     const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))))
     // Members that fail on their own never wait for it; a failed commit must not go unhandled.
     committed.catch(() => {})
-    this.group = { members: 0, failure: null, committed, settle, release }
+    this.group = { members: 0, waited: false, failure: null, committed, settle, release }
     try {
       this.assertFileIntact()
       await this.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
