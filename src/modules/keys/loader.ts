@@ -45,6 +45,9 @@ const NO_RATELIMITS = Object.freeze([]) as unknown as RatelimitDefinition[]
 /** Distinct workspace and API ids kept by `shared`; past this the table starts over (it only saves memory). */
 const MAX_SHARED_IDS = 10_000
 
+/** Loads begun again because the key changed while one ran, before a load's own answer is given uncached. */
+const MAX_RELOADS = 8
+
 export class KeyLoader {
   private readonly ids = new Map<string, string>()
   /** Loads under way by cache slot, with the cache epoch each began in. */
@@ -66,29 +69,39 @@ export class KeyLoader {
 
   /** Like findByPlaintext, by hash. */
   findByHash(workspaceId: string, hash: string): LoadedKey | null | Promise<LoadedKey | null> {
+    // Only a load begun since the last invalidation is shared: an older one may have read the row as it was before a change
+    // the caller has already seen acknowledged (a key deleted, then verified).
+    return this.findByHashAfter(workspaceId, hash, 0)
+  }
+
+  private async loadByHash(workspaceId: string, hash: string, retries = 0): Promise<LoadedKey | null> {
+    const epoch = this.cache.epoch
+    const record = await this.stores.keys.findLiveByHash(workspaceId, hash)
+    const pending = record ? this.deps.credits.pendingBalance(record.id) : undefined
+    const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record, pending) : null
+    if (this.cache.epoch === epoch) {
+      this.cache.set(workspaceId, hash, key)
+      return key
+    }
+    // Something changed while loading: what was read may predate it, and a key object that is not
+    // the cached one must not be handed out: verifications spending credits from two objects of one
+    // key would each start from the same balance. Join (or start) the load of the new epoch instead.
+    if (retries >= MAX_RELOADS) return key
+    return this.findByHashAfter(workspaceId, hash, retries + 1)
+  }
+
+  private findByHashAfter(workspaceId: string, hash: string, retries: number): LoadedKey | null | Promise<LoadedKey | null> {
     const cached = this.cache.peek(workspaceId, hash)
     if (cached !== undefined) return cached
     const slot = cacheSlot(workspaceId, hash)
     const epoch = this.cache.epoch
     const under = this.loading.get(slot)
-    // Only a load begun since the last invalidation is shared: an older one may have read the row as it was before a change
-    // the caller has already seen acknowledged (a key deleted, then verified).
     if (under?.epoch === epoch) return under.load
-    const load: Promise<LoadedKey | null> = this.loadByHash(workspaceId, hash).finally(() => {
+    const load: Promise<LoadedKey | null> = this.loadByHash(workspaceId, hash, retries).finally(() => {
       if (this.loading.get(slot)?.load === load) this.loading.delete(slot)
     })
     this.loading.set(slot, { epoch, load })
     return load
-  }
-
-  private async loadByHash(workspaceId: string, hash: string): Promise<LoadedKey | null> {
-    const epoch = this.cache.epoch
-    const record = await this.stores.keys.findLiveByHash(workspaceId, hash)
-    const pending = record ? this.deps.credits.pendingBalance(record.id) : undefined
-    const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record, pending) : null
-    // Something changed while loading: answer with what was read, but do not keep it.
-    if (this.cache.epoch === epoch) this.cache.set(workspaceId, hash, key)
-    return key
   }
 
   /** The live key (of a live API) with this id in this workspace, read from the store now; null when absent. */

@@ -109,4 +109,28 @@ describe('a spend that is written', () => {
     expect(answers.filter((a) => a.body.data.code === 'USAGE_EXCEEDED').length).toBe(35)
     expect(remaining(keyId)).toBe(0)
   })
+
+  test('a key changed while it is being loaded: the verifications waiting on either load spend from one balance', async () => {
+    const { keyId, key } = (await post('keys.createKey', { apiId, credits: { remaining: 10 } })).body.data
+    // Hold the connection, so that the loads below wait with their reads not yet made.
+    let release!: () => void
+    const held = stores.transaction(() => new Promise<void>((resolve) => (release = resolve)))
+    const first = post('keys.verifyKey', { key })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    // The key changes while the first load waits; a verification after that starts a second load.
+    services.keyCache.invalidateKey(keyId)
+    const second = post('keys.verifyKey', { key })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    release()
+    await held
+    const answers = await Promise.all([first, second])
+    expect(answers.map((a) => [a.status, a.body.data.code]).sort()).toEqual([
+      [200, 'VALID'],
+      [200, 'VALID'],
+    ])
+    // Two spends acknowledged: two credits gone, in the answers and in the database.
+    expect(answers.map((a) => a.body.data.credits).sort()).toEqual([8, 9])
+    await services.flush()
+    expect(remaining(keyId)).toBe(8)
+  })
 })
