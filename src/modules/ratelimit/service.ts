@@ -31,6 +31,17 @@ export type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride }
 export type LimitInput = typeof LimitBody.static
 export type SetOverrideInput = typeof SetOverrideBody.static
 
+/** A limit call ready to decide: each input with its namespace and the override that applies. */
+interface PreparedLimit {
+  workspaceId: string
+  inputs: LimitInput[]
+  namespaces: RatelimitNamespace[]
+  overrides: (RatelimitOverride | undefined)[]
+  requestId: string
+  /** performance.now() when the call began (the events' latency). */
+  started: number
+}
+
 /** What one limit call decided: all-or-nothing `passed`, and each request's result. */
 export interface LimitCall {
   passed: boolean
@@ -130,7 +141,7 @@ export class RatelimitService {
       overrides.push(set.match(input.identifier))
     }
     if (namespaces.some((ns) => ns.deletedAt !== null)) throw namespaceGone()
-    return this.decide(workspaceId, inputs, namespaces, overrides, requestId, started)
+    return this.decide({ workspaceId, inputs, namespaces, overrides, requestId, started })
   }
 
   /** `limit` when a namespace or its overrides are not cached yet (or the namespace is to be created). */
@@ -146,17 +157,11 @@ export class RatelimitService {
     for (const [i, ns] of namespaces.entries()) {
       overrides.push((this.overrideSets.get(ns.id) ?? (await this.loadOverrides(ns.id))).match(inputs[i]!.identifier))
     }
-    return this.decide(workspaceId, inputs, namespaces, overrides, requestId, started)
+    return this.decide({ workspaceId, inputs, namespaces, overrides, requestId, started })
   }
 
-  private decide(
-    workspaceId: string,
-    inputs: LimitInput[],
-    namespaces: RatelimitNamespace[],
-    overrides: (RatelimitOverride | undefined)[],
-    requestId: string,
-    started: number,
-  ): LimitCall | Promise<LimitCall> {
+  private decide(call: PreparedLimit): LimitCall | Promise<LimitCall> {
+    const { workspaceId, inputs, namespaces, overrides } = call
     const decided = this.limiter.limit(
       inputs.map((input, i) => ({
         bucket: `${workspaceId}:${namespaces[i]!.id}`,
@@ -167,19 +172,12 @@ export class RatelimitService {
       })),
     )
     // The shared limiter of cluster mode answers later; the in-memory one at once (no extra turn of the event loop).
-    if (decided instanceof Promise) return decided.then((d) => this.record(workspaceId, inputs, namespaces, overrides, requestId, started, d))
-    return this.record(workspaceId, inputs, namespaces, overrides, requestId, started, decided)
+    if (decided instanceof Promise) return decided.then((d) => this.record(call, d))
+    return this.record(call, decided)
   }
 
-  private record(
-    workspaceId: string,
-    inputs: LimitInput[],
-    namespaces: RatelimitNamespace[],
-    overrides: (RatelimitOverride | undefined)[],
-    requestId: string,
-    started: number,
-    { passed, outcomes }: LimitDecision,
-  ): LimitCall {
+  private record(call: PreparedLimit, { passed, outcomes }: LimitDecision): LimitCall {
+    const { workspaceId, inputs, namespaces, overrides, requestId, started } = call
     const results = outcomes.map((outcome, i): LimitResult => {
       const override = overrides[i]
       return {
