@@ -9,47 +9,11 @@
 // change of the key format fails here instead of measuring NOT_FOUNDs.
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
+import { generateKey, hashKey, randomBase58Chars } from '../../src/crypto'
 import { rpc } from '../smoke'
 import type { ServerSpec } from './processes'
 import { startServer } from './processes'
 import { seedRootKey } from './seed-keys'
-
-const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
-
-/** Bitcoin-alphabet base58 of `bytes` (leading zero bytes become '1'), as latch writes its keys. */
-function base58(bytes: Uint8Array): string {
-  let zeros = 0
-  while (zeros < bytes.length && bytes[zeros] === 0) zeros++
-  const digits: number[] = []
-  for (let i = zeros; i < bytes.length; i++) {
-    let carry = bytes[i]!
-    for (let j = 0; j < digits.length; j++) {
-      carry += digits[j]! << 8
-      digits[j] = carry % 58
-      carry = (carry / 58) | 0
-    }
-    while (carry > 0) {
-      digits.push(carry % 58)
-      carry = (carry / 58) | 0
-    }
-  }
-  let out = '1'.repeat(zeros)
-  for (let i = digits.length - 1; i >= 0; i--) out += BASE58[digits[i]!]
-  return out
-}
-
-/** `count` random base58 characters, as latch's ids carry after their prefix. */
-function base58Chars(count: number): string {
-  let out = ''
-  while (out.length < count) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(count * 2))) {
-      if (byte < 232 && out.length < count) out += BASE58[byte % 58]
-    }
-  }
-  return out
-}
-
-const sha256Base64 = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest('base64')
 
 export interface LargeStore {
   rootKey: string
@@ -99,8 +63,8 @@ export async function seedLargeStore(binary: string, db: string, dir: string, co
     sqlite.exec('PRAGMA cache_size = -1048576') // 1 GiB, so that the random inserts into the hash index stay in memory
     const row = sqlite.query<Record<string, unknown>, [string]>('SELECT * FROM keys WHERE id = ?').get(template.keyId)
     if (!row) throw new Error(`the key ${template.keyId} created over HTTP is not in ${db}`)
-    const start = (key: string) => key.slice(0, 4)
-    if (row.hash !== sha256Base64(template.key) || row.start !== start(template.key)) {
+    // Keys are made by latch's own generateKey; the template proves the server made its key the same way.
+    if (row.hash !== hashKey(template.key) || row.start !== template.key.slice(0, 4)) {
       throw new Error('keys.createKey stored a hash or start this script does not make: update seed-large.ts to the key format of src/crypto.ts')
     }
     const columns = Object.keys(row)
@@ -108,13 +72,12 @@ export async function seedLargeStore(binary: string, db: string, dir: string, co
     const values = columns.map((c) => row[c]) as (string | number | null)[]
     const [id, hash, begin] = ['id', 'hash', 'start'].map((c) => columns.indexOf(c))
     sqlite.transaction(() => {
-      const bytes = new Uint8Array(16)
       for (let i = 1; i < count; i++) {
-        const key = base58(crypto.getRandomValues(bytes))
-        keys[i] = key
-        values[id!] = `key_${base58Chars(16)}`
-        values[hash!] = sha256Base64(key)
-        values[begin!] = start(key)
+        const made = generateKey(undefined, 16)
+        keys[i] = made.key
+        values[id!] = `key_${randomBase58Chars(16)}`
+        values[hash!] = made.hash
+        values[begin!] = made.start
         insert.run(...values)
       }
     })()
