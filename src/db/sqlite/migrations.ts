@@ -8,6 +8,7 @@ import { initialSchema } from './migrations/initial'
 import { reliabilitySchema } from './migrations/reliability'
 import { auditAnalyticsSchema } from './migrations/audit-analytics'
 import { rootKeyVersionSchema } from './migrations/root-key-version'
+import { leanEventsSchema } from './migrations/lean-events'
 
 /** Every migration, in order. */
-export const migrations: Migration[] = [...initialSchema, ...reliabilitySchema, ...auditAnalyticsSchema, ...rootKeyVersionSchema]
+export const migrations: Migration[] = [...initialSchema, ...reliabilitySchema, ...auditAnalyticsSchema, ...rootKeyVersionSchema, ...leanEventsSchema]

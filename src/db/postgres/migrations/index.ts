@@ -2,9 +2,10 @@
 // Kept as TypeScript so they are bundled into the compiled binary. Never edit
 // a released migration: add a new one. Numbered apart from SQLite's.
 import { initialSchema } from './initial'
+import { leanEventsSchema } from './lean-events'
 import type { Migration } from './migration'
 
 export type { Migration } from './migration'
 
 /** Every migration, in order. */
-export const migrations: Migration[] = [...initialSchema]
+export const migrations: Migration[] = [...initialSchema, ...leanEventsSchema]
