@@ -6,8 +6,12 @@
 // never block) and checks, after every restart, that every acknowledged
 // created key exists and verifies, every acknowledged update is there, and no
 // key has more credits than its initial credits minus its acknowledged VALID
-// answers. Prints `kills survived`, `acknowledged writes lost` and `credits
-// regained`; exits 1 unless every restart worked and the last two are 0.
+// answers. At the end, after a clean stop, every analytics rollup grain must
+// count exactly the raw verification events (rollups held back by the writer
+// thread when a kill came are rebuilt at the next start). Prints `kills
+// survived`, `acknowledged writes lost`, `credits regained` and `rollups off`;
+// exits 1 unless every restart worked and the last three are 0.
+import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -161,12 +165,29 @@ async function check(url: string, root: string): Promise<void> {
 
 const regainedTotal = () => keys.reduce((sum, k) => sum + Math.max(0, k.regained), 0)
 
+/** Per rollup grain, how far its count of verifications is from the raw events (of a stopped server's file). */
+function rollupsOff(path: string): string[] {
+  const db = new Database(path, { readonly: true })
+  try {
+    const raw = (db.query('SELECT count(*) AS n FROM verification_events').get() as { n: number }).n
+    const off = ['minute', 'hour', 'day', 'month'].flatMap((grain) => {
+      const n = (db.query(`SELECT coalesce(sum(count), 0) AS n FROM verification_rollups_per_${grain}`).get() as { n: number }).n
+      return n === raw ? [] : [`per ${grain}: ${n} of ${raw} verifications`]
+    })
+    const owed = (db.query('SELECT count(*) AS n FROM rollups_owed').get() as { n: number }).n
+    return owed === 0 ? off : [...off, `${owed} ranges still owed after a clean stop`]
+  } finally {
+    db.close()
+  }
+}
+
 async function main(): Promise<number> {
   const binary = await ensureBinary({ binary: flags.binary, rebuild: flags.rebuild ?? false })
   const dir = mkdtempSync(join(tmpdir(), 'latch-crash-'))
   const db = join(dir, 'latch.db')
   let server: RunningBinary | undefined
   let survived = 0
+  let off: string[] = []
   try {
     console.log(`crash test: ${binary}, ${KILLS} kills, ${WORKERS} workers, seed ${SEED}, database ${db}`)
     const created = await runBinary(binary, ['root-keys', 'create', '--workspace', 'crash', '--name', 'load', '--permission', '*', '--json', '--db', db], dir)
@@ -197,6 +218,12 @@ async function main(): Promise<number> {
         `round ${round}: ${keys.length} keys, ${totals.creates} creates, ${totals.updates} updates, ${totals.spends} spends acknowledged; lost ${lost.size}, regained ${regainedTotal()}`,
       )
     }
+    if (server) {
+      const code = await server.stop('SIGTERM')
+      server = undefined
+      if (code !== 0) throw new Error(`the server exited with ${code} on SIGTERM`)
+      off = rollupsOff(db)
+    }
   } finally {
     await server?.stop('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
@@ -207,7 +234,9 @@ async function main(): Promise<number> {
   console.log(`kills survived: ${survived}`)
   console.log(`acknowledged writes lost: ${lost.size}`)
   console.log(`credits regained: ${regained}`)
-  return survived === KILLS && lost.size === 0 && regained === 0 ? 0 : 1
+  for (const what of off) console.log(`rollups off: ${what}`)
+  console.log(`rollups off: ${off.length}`)
+  return survived === KILLS && lost.size === 0 && regained === 0 && off.length === 0 ? 0 : 1
 }
 
 try {

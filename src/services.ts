@@ -88,6 +88,7 @@ export function createServices(options: ServiceOptions) {
     await credits.flush()
     await events.flush()
     await ratelimitEvents.flush()
+    await stores.eventWriter.settle()
   }
 
   /** Runs scheduled jobs now (refills, event and audit log retention); also run at start so that work missed while down happens. */

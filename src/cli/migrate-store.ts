@@ -12,6 +12,7 @@ import { ConfigError } from '../config'
 import { redactUrl } from '../db/open'
 import type { copyFromSqlite } from '../db/postgres/copy-from-sqlite'
 import { lockDatabase } from '../db/server-lock'
+import { rebuildOwedRollups } from '../db/sqlite'
 import { openDatabase } from '../db/sqlite/database'
 import { FINGERPRINT_SETTING, masterKeyFingerprint, parseMasterKey } from '../modules/keys/vault'
 import { JSON_FLAG, defineCommand, writeJson } from './command'
@@ -70,6 +71,8 @@ LATCH_MASTER_KEY_FILE. With --json the output is
     try {
       const source = openDatabase(from)
       try {
+        // PostgreSQL writes rollups with their events: nothing may be owed when the rows move.
+        await rebuildOwedRollups(source)
         // Loaded only when used: the PostgreSQL engine uses Bun's SQL client, which Deno lacks.
         const [{ openPostgresStores }, { copyFromSqlite }] = await Promise.all([import('../db/postgres'), import('../db/postgres/copy-from-sqlite')])
         const target = await openPostgresStores(flags.to!)

@@ -13,5 +13,7 @@ export function storesEventWriter(stores: Pick<Stores, 'transaction' | 'verifica
         await stores.keys.touchLastUsed(lastUsed)
       }),
     writeRatelimits: (events) => stores.ratelimitEvents.insertMany(events),
+    // Each batch commits with its rollups.
+    settle: async () => {},
   }
 }

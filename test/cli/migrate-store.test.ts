@@ -4,7 +4,7 @@
 // analytics), a database that is not empty is refused with nothing written,
 // and a server holding the file blocks the copy.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
@@ -12,6 +12,8 @@ import { ManualClock } from '../../src/clock'
 import { openPostgresStores } from '../../src/db/postgres'
 import { lockDatabase } from '../../src/db/server-lock'
 import { openSqliteStores } from '../../src/db/sqlite'
+import { SqliteEngine } from '../../src/db/sqlite/engine'
+import { OwedRollups } from '../../src/db/sqlite/owed-rollups'
 import type { Stores } from '../../src/db/stores'
 import { createServices } from '../../src/services'
 import { TEST_MASTER_KEY } from '../support/harness'
@@ -149,6 +151,39 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('latch migrate-store', () 
       expect((await call('apis.createApi', { name: 'second' }, source.root)).status).toBe(200)
     } finally {
       await stores.close()
+    }
+  })
+
+  test('rollups a crashed server still owed are rebuilt before the copy', async () => {
+    const path = join(dir, 'crashed.db')
+    copyFileSync(source.path, path)
+    // As the writer thread leaves it when the process dies between raw rows and rollups.
+    const stores = openSqliteStores(path)
+    const sql = new SqliteEngine(stores.db)
+    const base = {
+      workspaceId: 'ws_x',
+      apiId: source.apiId,
+      keyId: source.keyId,
+      identityId: null,
+      externalId: null,
+      outcome: 'VALID',
+      tags: [],
+      creditsSpent: 0,
+      latency: 1,
+    }
+    const events = Array.from({ length: 5 }, (_, i) => ({ ...base, requestId: `req_owed${i}`, time: clock.now() + i }))
+    await sql.transaction(async () => {
+      const [first, last] = (await stores.verificationEvents.insertRaw(events))!
+      await new OwedRollups(sql).note('verifications', first, last)
+    })
+    stores.close()
+    const to = await emptyTarget()
+    expect(await cli.run(['migrate-store', '--from', path, '--to', to, '--json'])).toMatchObject({ code: 0, stderr: '' })
+    const target = await openPostgresStores(to)
+    try {
+      expect(await target.engine.all("SELECT sum(count)::int AS n FROM verification_rollups_per_day WHERE workspace_id = 'ws_x'")).toEqual([{ n: 5 }])
+    } finally {
+      await target.close()
     }
   })
 

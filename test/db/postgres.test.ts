@@ -48,7 +48,9 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('PostgreSQL engine', () =>
     const url = await emptyDatabase()
     const first = await node(url)
     await first.engine.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
-    await expect(openPostgresStores(url)).rejects.toThrow('The database is at schema version 999, but this latch only knows versions up to 1')
+    await expect(openPostgresStores(url)).rejects.toThrow(
+      `The database is at schema version 999, but this latch only knows versions up to ${migrations.at(-1)!.version}.`,
+    )
   })
 
   test('a server that cannot be reached is a 503 for every call, not a 500', async () => {

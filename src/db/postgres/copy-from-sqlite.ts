@@ -53,10 +53,11 @@ interface Column {
 }
 
 /**
- * The SQLite engine's own tables, not data: its migration record, and the root-key change counter
- * that its triggers keep (PostgreSQL tells other nodes of root-key changes with LISTEN instead).
+ * The SQLite engine's own tables, not data: its migration record, the root-key change counter
+ * that its triggers keep (PostgreSQL tells other nodes of root-key changes with LISTEN instead),
+ * and the rollups its writer thread owes (paid before the copy: PostgreSQL holds none back).
  */
-const SQLITE_BOOKKEEPING = new Set(['schema_migrations', 'change_counters'])
+const SQLITE_BOOKKEEPING = new Set(['schema_migrations', 'change_counters', 'rollups_owed'])
 
 /** Refuses a source with tables this latch cannot place, or a target whose schema lacks one. */
 function checkTables(source: Database, target: Map<string, Column[]>): void {

@@ -12,6 +12,8 @@ export type EventThreadRequest = { id: number } & (
   // Events as JSON text: a third of the cost of a structured copy of as many objects.
   | { kind: 'verifications'; events: string; lastUsed: [string, number][] }
   | { kind: 'ratelimits'; events: string }
+  // Writes the rollups held back (see ./owed-rollups.ts).
+  | { kind: 'rollups' }
   | { kind: 'close' }
 )
 /** `written`: with an error, the events of the batch that had committed before it. */
@@ -85,6 +87,12 @@ export class EventThread implements EventWriter {
     if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
     if (!this.thread()) return this.fallback.writeRatelimits(events)
     return this.send({ kind: 'ratelimits', events: JSON.stringify(events) })
+  }
+
+  /** Settles when the rollups of every batch handed over are written (the thread holds them back up to a second). */
+  settle(): Promise<void> {
+    if (this.closed || this.state !== 'running' || !this.worker) return Promise.resolve()
+    return this.send({ kind: 'rollups' })
   }
 
   /** Waits for the batches handed over, closes the thread's connection and ends the thread. */

@@ -1,18 +1,22 @@
 // The analytics writer thread of a SQLite server (started by ./event-thread.ts;
 // a separate entrypoint of the compiled binary, see scripts/build.ts). It opens
 // its own connection to the database file and writes each batch it is handed
-// through the same stores as the request thread would (raw rows, rollups,
-// last-used times), in transactions of a few hundred events, so that the
-// request thread neither runs those statements nor waits long for the write
-// lock. It also checkpoints the write-ahead log, which the request thread's
-// connection then never does inside one of its commits.
+// through the same stores as the request thread would (raw rows, last-used
+// times), in transactions of a few hundred events, so that the request thread
+// neither runs those statements nor waits long for the write lock. Rollups
+// follow about a second later, grouped over all the batches of that second
+// (./owed-rollups.ts); rollups owed by an earlier run are rebuilt when the
+// thread opens the file. It also checkpoints the write-ahead log, which the
+// request thread's connection then never does inside one of its commits.
 import { closeSync, fdatasyncSync, openSync } from 'node:fs'
 import { driver } from '#sqlite-driver'
 import type { RatelimitEvent, VerificationEvent } from '../stores/analytics'
+import type { SqliteEventStore } from './analytics-events'
 import { sqliteRatelimitEventStore, sqliteVerificationEventStore } from './analytics-events'
 import { SqliteEngine } from './engine'
 import type { EventThreadReply, EventThreadRequest } from './event-thread'
 import { SqliteKeyStore } from './keys'
+import { type EventKind, HeldRollups, OwedRollups } from './owed-rollups'
 
 /** Events per transaction: about a millisecond of writing, the longest a request-thread write waits for the lock. */
 const EVENTS_PER_TRANSACTION = 256
@@ -20,16 +24,26 @@ const EVENTS_PER_TRANSACTION = 256
 const CHECKPOINT_MS = 1_000
 /** SQLite's default page size, which latch's databases use: a log frame holds one page. */
 const PAGE_BYTES = 4096
+/** How long rollups are held back after the first event they hold. */
+const HOLD_MS = 1_000
+/** Rollup rows held for one grain that make the thread write them at once: one transaction's worth (some 20 ms here). */
+const MAX_HELD = 2_048
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<EventThreadRequest>) => void) | null
   postMessage(message: EventThreadReply): void
 }
 
+interface Kind<E> {
+  store: SqliteEventStore<E>
+  held: HeldRollups<E>
+}
+
 interface Writer {
   sql: SqliteEngine
-  verifications: ReturnType<typeof sqliteVerificationEventStore>
-  ratelimits: ReturnType<typeof sqliteRatelimitEventStore>
+  verifications: Kind<VerificationEvent>
+  ratelimits: Kind<RatelimitEvent>
+  owed: OwedRollups
   keys: SqliteKeyStore
   checkpoints: ReturnType<typeof setInterval>
   /** The write-ahead log, synced once per batch. */
@@ -60,10 +74,13 @@ function open(path: string, busyDeadlineMs: number, walLimitBytes: number): Writ
       // Busy or failing now: the next tick tries again, and the request thread's commits are unaffected.
     }
   }, CHECKPOINT_MS)
+  const owed = new OwedRollups(sql)
+  const kind = <E>(store: SqliteEventStore<E>): Kind<E> => ({ store, held: new HeldRollups(sql, owed, store.rollups) })
   return {
     sql,
-    verifications: sqliteVerificationEventStore(sql),
-    ratelimits: sqliteRatelimitEventStore(sql),
+    verifications: kind(sqliteVerificationEventStore(sql)),
+    ratelimits: kind(sqliteRatelimitEventStore(sql)),
+    owed,
     keys: new SqliteKeyStore(sql),
     checkpoints,
     wal: openSync(`${path}-wal`, 'r'),
@@ -73,30 +90,64 @@ function open(path: string, busyDeadlineMs: number, walLimitBytes: number): Writ
 /** Events of the batch being written that have committed: told to the request thread if the rest fails. */
 let written = 0
 
-async function inTransactions<E>(w: Writer, events: E[], write: (slice: E[], first: boolean) => Promise<void>): Promise<void> {
-  if (events.length === 0) return w.sql.transaction(() => write([], true))
+/**
+ * The raw rows of `events`, a transaction per slice, each noting the rollups
+ * it owes; `first` runs in the first slice's transaction (also without events).
+ */
+async function inTransactions<E>(w: Writer, kind: EventKind, events: E[], first?: () => Promise<void>): Promise<void> {
+  const { store, held } = w[kind] as unknown as Kind<E>
+  if (events.length === 0) {
+    if (first) await w.sql.transaction(first)
+    return
+  }
   for (let from = 0; from < events.length; from += EVENTS_PER_TRANSACTION) {
     const slice = events.slice(from, from + EVENTS_PER_TRANSACTION)
-    await w.sql.transaction(() => write(slice, from === 0))
+    const note = await w.sql.transaction(async () => {
+      const [firstId, lastId] = (await store.insertRaw(slice))!
+      if (from === 0 && first) await first()
+      return w.owed.note(kind, firstId, lastId)
+    })
     written += slice.length
+    held.add(slice, note)
   }
+  if (held.size >= MAX_HELD) await writeRollups(w)
+  else holdRollups()
+}
+
+let rollupTimer: ReturnType<typeof setTimeout> | null = null
+
+/** Writes the held rollups within HOLD_MS, in turn with the batches. */
+function holdRollups(): void {
+  rollupTimer ??= setTimeout(() => {
+    rollupTimer = null
+    enqueue(async () => {
+      if (writer) await writeRollups(writer).catch((error) => console.error(`latch: writing analytics rollups failed, kept for the next try: ${error}`))
+    })
+  }, HOLD_MS)
+}
+
+async function writeRollups(w: Writer): Promise<void> {
+  await w.verifications.held.write()
+  await w.ratelimits.held.write()
 }
 
 async function handle(request: EventThreadRequest): Promise<void> {
   if (request.kind === 'open') {
     writer = open(request.path, request.busyDeadlineMs, request.walLimitBytes)
+    await writer.owed.rebuild({ verifications: writer.verifications.store.rollups, ratelimits: writer.ratelimits.store.rollups })
     return
   }
   const w = writer
   if (!w) throw new Error('the event thread has no database open')
   if (request.kind === 'verifications') {
-    await inTransactions(w, JSON.parse(request.events) as VerificationEvent[], async (slice, first) => {
-      await w.verifications.insertMany(slice)
-      if (first) await w.keys.touchLastUsed(request.lastUsed)
-    })
+    await inTransactions(w, 'verifications', JSON.parse(request.events) as VerificationEvent[], () => w.keys.touchLastUsed(request.lastUsed))
   } else if (request.kind === 'ratelimits') {
-    await inTransactions(w, JSON.parse(request.events) as RatelimitEvent[], (slice) => w.ratelimits.insertMany(slice))
+    await inTransactions(w, 'ratelimits', JSON.parse(request.events) as RatelimitEvent[])
+  } else if (request.kind === 'rollups') {
+    await writeRollups(w)
   } else {
+    await writeRollups(w)
+    if (rollupTimer) clearTimeout(rollupTimer)
     clearInterval(w.checkpoints)
     writer = null
     closeSync(w.wal)
@@ -110,8 +161,12 @@ async function handle(request: EventThreadRequest): Promise<void> {
 // One request at a time, in the order sent: `written` belongs to the batch in hand.
 let queue: Promise<void> = Promise.resolve()
 
+function enqueue(work: () => Promise<void>): void {
+  queue = queue.then(work)
+}
+
 scope.onmessage = ({ data }) => {
-  queue = queue.then(async () => {
+  enqueue(async () => {
     written = 0
     try {
       await handle(data)

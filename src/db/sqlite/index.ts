@@ -2,13 +2,15 @@
 // analytics writer thread with a connection of its own: ./event-thread.ts).
 import { storesEventWriter } from '../event-writer'
 import type { Stores } from '../stores'
+import type { RatelimitEvent, VerificationEvent } from '../stores/analytics'
 import { SqliteAnalyticsStore } from './analytics'
-import { sqliteRatelimitEventStore, sqliteVerificationEventStore } from './analytics-events'
+import { type SqliteEventStore, sqliteRatelimitEventStore, sqliteVerificationEventStore } from './analytics-events'
 import { SqliteApiStore } from './apis'
 import { SqliteAuditLogStore } from './audit'
 import { type EngineOptions, SqliteEngine } from './engine'
 import { openDatabase, type Database } from './database'
 import { EventThread } from './event-thread'
+import { OwedRollups } from './owed-rollups'
 import { SqliteIdentityStore } from './identities'
 import { SqliteKeyStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
@@ -21,6 +23,8 @@ import { SqliteWorkspaceStore } from './workspaces'
 export interface SqliteStores extends Stores {
   /** The raw connection, for tests and maintenance commands. */
   readonly db: Database
+  readonly verificationEvents: SqliteEventStore<VerificationEvent> & Stores['verificationEvents']
+  readonly ratelimitEvents: SqliteEventStore<RatelimitEvent> & Stores['ratelimitEvents']
 }
 
 export interface SqliteStoreOptions extends EngineOptions {
@@ -38,6 +42,8 @@ export interface SqliteStoreOptions extends EngineOptions {
 export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
   const sql = new SqliteEngine(db, options)
   const analytics = new SqliteAnalyticsStore(sql, options.path)
+  const verificationEvents = sqliteVerificationEventStore(sql)
+  const ratelimitEvents = sqliteRatelimitEventStore(sql)
   const stores: Omit<SqliteStores, 'eventWriter' | 'close'> = {
     db,
     transaction: (work) => sql.transaction(work),
@@ -46,8 +52,8 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     rootKeys: new SqliteRootKeyStore(sql),
     apis: new SqliteApiStore(sql),
     keys: new SqliteKeyStore(sql),
-    verificationEvents: sqliteVerificationEventStore(sql),
-    ratelimitEvents: sqliteRatelimitEventStore(sql),
+    verificationEvents,
+    ratelimitEvents,
     analytics,
     rbac: new SqliteRbacStore(sql),
     identities: new SqliteIdentityStore(sql),
@@ -69,12 +75,22 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     }
   }
   db.exec('PRAGMA wal_autocheckpoint = 0')
-  // Lost thread: this connection writes the batches, and checkpoints again as SQLite does by default.
+  // Lost thread: this connection writes the batches (with their rollups), checkpoints again as SQLite
+  // does by default, and rebuilds the rollups the thread held back (else the next start does).
   const thread = new EventThread(
     path,
     { busyDeadlineMs: options.busyDeadlineMs ?? 5_000, walLimitBytes: options.walLimitBytes ?? 64 * 1024 * 1024 },
     onThisThread,
-    () => db.exec('PRAGMA wal_autocheckpoint = 1000'),
+    () => {
+      db.exec('PRAGMA wal_autocheckpoint = 1000')
+      new OwedRollups(sql)
+        .rebuild({ verifications: verificationEvents.rollups, ratelimits: ratelimitEvents.rollups })
+        .catch((error) =>
+          process.stderr.write(
+            `${JSON.stringify({ level: 'error', message: 'rebuilding held-back analytics rollups failed; the next start retries', error: String(error) })}\n`,
+          ),
+        )
+    },
   )
   return {
     ...stores,
@@ -88,6 +104,16 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
       }
     },
   }
+}
+
+/**
+ * Rebuilds the analytics rollups a crashed server's writer thread still owed
+ * (./owed-rollups.ts), for a process that holds the server lock and has no
+ * writer thread (`latch migrate-store`); returns how many ranges.
+ */
+export function rebuildOwedRollups(db: Database): Promise<number> {
+  const sql = new SqliteEngine(db)
+  return new OwedRollups(sql).rebuild({ verifications: sqliteVerificationEventStore(sql).rollups, ratelimits: sqliteRatelimitEventStore(sql).rollups })
 }
 
 /** Opens (creating and migrating) the database file and builds its stores. */

@@ -62,6 +62,8 @@ export interface EventWriter {
   // A batch that failed after part of it committed rejects with PartialBatchError.
   writeVerifications(events: VerificationEvent[], lastUsed: [keyId: string, at: number][]): Promise<void>
   writeRatelimits(events: RatelimitEvent[]): Promise<void>
+  /** Settles when the rollups of every batch written so far are written too (a writer may hold them back briefly). */
+  settle(): Promise<void>
 }
 
 /** A batch of events failed after its first `written` events had committed: only the rest is to be written again. */
