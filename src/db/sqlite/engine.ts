@@ -154,6 +154,22 @@ export class SqliteEngine {
     return result
   }
 
+  /**
+   * Runs a read now when no other request's transaction holds the connection
+   * (it would see that transaction's rows), else as `run` does: a read needs
+   * no durability, so the common case awaits nothing. Any failure (a reader
+   * meeting a checkpoint's lock, a storage error) is left to `run`, which
+   * tries again and reports it as usual.
+   */
+  read<T>(work: () => T): T | Promise<T> {
+    if (!this.free()) return this.run(work)
+    try {
+      return work()
+    } catch {
+      return this.run(work)
+    }
+  }
+
   private async untilFree(): Promise<void> {
     while (!this.free()) await this.ended
   }

@@ -156,7 +156,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   findLiveByHash(workspaceId: string, hash: string) {
-    return this.sql.run(() => {
+    return this.sql.read(() => {
       const row = this.stmt.liveByHash.get(workspaceId, hash)
       return row ? toRecord(row) : null
     })

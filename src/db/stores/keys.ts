@@ -66,8 +66,8 @@ export interface KeyStore {
   insert(key: NewKeyRecord): Promise<void>
   /** The live key with this id in this workspace, or null. */
   findLive(workspaceId: string, keyId: string): Promise<KeyRecord | null>
-  /** The live key with this hash in this workspace, or null. */
-  findLiveByHash(workspaceId: string, hash: string): Promise<KeyRecord | null>
+  /** The live key with this hash in this workspace, or null; answered at once when the engine can (every unknown key asks). */
+  findLiveByHash(workspaceId: string, hash: string): KeyRecord | null | Promise<KeyRecord | null>
   /** The workspace's key holding this hash, live or deleted (hashes are unique per workspace), or null. */
   findHashHolder(workspaceId: string, hash: string): Promise<{ id: string; deleted: boolean; apiId: string } | null>
   /** Live keys of an API ordered by id, from `cursor` (inclusive), at most `limit`; optionally of one identity. */

@@ -74,9 +74,25 @@ export class KeyLoader {
     return this.findByHashAfter(workspaceId, hash, 0)
   }
 
-  private async loadByHash(workspaceId: string, hash: string, retries = 0): Promise<LoadedKey | null> {
+  /** A key that is not stored is answered without an await when the store answers at once: abuse must stay cheap. */
+  private loadByHash(workspaceId: string, hash: string, retries = 0): LoadedKey | null | Promise<LoadedKey | null> {
     const epoch = this.cache.epoch
-    const record = await this.stores.keys.findLiveByHash(workspaceId, hash)
+    const found = this.stores.keys.findLiveByHash(workspaceId, hash)
+    if (found === null) {
+      this.cache.set(workspaceId, hash, null)
+      return null
+    }
+    return this.loadRecord(workspaceId, hash, epoch, found, retries)
+  }
+
+  private async loadRecord(
+    workspaceId: string,
+    hash: string,
+    epoch: number,
+    found: KeyRecord | Promise<KeyRecord | null>,
+    retries: number,
+  ): Promise<LoadedKey | null> {
+    const record = await found
     const pending = record ? this.deps.credits.pendingBalance(record.id) : undefined
     const key = record && (await this.stores.apis.isLive(record.apiId)) ? await this.build(record, pending) : null
     if (this.cache.epoch === epoch) {
@@ -97,7 +113,9 @@ export class KeyLoader {
     const epoch = this.cache.epoch
     const under = this.loading.get(slot)
     if (under?.epoch === epoch) return under.load
-    const load: Promise<LoadedKey | null> = this.loadByHash(workspaceId, hash, retries).finally(() => {
+    const loaded = this.loadByHash(workspaceId, hash, retries)
+    if (!(loaded instanceof Promise)) return loaded
+    const load = loaded.finally(() => {
       if (this.loading.get(slot)?.load === load) this.loading.delete(slot)
     })
     this.loading.set(slot, { epoch, load })
