@@ -67,6 +67,16 @@ export function randomBase58Chars(count: number): string {
   return out
 }
 
+/** `value` (a non-negative integer below 58^width) as exactly `width` base58 digits, most significant first. */
+export function base58Digits(value: number, width: number): string {
+  let out = ''
+  for (let i = 0; i < width; i++) {
+    out = BASE58[value % 58] + out
+    value = Math.floor(value / 58)
+  }
+  return out
+}
+
 /** base64(SHA-256(utf8 key)), the only form in which a key is stored. */
 export const hashKey: (key: string) => string = runtime.sha256Base64
 

@@ -75,6 +75,7 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     }
   }
   db.exec('PRAGMA wal_autocheckpoint = 0')
+  db.exec(`PRAGMA journal_size_limit = ${options.walLimitBytes ?? 64 * 1024 * 1024}`)
   // Lost thread: this connection writes the batches (with their rollups), checkpoints again as SQLite
   // does by default, and rebuilds the rollups the thread held back (else the next start does).
   const thread = new EventThread(
