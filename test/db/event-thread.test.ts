@@ -51,6 +51,8 @@ describe('the analytics writer thread', () => {
     const api = (await call('apis.createApi', { name: 'main' }, root)).body.data.apiId
     const key = (await call('keys.createKey', { apiId: api }, root)).body.data
     expect(stores.db.query('PRAGMA wal_autocheckpoint').get()).toEqual({ wal_autocheckpoint: 0 })
+    // The request thread never sleeps inside SQLite waiting for the thread's lock: the engine waits between attempts.
+    expect(stores.db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 0 })
     // More than one transaction's worth (256) in one batch, and an unknown key among them.
     for (let i = 0; i < 600; i++) {
       const { status, body } = await call('keys.verifyKey', { key: i === 599 ? 'nope' : key.key, tags: [`n=${i % 3}`] }, root)
@@ -98,6 +100,31 @@ describe('the analytics writer thread', () => {
     const db = openDatabase(path)
     expect(db.query('SELECT count(*) AS n, sum(passed) AS passed FROM ratelimit_events').get()).toEqual({ n: 10, passed: 5 })
     expect(db.query('SELECT sum(total) AS total, sum(passed) AS passed FROM ratelimit_rollups_per_day').get()).toEqual({ total: 10, passed: 5 })
+    db.close()
+  })
+
+  test('a batch still being serialised in turns when close is called is written before the thread ends', async () => {
+    const { path, stores } = open()
+    const events = Array.from({ length: 1_000 }, (_, i) => ({
+      requestId: `req_${i}`,
+      time: Date.UTC(2026, 5, 15, 12, 0, 0) + i,
+      workspaceId: 'ws_1',
+      namespaceId: 'rlns_1',
+      identifier: `user_${i % 10}`,
+      passed: i % 2 === 0,
+      latency: 0.1,
+      overrideId: null,
+      limit: 10,
+      remaining: 1,
+      resetAt: 0,
+      tokens: 1,
+    }))
+    const written = stores.eventWriter.writeRatelimits(events)
+    await stores.close()
+    await written
+    const db = openDatabase(path)
+    expect(db.query('SELECT count(*) AS n, sum(passed) AS passed FROM ratelimit_events').get()).toEqual({ n: 1_000, passed: 500 })
+    expect(db.query('SELECT sum(total) AS total FROM ratelimit_rollups_per_minute').get()).toEqual({ total: 1_000 })
     db.close()
   })
 

@@ -20,6 +20,14 @@ export interface EngineOptions {
   path?: string
   /** How long a statement may wait for another connection's write lock before the request fails with 503. */
   busyDeadlineMs?: number
+  /**
+   * How long SQLite itself may wait for the lock inside one statement, blocking
+   * the thread (default 20 ms); past it the engine waits between attempts
+   * without blocking. The request thread uses 0: the analytics writer holds
+   * the lock for milliseconds at a time, and a blocked event loop stalls
+   * every request in flight.
+   */
+  blockingWaitMs?: number
 }
 
 /** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
@@ -84,8 +92,7 @@ export class SqliteEngine {
     this.dataVersion = db.query<{ data_version: number }, []>('PRAGMA data_version')
     this.totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
     this.rootKeyCounter = rootKeyCounterOf(db)
-    // SQLite's own busy wait blocks the event loop; keep it short and wait between attempts instead.
-    db.exec('PRAGMA busy_timeout = 20')
+    db.exec(`PRAGMA busy_timeout = ${options.blockingWaitMs ?? 20}`)
     this.busyDeadlineMs = options.busyDeadlineMs ?? 5_000
     const stat = options.path && options.path !== ':memory:' ? statSync(options.path) : null
     this.file = stat ? { path: options.path!, dev: stat.dev, ino: stat.ino } : null
@@ -117,7 +124,7 @@ export class SqliteEngine {
    */
   private async attempt<T>(work: () => T, beforeEach?: () => Promise<void> | undefined): Promise<T> {
     const deadline = performance.now() + this.busyDeadlineMs
-    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 200)) {
       const ready = beforeEach?.()
       if (ready) await ready
       try {

@@ -33,6 +33,21 @@ const report = (message: string) => process.stderr.write(`${JSON.stringify({ tim
 /** The thread starts with the first batch, or this long after opening: never in the way of start-up. */
 const START_AFTER_MS = 1_000
 
+/** Events serialised between two turns of the event loop: one JSON.stringify of a batch of 5,000 held requests for milliseconds. */
+const EVENTS_PER_TURN = 256
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** `JSON.stringify(events)` of a batch longer than EVENTS_PER_TURN, made EVENTS_PER_TURN events at a time. */
+async function jsonInTurns(events: unknown[]): Promise<string> {
+  const parts: string[] = []
+  for (let from = 0; from < events.length; from += EVENTS_PER_TURN) {
+    if (from > 0) await nextTurn()
+    parts.push(JSON.stringify(events.slice(from, from + EVENTS_PER_TURN)).slice(1, -1))
+  }
+  return `[${parts.join(',')}]`
+}
+
 export class EventThread implements EventWriter {
   private worker: Worker | null = null
   private state: 'waiting' | 'running' | 'lost' = 'waiting'
@@ -80,13 +95,27 @@ export class EventThread implements EventWriter {
   writeVerifications(events: VerificationEvent[], lastUsed: [string, number][]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
     if (!this.thread()) return this.fallback.writeVerifications(events, lastUsed)
-    return this.send({ kind: 'verifications', events: JSON.stringify(events), lastUsed })
+    return this.post(events, (text) => ({ kind: 'verifications', events: text, lastUsed }))
   }
 
   writeRatelimits(events: RatelimitEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the analytics writer is closed'))
     if (!this.thread()) return this.fallback.writeRatelimits(events)
-    return this.send({ kind: 'ratelimits', events: JSON.stringify(events) })
+    return this.post(events, (text) => ({ kind: 'ratelimits', events: text }))
+  }
+
+  /** Batches still being serialised: `close` waits for them to be handed over first. */
+  private readonly serialising = new Set<Promise<void>>()
+
+  /** Hands a batch over as JSON text: at once when small, else serialised in turns (and tracked until sent). */
+  private post(events: unknown[], message: (text: string) => Message): Promise<void> {
+    if (events.length <= EVENTS_PER_TURN) return this.send(message(JSON.stringify(events)))
+    let sent: Promise<void> = Promise.resolve()
+    const serialised = jsonInTurns(events).then((text) => {
+      sent = this.send(message(text))
+    })
+    this.serialising.add(serialised)
+    return serialised.finally(() => this.serialising.delete(serialised)).then(() => sent)
   }
 
   /** Settles when the rollups of every batch handed over are written (the thread holds them back up to a second). */
@@ -99,6 +128,7 @@ export class EventThread implements EventWriter {
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.starter)
+    await Promise.allSettled([...this.serialising])
     const worker = this.worker
     if (!worker) return
     try {
@@ -110,6 +140,8 @@ export class EventThread implements EventWriter {
   }
 
   private send(message: Message): Promise<void> {
+    // Lost while a batch was being serialised: it fails, its buffer keeps it, and the fallback writes it next.
+    if (!this.worker) return Promise.reject(new Error('the analytics writer thread is gone'))
     const id = ++this.nextId
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })

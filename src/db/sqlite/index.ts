@@ -40,7 +40,8 @@ export interface SqliteStoreOptions extends EngineOptions {
 
 /** The stores over an open database (the caller closes it through `close`). */
 export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
-  const sql = new SqliteEngine(db, options)
+  // The server's request thread never blocks on the lock (see EngineOptions.blockingWaitMs).
+  const sql = new SqliteEngine(db, options.eventThread ? { blockingWaitMs: 0, ...options } : options)
   const analytics = new SqliteAnalyticsStore(sql, options.path)
   const verificationEvents = sqliteVerificationEventStore(sql)
   const ratelimitEvents = sqliteRatelimitEventStore(sql)
