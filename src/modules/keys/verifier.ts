@@ -186,20 +186,18 @@ export class KeyVerifier {
   }
 
   private answer(key: LoadedKey, code: VerifyCode, checks: RatelimitCheck[]): VerifyResult {
-    return {
-      valid: code === 'VALID',
-      code,
-      keyId: key.id,
-      ...(key.name !== null ? { name: key.name } : {}),
-      ...(key.meta !== null ? { meta: key.meta } : {}),
-      ...(key.expiresAt !== null ? { expires: key.expiresAt } : {}),
-      // Like the upstream, a refused spend reports 0 credits left for this request.
-      ...(key.remaining !== null ? { credits: code === 'USAGE_EXCEEDED' ? 0 : key.remaining } : {}),
-      enabled: key.enabled,
-      ...(key.access.permissions.length ? { permissions: key.access.permissions } : {}),
-      ...(key.access.roles.length ? { roles: key.access.roles } : {}),
-      ...(key.identity ? { identity: identityView(key.identity) } : {}),
-      ...(checks.length ? { ratelimits: checks } : {}),
-    }
+    // Assigned one by one, in the order the answer is serialised: a conditional spread per optional field cost a copy each.
+    const result: VerifyResult = { valid: code === 'VALID', code, keyId: key.id }
+    if (key.name !== null) result.name = key.name
+    if (key.meta !== null) result.meta = key.meta
+    if (key.expiresAt !== null) result.expires = key.expiresAt
+    // Like the upstream, a refused spend reports 0 credits left for this request.
+    if (key.remaining !== null) result.credits = code === 'USAGE_EXCEEDED' ? 0 : key.remaining
+    result.enabled = key.enabled
+    if (key.access.permissions.length) result.permissions = key.access.permissions
+    if (key.access.roles.length) result.roles = key.access.roles
+    if (key.identity) result.identity = identityView(key.identity)
+    if (checks.length) result.ratelimits = checks
+    return result
   }
 }
