@@ -50,18 +50,21 @@ const limitOnePermission = (ratelimit: RatelimitService) => limitPermission(rate
 
 type LimitInput = { body: typeof m.LimitBody.static; auth: AuthContext; request: Request; server?: PeerSource | null }
 
-const limitView = ({ results: [result] }: LimitCall) => ({
-  limit: result!.limit,
-  remaining: result!.remaining,
-  reset: result!.reset,
-  success: result!.passed,
-  ...(result!.overrideId ? { overrideId: result!.overrideId } : {}),
-})
+const limitView = ({ results: [result] }: LimitCall) => {
+  const view: { limit: number; remaining: number; reset: number; success: boolean; overrideId?: string } = {
+    limit: result!.limit,
+    remaining: result!.remaining,
+    reset: result!.reset,
+    success: result!.passed,
+  }
+  if (result!.overrideId) view.overrideId = result!.overrideId
+  return view
+}
 
 /** ratelimit.limit's work, for its Elysia route and its hot route: answered without awaiting when the namespace is cached. */
 function limitOne(ratelimit: RatelimitService, { body, auth, request, server }: LimitInput) {
-  // Audited only when the call creates the namespace; the decision itself is not a change.
-  const decided = withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, [body], requestIdOf(request)))
+  // Audited only when the call creates the namespace (the decision itself is not a change): the context is made only then.
+  const decided = ratelimit.limit(auth.workspaceId, [body], requestIdOf(request), () => auditContextOf(auth, request, server))
   return decided instanceof Promise ? decided.then(limitView) : limitView(decided)
 }
 

@@ -20,6 +20,7 @@ import type { Stores } from '../../db/stores'
 import type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
 import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
+import { type AuditContext, withActor } from '../audit/context'
 import type { AuditLog } from '../audit/service'
 import type { RatelimitLog } from './events'
 import { OverrideSet } from './overrides'
@@ -127,16 +128,21 @@ export class RatelimitService {
    * namespaces are created by name (the caller has checked `create_namespace`);
    * a deleted namespace is a 410 before anything is created or counted. Warm
    * (every namespace and its overrides cached), nothing here awaits a store.
-   * Each decision is recorded (buffered) under the request's id.
+   * Each decision is recorded (buffered) under the request's id. `actor`:
+   * who a namespace created by the call is audited as, asked for only then.
    */
-  limit(workspaceId: string, inputs: LimitInput[], requestId = ''): LimitCall | Promise<LimitCall> {
+  limit(workspaceId: string, inputs: LimitInput[], requestId = '', actor?: () => AuditContext): LimitCall | Promise<LimitCall> {
     const started = performance.now()
     const namespaces: RatelimitNamespace[] = []
     const overrides: (RatelimitOverride | undefined)[] = []
     for (const input of inputs) {
       const namespace = this.cachedNamespace(workspaceId, input.namespace)
       const set = namespace && this.overrideSets.get(namespace.id)
-      if (!set) return this.limitCold(workspaceId, inputs, requestId, started)
+      if (!set) {
+        // Only a cold call can create a namespace, the one change a limit call records in the audit log.
+        if (actor) return withActor(actor(), () => this.limitCold(workspaceId, inputs, requestId, started))
+        return this.limitCold(workspaceId, inputs, requestId, started)
+      }
       namespaces.push(namespace)
       overrides.push(set.match(input.identifier))
     }
