@@ -28,7 +28,19 @@ export interface EngineOptions {
    * every request in flight.
    */
   blockingWaitMs?: number
+  /**
+   * Shared by the server's request thread and its analytics writer thread (one
+   * Int32 of a SharedArrayBuffer): how many of the request thread's writes are
+   * waiting for the lock. The request thread ('announce') counts a write in
+   * while it waits; the writer thread ('defer') waits for none to be left
+   * before each transaction it begins (at most DEFER_MAX_MS), so a request's
+   * write waits for the writer's transaction in progress, not for its next.
+   */
+  lockWaiters?: { counter: Int32Array; role: 'announce' | 'defer' }
 }
+
+/** Longest a deferring connection lets announced writers go first, before each of its transactions. */
+const DEFER_MAX_MS = 50
 
 /** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
 const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/
@@ -87,7 +99,7 @@ export class SqliteEngine {
 
   constructor(
     readonly db: Database,
-    options: EngineOptions = {},
+    private readonly options: EngineOptions = {},
   ) {
     this.dataVersion = db.query<{ data_version: number }, []>('PRAGMA data_version')
     this.totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
@@ -124,22 +136,53 @@ export class SqliteEngine {
    */
   private async attempt<T>(work: () => T, beforeEach?: () => Promise<void> | undefined): Promise<T> {
     const deadline = performance.now() + this.busyDeadlineMs
-    for (let pause = 1; ; pause = Math.min(pause * 2, 200)) {
-      const ready = beforeEach?.()
-      if (ready) await ready
-      try {
-        return work()
-      } catch (error) {
-        const code = (error as { code?: unknown }).code
-        if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
-          await sleep(pause)
-          continue
+    // Announced, the writer thread yields after its transaction in progress: retry often, briefly.
+    const announce = this.options.lockWaiters?.role === 'announce' ? this.options.lockWaiters.counter : null
+    const maxPause = announce ? 4 : 200
+    let announced = false
+    try {
+      for (let pause = 1; ; pause = Math.min(pause * 2, maxPause)) {
+        const ready = beforeEach?.()
+        if (ready) await ready
+        try {
+          return work()
+        } catch (error) {
+          const code = (error as { code?: unknown }).code
+          if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
+            if (announce && !announced) {
+              Atomics.add(announce, 0, 1)
+              announced = true
+            }
+            await sleep(pause)
+            continue
+          }
+          if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
+          if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
+          throw error
         }
-        if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
-        if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
-        throw error
+      }
+    } finally {
+      if (announced) {
+        Atomics.sub(announce!, 0, 1)
+        Atomics.notify(announce!, 0)
       }
     }
+  }
+
+  /** A deferring connection's wait, before a transaction, for the writes the other thread announced (blocks this thread). */
+  private deferToAnnounced(): void {
+    const waiters = this.options.lockWaiters
+    if (waiters?.role !== 'defer') return
+    const until = performance.now() + DEFER_MAX_MS
+    for (let n = Atomics.load(waiters.counter, 0); n > 0 && performance.now() < until; n = Atomics.load(waiters.counter, 0)) {
+      Atomics.wait(waiters.counter, 0, n, 2)
+    }
+  }
+
+  /** Whether the other thread announced writes waiting for the lock (a deferring connection then skips optional work). */
+  get writersWaiting(): boolean {
+    const waiters = this.options.lockWaiters
+    return waiters !== undefined && Atomics.load(waiters.counter, 0) > 0
   }
 
   /**
@@ -289,6 +332,7 @@ export class SqliteEngine {
     this.group = { members: 0, waited: false, failure: null, committed, settle, release }
     try {
       this.assertFileIntact()
+      this.deferToAnnounced()
       await this.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
     } catch (error) {
       this.group = null

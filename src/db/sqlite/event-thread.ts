@@ -7,8 +7,9 @@
 // `fallback`), as they are without one.
 import { type EventWriter, PartialBatchError, type RatelimitEvent, type VerificationEvent } from '../stores/analytics'
 
+// lockWaiters (open): the request thread's count of writes waiting for the lock (see EngineOptions.lockWaiters).
 export type EventThreadRequest = { id: number } & (
-  | { kind: 'open'; path: string; busyDeadlineMs: number; walLimitBytes: number }
+  | { kind: 'open'; path: string; busyDeadlineMs: number; walLimitBytes: number; lockWaiters: Int32Array }
   // Events as JSON text: a third of the cost of a structured copy of as many objects.
   | { kind: 'verifications'; events: string; lastUsed: [string, number][] }
   | { kind: 'ratelimits'; events: string }
@@ -59,7 +60,7 @@ export class EventThread implements EventWriter {
   /** `onLost` runs once if the thread fails; from then on `fallback` writes every batch. */
   constructor(
     private readonly path: string,
-    private readonly options: { busyDeadlineMs: number; walLimitBytes: number },
+    private readonly options: { busyDeadlineMs: number; walLimitBytes: number; lockWaiters: Int32Array },
     private readonly fallback: EventWriter,
     private readonly onLost: () => void,
   ) {

@@ -26,7 +26,13 @@ const CHECKPOINT_MS = 1_000
 const PAGE_BYTES = 4096
 /** How long rollups are held back after the first event they hold. */
 const HOLD_MS = 1_000
-/** Rollup rows held for one grain that make the thread write them at once: one transaction's worth (some 20 ms here). */
+/**
+ * Rollup rows held for one grain that make the thread write them at once,
+ * checked after every slice: a grain's rows are one transaction (2,048 rows,
+ * some 20 ms here), the longest a request's write waits for this thread. At
+ * 512, writing more often cost this thread a third more per event under load
+ * over 10,000 keys, and requests' writes gained nothing measurable.
+ */
 const MAX_HELD = 2_048
 
 const scope = globalThis as unknown as {
@@ -52,14 +58,15 @@ interface Writer {
 
 let writer: Writer | null = null
 
-function open(path: string, busyDeadlineMs: number, walLimitBytes: number): Writer {
+function open(path: string, busyDeadlineMs: number, walLimitBytes: number, lockWaiters: Int32Array): Writer {
   const db = driver.openConnection(path)
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
   // The rollup tables' recent pages; the request thread's connection keeps its own cache.
   db.exec('PRAGMA cache_size = -32768')
   // Without the path the engine does not sync the log after every transaction: a batch is synced once, at its end.
-  const sql = new SqliteEngine(db, { busyDeadlineMs })
+  // Before each transaction, writes the request thread is waiting with go first.
+  const sql = new SqliteEngine(db, { busyDeadlineMs, lockWaiters: { counter: lockWaiters, role: 'defer' } })
   // After a reset the log file is cut back to this size instead of keeping its largest.
   db.exec(`PRAGMA journal_size_limit = ${walLimitBytes}`)
   const checkpoint = db.query<{ busy: number; log: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
@@ -69,7 +76,7 @@ function open(path: string, busyDeadlineMs: number, walLimitBytes: number): Writ
       const done = checkpoint.get()
       // Readers on older snapshots can keep a passive checkpoint from ever reaching the end of the
       // log, and the log then only grows: past the limit, wait for them (briefly) and start it over.
-      if (done && done.log * PAGE_BYTES > walLimitBytes) restart.get()
+      if (done && done.log * PAGE_BYTES > walLimitBytes && !sql.writersWaiting) restart.get()
     } catch {
       // Busy or failing now: the next tick tries again, and the request thread's commits are unaffected.
     }
@@ -109,9 +116,9 @@ async function inTransactions<E>(w: Writer, kind: EventKind, events: E[], first?
     })
     written += slice.length
     held.add(slice, note)
+    if (held.size >= MAX_HELD) await writeRollups(w)
   }
-  if (held.size >= MAX_HELD) await writeRollups(w)
-  else holdRollups()
+  holdRollups()
 }
 
 let rollupTimer: ReturnType<typeof setTimeout> | null = null
@@ -133,7 +140,7 @@ async function writeRollups(w: Writer): Promise<void> {
 
 async function handle(request: EventThreadRequest): Promise<void> {
   if (request.kind === 'open') {
-    writer = open(request.path, request.busyDeadlineMs, request.walLimitBytes)
+    writer = open(request.path, request.busyDeadlineMs, request.walLimitBytes, request.lockWaiters)
     await writer.owed.rebuild({ verifications: writer.verifications.store.rollups, ratelimits: writer.ratelimits.store.rollups })
     return
   }

@@ -40,8 +40,10 @@ export interface SqliteStoreOptions extends EngineOptions {
 
 /** The stores over an open database (the caller closes it through `close`). */
 export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
-  // The server's request thread never blocks on the lock (see EngineOptions.blockingWaitMs).
-  const sql = new SqliteEngine(db, options.eventThread ? { blockingWaitMs: 0, ...options } : options)
+  // The server's request thread never blocks on the lock, and its writes go before the writer thread's
+  // next transaction (EngineOptions.blockingWaitMs, lockWaiters).
+  const lockWaiters = new Int32Array(new SharedArrayBuffer(4))
+  const sql = new SqliteEngine(db, options.eventThread ? { blockingWaitMs: 0, lockWaiters: { counter: lockWaiters, role: 'announce' }, ...options } : options)
   const analytics = new SqliteAnalyticsStore(sql, options.path)
   const verificationEvents = sqliteVerificationEventStore(sql)
   const ratelimitEvents = sqliteRatelimitEventStore(sql)
@@ -81,7 +83,7 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
   // does by default, and rebuilds the rollups the thread held back (else the next start does).
   const thread = new EventThread(
     path,
-    { busyDeadlineMs: options.busyDeadlineMs ?? 5_000, walLimitBytes: options.walLimitBytes ?? 64 * 1024 * 1024 },
+    { busyDeadlineMs: options.busyDeadlineMs ?? 5_000, walLimitBytes: options.walLimitBytes ?? 64 * 1024 * 1024, lockWaiters },
     onThisThread,
     () => {
       db.exec('PRAGMA wal_autocheckpoint = 1000')
