@@ -3,7 +3,7 @@
 // test, each in its own process on a free 127.0.0.1 port. Servers write their
 // output to a file, never to a pipe the benchmark reads, so that a chatty
 // request log costs the server its writes and nothing else.
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { BINARY, cleanEnv, freePort, within } from '../smoke'
 
@@ -51,6 +51,8 @@ export interface Server {
   peakRss(): number | null
   /** Resident set size now (VmRSS) in bytes, while the process runs. */
   rss(): number | null
+  /** CPU time used so far (user + system, µs), by its main thread and by all its other threads; null once gone. */
+  cpu(): ThreadCpu | null
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves to the exit code (null when killed). */
   stop(timeoutMs?: number): Promise<number | null>
 }
@@ -98,6 +100,7 @@ async function spawnUntilReady(spec: ServerSpec, port: number): Promise<{ server
     pid: proc.pid,
     peakRss: () => statusBytes(proc.pid, 'VmHWM'),
     rss: () => statusBytes(proc.pid, 'VmRSS'),
+    cpu: () => threadCpu(proc.pid),
     async stop(timeoutMs = 10_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
       proc.kill('SIGTERM')
@@ -123,6 +126,41 @@ async function spawnUntilReady(spec: ServerSpec, port: number): Promise<{ server
   }
   await server.stop(1_000)
   throw new Error(`${spec.name} did not answer ${spec.readyPath} within ${spec.timeoutMs ?? 15_000} ms; output in ${spec.output}`)
+}
+
+export interface ThreadCpu {
+  /** The thread that serves requests (the process's first). */
+  mainUs: number
+  /** Every other thread: latch's analytics writer, the garbage collector's helpers, the JIT. */
+  otherUs: number
+}
+
+/** Linux reports thread times in clock ticks of 10 ms (USER_HZ is 100 on every Linux that Bun runs on). */
+const US_PER_TICK = 10_000
+
+/** Per-thread CPU time of a running process from /proc/PID/task/TID/stat (fields 14 and 15: utime, stime). */
+function threadCpu(pid: number): ThreadCpu | null {
+  let tasks: string[]
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return null
+  }
+  const cpu: ThreadCpu = { mainUs: 0, otherUs: 0 }
+  for (const tid of tasks) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // a thread that ended meanwhile
+    }
+    // After the command name in parentheses (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const us = (Number(fields[11]) + Number(fields[12])) * US_PER_TICK
+    if (tid === String(pid)) cpu.mainUs += us
+    else cpu.otherUs += us
+  }
+  return cpu
 }
 
 /** A memory figure (VmHWM, VmRSS) of a running process from /proc, in bytes. */

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { LargeFigures } from './large'
+import type { ThreadCpu } from './processes'
 import type { Scenario } from './scenarios'
 import type { WrkResult } from './wrk'
 
@@ -26,6 +27,12 @@ export interface Row {
   lowP99Ms: number
   /** p99 at the low number of connections / the baseline's p99 there. */
   lowP99Ratio: number
+  /**
+   * The server's CPU time per request (µs, mean of the rounds): its request
+   * thread, and its other threads (analytics writer, garbage collector, JIT).
+   * Steadier than req/s on a busy machine; null when /proc could not be read.
+   */
+  cpu: ThreadCpu | null
 }
 
 export interface Report {
@@ -64,7 +71,13 @@ export const median = (xs: number[]) => {
 }
 
 /** Rows with ratios, from each scenario's results; `baselineLow` is the baseline's p99 at low connections (µs). */
-export function buildRows(scenarios: Scenario[], results: Map<string, WrkResult[]>, low: Map<string, WrkResult>, baselineLowP99Us: number): Row[] {
+export function buildRows(
+  scenarios: Scenario[],
+  results: Map<string, WrkResult[]>,
+  low: Map<string, WrkResult>,
+  baselineLowP99Us: number,
+  cpu: Map<string, ThreadCpu[]>,
+): Row[] {
   const baseline = results.get(scenarios[0]!.id)!
   const baseRps = mean(baseline.map((r) => r.rps))
   return scenarios.map((s) => {
@@ -84,8 +97,14 @@ export function buildRows(scenarios: Scenario[], results: Map<string, WrkResult[
       roundRatios: rounds.map((r, i) => r.rps / baseline[i]!.rps),
       lowP99Ms: lowP99Us / 1000,
       lowP99Ratio: lowP99Us / baselineLowP99Us,
+      cpu: meanCpu(cpu.get(s.id) ?? []),
     }
   })
+}
+
+function meanCpu(rounds: ThreadCpu[]): ThreadCpu | null {
+  if (rounds.length === 0) return null
+  return { mainUs: mean(rounds.map((c) => c.mainUs)), otherUs: mean(rounds.map((c) => c.otherUs)) }
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -96,7 +115,7 @@ const mib = (n: number | null) => (n === null ? 'n/a' : `${(n / 1024 / 1024).toF
 /** The results as one Markdown table, padded so that it also reads well in a terminal. */
 export function formatTable(report: Report): string {
   const { connections: c, lowConnections: lc } = report.settings
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ echo', 'per round', `p99 ms @${lc}c`, `p99 ÷ echo @${lc}c`]
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ echo', 'per round', `p99 ms @${lc}c`, `p99 ÷ echo @${lc}c`, 'CPU µs/req: main + other']
   const body = report.rows.map((r) => [
     r.label,
     int(r.rps),
@@ -106,6 +125,7 @@ export function formatTable(report: Report): string {
     r.roundRatios.map((v) => v.toFixed(2)).join(' / '),
     ms(r.lowP99Ms),
     x(r.lowP99Ratio),
+    r.cpu ? `${r.cpu.mainUs.toFixed(1)} + ${r.cpu.otherUs.toFixed(1)}` : 'n/a',
   ])
   const s = report.server
   return [

@@ -11,7 +11,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { BUN, ensureBinary, ensureWrk, fileSize, startServer, timeToReady, type Server, type ServerSpec } from './processes'
+import { BUN, ensureBinary, ensureWrk, fileSize, startServer, timeToReady, type Server, type ServerSpec, type ThreadCpu } from './processes'
 import { clusterSection } from './cluster'
 import { largeSection, type LargeFigures } from './large'
 import { appendToDocs, buildRows, formatTable, median, writeJson, type Report } from './report'
@@ -23,6 +23,8 @@ const ROOT = resolve(import.meta.dir, '..', '..')
 const ROUNDS = 2
 const LOW_CONNECTIONS = 8
 const STARTS = 5
+/** How long after a run its server's CPU time is read. */
+const CPU_SETTLE_MS = 1_000
 
 const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--duration S] [--connections C] [--log on|off|both]
                         [--rebuild] [--binary PATH] [--label TEXT] [--no-append] [--no-cluster]
@@ -165,14 +167,22 @@ async function main(): Promise<void> {
     const urlOf = (s: Scenario) => servers[s.server]!.url
     const load: Load = { connections: options.connections, seconds: options.seconds }
     const results = new Map<string, WrkResult[]>(scenarios.map((s) => [s.id, []]))
+    const cpu = new Map<string, ThreadCpu[]>(scenarios.map((s) => [s.id, []]))
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of scenarios) {
         if (round === 1) {
           await preflight(urlOf(s), s, rootKey)
           await runWrk(wrk, urlOf(s), s, rootKey, { connections: options.connections, seconds: 1 }) // warm-up, not recorded
         }
+        const server = servers[s.server]!
+        const before = server.cpu()
         const r = await runWrk(wrk, urlOf(s), s, rootKey, load)
+        // Read a moment after the load, so that work it left behind (an analytics batch being written) counts for it.
+        await Bun.sleep(CPU_SETTLE_MS)
+        const after = server.cpu()
         results.get(s.id)!.push(r)
+        if (before && after)
+          cpu.get(s.id)!.push({ mainUs: (after.mainUs - before.mainUs) / r.requests, otherUs: (after.otherUs - before.otherUs) / r.requests })
         console.log(`round ${round}  ${s.label.padEnd(40)} ${describe(r)}`)
       }
     }
@@ -241,7 +251,7 @@ async function main(): Promise<void> {
         loadAverage: [loadBefore, loadavg()[0]!],
       },
       seeding: { keys: seeded.keys, seconds: seeded.seconds },
-      rows: buildRows(scenarios, results, low, (baselineLow[0]!.p99Us + baselineLow[1]!.p99Us) / 2),
+      rows: buildRows(scenarios, results, low, (baselineLow[0]!.p99Us + baselineLow[1]!.p99Us) / 2, cpu),
       server: { peakRssBytes, logOffPeakRssBytes, dbBytes, walBytes, startupMs, startupMedianMs: median(startupMs), requestLogBytes },
       ...(large ? { large } : {}),
       ...(cluster ? { cluster } : {}),
