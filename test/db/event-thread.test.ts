@@ -187,6 +187,51 @@ describe('the write-ahead log', () => {
   })
 })
 
+describe('early writes', () => {
+  test('a buffer reaching writeAt is written at once, marked early; a flush meanwhile waits for it and writes in full', async () => {
+    const writes: { events: number[]; early: boolean }[] = []
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const buffer = new EventBuffer<number>(
+      'numbers',
+      async (events, early) => {
+        writes.push({ events, early })
+        if (early) await held
+      },
+      { maxBuffered: 100, writeAt: 3, onError: () => {} },
+      () => true,
+    )
+    for (let i = 0; i < 4; i++) buffer.push(i)
+    expect(writes).toEqual([{ events: [0, 1, 2], early: true }])
+    const flushed = buffer.flush()
+    buffer.push(4)
+    release()
+    await flushed
+    expect(writes).toEqual([
+      { events: [0, 1, 2], early: true },
+      { events: [3, 4], early: false },
+    ])
+  })
+
+  test('verification batches written early leave the keys’ last-used times to the next full write', async () => {
+    const { stores, services, call, clock } = open()
+    const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key
+    const api = (await call('apis.createApi', { name: 'main' }, root)).body.data.apiId
+    const key = (await call('keys.createKey', { apiId: api }, root)).body.data
+    // More than an early write's worth (512): one goes out while the loop runs, without the last use.
+    for (let i = 0; i < 600; i++) await call('keys.verifyKey', { key: key.key }, root)
+    for (let waited = 0; count(stores, 'SELECT count(*) AS n FROM verification_events') < 512 && waited < 5_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBeGreaterThanOrEqual(512)
+    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: null })
+    await services.flush()
+    expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBe(600)
+    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: clock.now() })
+    await stores.close()
+  })
+})
+
 describe('a batch that fails part-way', () => {
   test('is written again only from the first event that did not commit', async () => {
     const batches: number[][] = []

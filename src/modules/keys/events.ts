@@ -42,7 +42,7 @@ export class VerificationLog {
     this.maxTagChars = options.maxTagChars ?? 1_024
     this.buffer = new EventBuffer(
       'verification events',
-      (events) => this.write(events),
+      (events, early) => this.write(events, early),
       options,
       () => this.lastUsed.size > 0,
     )
@@ -69,10 +69,14 @@ export class VerificationLog {
     return this.buffer.flush()
   }
 
-  /** One batch of events (with their rollups) and the last-used times gathered with them, in one transaction. */
-  private async write(events: VerificationEvent[]): Promise<void> {
-    const lastUsed = [...this.lastUsed]
-    this.lastUsed.clear()
+  /**
+   * One batch of events (with their rollups) and the last-used times gathered with them, in one
+   * transaction. An early batch (the buffer filled) leaves the last-used times to the timer's write:
+   * once a flush interval, not once a batch, so small batches do not touch every key more often.
+   */
+  private async write(events: VerificationEvent[], early: boolean): Promise<void> {
+    const lastUsed = early ? [] : [...this.lastUsed]
+    if (!early) this.lastUsed.clear()
     try {
       await this.stores.eventWriter.writeVerifications(events, lastUsed)
     } catch (error) {
