@@ -40,7 +40,7 @@ describe('writes waiting for the lock', () => {
     const other = connect(path)
     other.exec('BEGIN IMMEDIATE')
     const write = requests.run(() => requests.db.query('INSERT INTO t VALUES (1)').run())
-    await Bun.sleep(20)
+    await new Promise((resolve) => setTimeout(resolve, 20))
     expect(Atomics.load(counter, 0)).toBe(1)
     other.exec('COMMIT')
     await write
