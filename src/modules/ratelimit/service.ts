@@ -185,13 +185,18 @@ export class RatelimitService {
   private record(call: PreparedLimit, { passed, outcomes }: LimitDecision): LimitCall {
     const { workspaceId, inputs, namespaces, overrides, requestId, started } = call
     const results = outcomes.map((outcome, i): LimitResult => {
-      const override = overrides[i]
-      return {
+      // Field by field, in the order they were spread: a spread is a copy.
+      const result: LimitResult = {
         namespace: inputs[i]!.namespace,
         identifier: inputs[i]!.identifier,
-        ...outcome,
-        ...(override ? { overrideId: override.id } : {}),
+        passed: outcome.passed,
+        limit: outcome.limit,
+        remaining: outcome.remaining,
+        reset: outcome.reset,
       }
+      const override = overrides[i]
+      if (override) result.overrideId = override.id
+      return result
     })
     if (this.events) {
       const time = this.clock.now()
