@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { closeSync, fdatasync, openSync, statSync } from 'node:fs'
 import { serviceUnavailable } from '../../errors'
 import { closeDatabase, type Database } from './database'
+import { LockWait, type LockWaiters } from './lock-wait'
 
 export interface EngineOptions {
   /** The database file, watched so that a file removed or replaced while serving fails writes instead of losing them. */
@@ -28,22 +29,9 @@ export interface EngineOptions {
    * every request in flight.
    */
   blockingWaitMs?: number
-  /**
-   * Shared by the server's request thread and its analytics writer thread (one
-   * Int32 of a SharedArrayBuffer): how many of the request thread's writes are
-   * waiting for the lock. The request thread ('announce') counts a write in
-   * while it waits; the writer thread ('defer') waits for none to be left
-   * before each transaction it begins (at most DEFER_MAX_MS), so a request's
-   * write waits for the writer's transaction in progress, not for its next.
-   */
-  lockWaiters?: { counter: Int32Array; role: 'announce' | 'defer' }
+  /** Shared with the other thread of a server, so that the request thread's writes go first (./lock-wait.ts). */
+  lockWaiters?: LockWaiters
 }
-
-/** Longest a deferring connection lets announced writers go first, before each of its transactions. */
-const DEFER_MAX_MS = 50
-
-/** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
-const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/
 
 /** The root-key change counter (migration 12), or null on a database without it (then every commit counts). */
 function rootKeyCounterOf(db: Database) {
@@ -72,8 +60,6 @@ interface Group {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** One SQLite connection shared by every store, with asynchronous transactions (see the header). */
 export class SqliteEngine {
   private readonly context = new AsyncLocalStorage<object>()
@@ -90,7 +76,7 @@ export class SqliteEngine {
   private seenDataVersion = -1
   private rootKeyVersion = -1
   private readonly file: { path: string; dev: number; ino: number } | null
-  private readonly busyDeadlineMs: number
+  private readonly lock: LockWait
   private readonly totalChanges
   private walFd: number | null = null
   private syncRequested = 0
@@ -99,13 +85,13 @@ export class SqliteEngine {
 
   constructor(
     readonly db: Database,
-    private readonly options: EngineOptions = {},
+    options: EngineOptions = {},
   ) {
     this.dataVersion = db.query<{ data_version: number }, []>('PRAGMA data_version')
     this.totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
     this.rootKeyCounter = rootKeyCounterOf(db)
     db.exec(`PRAGMA busy_timeout = ${options.blockingWaitMs ?? 20}`)
-    this.busyDeadlineMs = options.busyDeadlineMs ?? 5_000
+    this.lock = new LockWait(options.busyDeadlineMs ?? 5_000, options.lockWaiters)
     const stat = options.path && options.path !== ':memory:' ? statSync(options.path) : null
     this.file = stat ? { path: options.path!, dev: stat.dev, ino: stat.ino } : null
   }
@@ -129,60 +115,9 @@ export class SqliteEngine {
     }
   }
 
-  /**
-   * Runs `work` now, and again after a pause while another connection holds
-   * the write lock, until `busyDeadlineMs` has passed (then 503). Storage
-   * failures (disk full, read-only, I/O) are 503 too: nothing was written.
-   */
-  private async attempt<T>(work: () => T, beforeEach?: () => Promise<void> | undefined): Promise<T> {
-    const deadline = performance.now() + this.busyDeadlineMs
-    // Announced, the writer thread yields after its transaction in progress: retry often, briefly.
-    const announce = this.options.lockWaiters?.role === 'announce' ? this.options.lockWaiters.counter : null
-    const maxPause = announce ? 4 : 200
-    let announced = false
-    try {
-      for (let pause = 1; ; pause = Math.min(pause * 2, maxPause)) {
-        const ready = beforeEach?.()
-        if (ready) await ready
-        try {
-          return work()
-        } catch (error) {
-          const code = (error as { code?: unknown }).code
-          if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
-            if (announce && !announced) {
-              Atomics.add(announce, 0, 1)
-              announced = true
-            }
-            await sleep(pause)
-            continue
-          }
-          if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
-          if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
-          throw error
-        }
-      }
-    } finally {
-      if (announced) {
-        Atomics.sub(announce!, 0, 1)
-        Atomics.notify(announce!, 0)
-      }
-    }
-  }
-
-  /** A deferring connection's wait, before a transaction, for the writes the other thread announced (blocks this thread). */
-  private deferToAnnounced(): void {
-    const waiters = this.options.lockWaiters
-    if (waiters?.role !== 'defer') return
-    const until = performance.now() + DEFER_MAX_MS
-    for (let n = Atomics.load(waiters.counter, 0); n > 0 && performance.now() < until; n = Atomics.load(waiters.counter, 0)) {
-      Atomics.wait(waiters.counter, 0, n, 2)
-    }
-  }
-
   /** Whether the other thread announced writes waiting for the lock (a deferring connection then skips optional work). */
   get writersWaiting(): boolean {
-    const waiters = this.options.lockWaiters
-    return waiters !== undefined && Atomics.load(waiters.counter, 0) > 0
+    return this.lock.writersWaiting
   }
 
   /**
@@ -196,7 +131,7 @@ export class SqliteEngine {
     const before = this.changeCount()
     // Before every try, not only the first: a transaction may have begun while this one waited out
     // a busy lock, and a write run then would join it and be reported durable before its commit.
-    const result = await this.attempt(work, () => (this.free() ? undefined : this.untilFree()))
+    const result = await this.lock.attempt(work, () => (this.free() ? undefined : this.untilFree()))
     if (this.changeCount() !== before) {
       this.assertFileIntact()
       await this.durable()
@@ -332,8 +267,8 @@ export class SqliteEngine {
     this.group = { members: 0, waited: false, failure: null, committed, settle, release }
     try {
       this.assertFileIntact()
-      this.deferToAnnounced()
-      await this.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
+      this.lock.defer()
+      await this.lock.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
     } catch (error) {
       this.group = null
       this.owner = null
@@ -348,7 +283,7 @@ export class SqliteEngine {
     try {
       if (group.failure !== null) throw group.failure
       this.assertFileIntact()
-      await this.attempt(() => this.db.exec('COMMIT'))
+      await this.lock.attempt(() => this.db.exec('COMMIT'))
       group.settle(undefined)
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK')

@@ -1,0 +1,84 @@
+// How a connection waits for SQLite's write lock while another connection
+// (the CLI, or the server's analytics writer thread) holds it: attempts again
+// after a pause that doubles, without blocking the thread, until a deadline
+// (then 503), and reports storage failures as 503 too: nothing was written.
+//
+// On a server the two threads also take turns. The request thread's writes
+// (credits a verification waits for, a createKey) count themselves in a
+// counter shared with the writer thread while they wait ('announce'); the
+// writer thread waits for that counter to reach zero before each transaction
+// it begins ('defer'), so a request's write waits for the transaction in
+// progress, not for the writer's next one as well.
+import { serviceUnavailable } from '../../errors'
+
+/** One Int32 of a SharedArrayBuffer: the request thread's writes waiting for the lock now. */
+export interface LockWaiters {
+  counter: Int32Array
+  role: 'announce' | 'defer'
+}
+
+/** Longest a deferring connection lets announced writes go first, before each of its transactions. */
+const DEFER_MAX_MS = 50
+
+/** SQLite error codes that mean "this write cannot happen now", reported as 503 rather than 500. */
+const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class LockWait {
+  constructor(
+    private readonly deadlineMs: number,
+    private readonly waiters?: LockWaiters,
+  ) {}
+
+  /** Runs `work` now, and again after a pause while another connection holds the lock (see the header). */
+  async attempt<T>(work: () => T, beforeEach?: () => Promise<void> | undefined): Promise<T> {
+    const deadline = performance.now() + this.deadlineMs
+    // Announced, the writer thread yields after its transaction in progress: retry often, briefly.
+    const announce = this.waiters?.role === 'announce' ? this.waiters.counter : null
+    const maxPause = announce ? 4 : 200
+    let announced = false
+    try {
+      for (let pause = 1; ; pause = Math.min(pause * 2, maxPause)) {
+        const ready = beforeEach?.()
+        if (ready) await ready
+        try {
+          return work()
+        } catch (error) {
+          const code = (error as { code?: unknown }).code
+          if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
+            if (announce && !announced) {
+              Atomics.add(announce, 0, 1)
+              announced = true
+            }
+            await sleep(pause)
+            continue
+          }
+          if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
+          if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
+          throw error
+        }
+      }
+    } finally {
+      if (announce && announced) {
+        Atomics.sub(announce, 0, 1)
+        Atomics.notify(announce, 0)
+      }
+    }
+  }
+
+  /** A deferring connection's wait, before a transaction, for the writes the other thread announced (blocks this thread). */
+  defer(): void {
+    const waiters = this.waiters
+    if (waiters?.role !== 'defer') return
+    const until = performance.now() + DEFER_MAX_MS
+    for (let n = Atomics.load(waiters.counter, 0); n > 0 && performance.now() < until; n = Atomics.load(waiters.counter, 0)) {
+      Atomics.wait(waiters.counter, 0, n, 2)
+    }
+  }
+
+  /** Whether the other thread announced writes waiting for the lock. */
+  get writersWaiting(): boolean {
+    return this.waiters !== undefined && Atomics.load(this.waiters.counter, 0) > 0
+  }
+}
