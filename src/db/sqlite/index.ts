@@ -78,7 +78,9 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     }
   }
   db.exec('PRAGMA wal_autocheckpoint = 0')
-  db.exec(`PRAGMA journal_size_limit = ${options.walLimitBytes ?? 64 * 1024 * 1024}`)
+  // No journal_size_limit here: a reset of the log by this connection would cut the file back on the
+  // request thread (an ftruncate of hundreds of MB after a burst of writes stalled every request
+  // for 160-510 ms). The writer thread's connection cuts it back when it resets the log.
   // Lost thread: this connection writes the batches (with their rollups), checkpoints again as SQLite
   // does by default, and rebuilds the rollups the thread held back (else the next start does).
   const thread = new EventThread(
