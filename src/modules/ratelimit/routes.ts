@@ -105,7 +105,7 @@ export function ratelimitRoutes(deps: RatelimitRouteDeps, prefix: string) {
     .post(
       '/ratelimit.multiLimit',
       async ({ body, auth, request, server }) => {
-        const { passed, results } = await withActor(auditContextOf(auth, request, server), () => ratelimit.limit(auth.workspaceId, body, requestIdOf(request)))
+        const { passed, results } = await ratelimit.limit(auth.workspaceId, body, requestIdOf(request), () => auditContextOf(auth, request, server))
         return ok(request, { passed, limits: results })
       },
       {
