@@ -126,7 +126,7 @@ export class SqliteEngine {
    * write is on stable storage (see `durable`).
    */
   async run<T>(work: () => T): Promise<T> {
-    while (!this.free()) await this.ended
+    if (!this.free()) await this.untilFree()
     if (this.owner !== null) return work()
     const before = this.changeCount()
     // Before every try, not only the first: a transaction may have begun while this one waited out
