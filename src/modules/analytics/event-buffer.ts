@@ -23,9 +23,11 @@ export const reportTo = (message: string) => (error: unknown) => process.stderr.
 /**
  * Events that start a write before the timer's. Small on purpose: an event
  * object that waits long enough outlives a young-generation collection and
- * is then freed only by a full one. At 5,000 a verification's p99 at 8
- * connections was 5.3 ms, at 1,000 3.3 ms and at 250 2.2 ms (garbage
- * collection pauses, BUN_JSC_logGC); 512 is near the last at half the writes.
+ * is then freed only by a full one. A verification's p99 at 8 connections
+ * (one key; garbage collection pauses, BUN_JSC_logGC) was 5.3 ms at 5,000,
+ * 3.3 ms at 1,000 and 2.2 ms at 250 in one series of runs; at 512, paired
+ * against 5,000, 3.8-4.3 ms against 6.8-7.5. Smaller batches cost the
+ * writer thread more per event (a transaction, a note and a sync each).
  */
 const WRITE_AT = 512
 
