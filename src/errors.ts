@@ -26,6 +26,18 @@ export class ApiError extends Error {
   }
 
   toBody(requestId: string) {
+    return { meta: { requestId }, error: this.errorObject() }
+  }
+
+  /** `JSON.stringify(this.toBody(requestId))`, with the error's own part made once: a refused request pays for its id only. */
+  bodyText(requestId: string): string {
+    this.#errorJson ??= JSON.stringify(this.errorObject())
+    return `{"meta":{"requestId":${JSON.stringify(requestId)}},"error":${this.#errorJson}}`
+  }
+
+  #errorJson: string | undefined
+
+  private errorObject() {
     const error: Record<string, unknown> = {
       title: this.title,
       detail: this.detail,
@@ -33,7 +45,7 @@ export class ApiError extends Error {
       type: this.type,
     }
     if (this.status === 400) error.errors = this.errors ?? []
-    return { meta: { requestId }, error }
+    return error
   }
 }
 

@@ -44,7 +44,7 @@ export function errorAnswer(request: Request, error: ApiError, headers: Record<s
   headers['content-type'] = contentTypeFor(request, error.status)
   headers['x-request-id'] = state.id
   if (error.status === 408 || error.status === 413 || bodyLeftUnread(request)) headers.connection = 'close'
-  return JSON.stringify(error.toBody(state.id))
+  return error.bodyText(state.id)
 }
 
 /** The error envelope as a whole Response, for a route answered outside Elysia. */

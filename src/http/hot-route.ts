@@ -154,12 +154,12 @@ export function hotRoute<Body, Data>(route: HotRoute<Body, Data>, deps: HotRoute
  * to Elysia. A client without a valid key must cost less than one with one.
  */
 export function refusingRoute(deps: Pick<HotRouteDeps, 'rootKeys' | 'log' | 'elysia'>) {
-  const refuse = async (request: Request, error: ApiError): Promise<Response> => {
-    await drainSmallBody(request)
-    const res = errorResponse(request, error)
-    if (deps.log) logRequest(deps.log, request, error.status)
-    return res
-  }
+  const refuse = (request: Request, error: ApiError): Promise<Response> =>
+    drainSmallBody(request).then(() => {
+      const res = errorResponse(request, error)
+      if (deps.log) logRequest(deps.log, request, error.status)
+      return res
+    })
   return (request: Request): Promise<Response> => {
     let principal: Principal | Promise<Principal>
     try {

@@ -167,6 +167,17 @@ describe('no valid root key: 401 at once, the body is never read', () => {
   })
 })
 
+test('a refused request whose small body came with it keeps its connection (the body is drained, not left)', async () => {
+  const body = '{"apiId":"api_1"}'
+  const res = await rawRequest(real.port!, head('/v2/apis.getApi', { 'content-length': String(body.length) }) + body, [], {
+    closeOnAnswer: false,
+    timeoutMs: 600,
+  })
+  expect(res.status).toBe(401)
+  expect(res.headers.connection).toBeUndefined()
+  expect(res.serverClosed).toBe(false)
+})
+
 test('an unknown route answers 404 at once and closes the connection instead of draining the body', async () => {
   const res = await rawRequest(real.port!, head('/v2/keys.nothing', { ...bearer(), 'content-length': '60' }), 'x'.repeat(30).split(''), {
     gapMs: 200,
