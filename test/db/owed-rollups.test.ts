@@ -112,6 +112,26 @@ describe('rollups written after their raw rows', () => {
     await stores.close()
   })
 
+  test("pausing while writing (the writer thread's breather) changes nothing written", async () => {
+    const expected = await reference()
+    const stores = openSqliteStores(file())
+    const sql = new SqliteEngine(stores.db)
+    const owed = new OwedRollups(sql)
+    const held = await writeRaw(stores, owed, sql)
+    let pauses = 0
+    await held.verifications.write(() => pauses++, 7)
+    // One pause after every 7 rows of a grain (each grain's table was empty), and one after each grain.
+    const rows = ['minute', 'hour', 'day', 'month'].map(
+      (grain) => (stores.db.query(`SELECT count(*) AS n FROM verification_rollups_per_${grain}`).get() as { n: number }).n,
+    )
+    expect(rows.every((n) => n > 7)).toBe(true)
+    expect(pauses).toBe(rows.reduce((sum, n) => sum + Math.floor(n / 7) + 1, 0))
+    await held.ratelimits.write(() => pauses++, 7)
+    expect(rollups(stores)).toEqual(expected)
+    expect(owedRows(stores)).toEqual([])
+    await stores.close()
+  })
+
   test('a crash between grains: the next start rebuilds exactly the grains still owed', async () => {
     const expected = await reference()
     const path = file()

@@ -89,18 +89,27 @@ export class HeldRollups<E> {
     return Math.max(...ROLLUP_GRAINS.map((_, g) => this.groups.size(g)))
   }
 
-  /** Writes what is held, one transaction per grain; a grain that fails stays held for the next call. */
-  async write(): Promise<void> {
+  /**
+   * Writes what is held, one transaction per grain; a grain that fails stays
+   * held for the next call. `pause` runs after every `rowsPerPause` rows and
+   * after each grain (the writer thread's breather, see event-worker.ts).
+   */
+  async write(pause: () => void = () => {}, rowsPerPause = Number.POSITIVE_INFINITY): Promise<void> {
     for (let g = 0; g < ROLLUP_GRAINS.length; g++) {
       const notes = this.notes[g]!
       if (notes.length === 0) continue
       const rows = this.groups.rows(g)
       await this.sql.transaction(() =>
         this.sql.run(() => {
-          for (const [statement, params] of rows) statement.run(...params)
+          for (let i = 0; i < rows.length; i++) {
+            const [statement, params] = rows[i]!
+            statement.run(...params)
+            if ((i + 1) % rowsPerPause === 0) pause()
+          }
           this.owed.paid(g, notes)
         }),
       )
+      pause()
       this.groups.clear(g)
       this.notes[g] = []
     }
