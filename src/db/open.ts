@@ -47,7 +47,8 @@ export async function openStores(config: Config, options: { lock?: boolean; even
   const unlock = options.lock ? lockDatabase(config.dbPath) : () => {}
   let stores: ReturnType<typeof openSqliteStores>
   try {
-    stores = openSqliteStores(config.dbPath, { busyDeadlineMs, eventThread: options.eventThread })
+    // Holding the lock, this process writes every key the file gets: it may keep the filter of their hashes.
+    stores = openSqliteStores(config.dbPath, { busyDeadlineMs, eventThread: options.eventThread, keyHashFilter: options.lock })
   } catch (error) {
     unlock()
     throw error

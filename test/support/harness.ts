@@ -31,7 +31,8 @@ export function testStores(
   engine: 'sqlite' | 'postgres' = TEST_ENGINE,
 ): { stores: Stores; sqlite: SqliteStores | null; close: () => Promise<void> } {
   if (engine === 'sqlite') {
-    const sqlite = openSqliteStores(join(dir, 'latch.db'))
+    // With the server's filter of key hashes: every test that verifies a key also checks that its hash reached the filter.
+    const sqlite = openSqliteStores(join(dir, 'latch.db'), { keyHashFilter: true })
     return { stores: sqlite, sqlite, close: async () => sqlite.close() }
   }
   const database = reserveTestDatabase()

@@ -12,6 +12,7 @@ import { openDatabase, type Database } from './database'
 import { EventThread } from './event-thread'
 import { OwedRollups } from './owed-rollups'
 import { SqliteIdentityStore } from './identities'
+import { KeyHashes } from './key-hashes'
 import { SqliteKeyStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
 import { SqliteRatelimitNamespaceStore } from './ratelimitNamespaces'
@@ -25,6 +26,8 @@ export interface SqliteStores extends Stores {
   readonly db: Database
   readonly verificationEvents: SqliteEventStore<VerificationEvent> & Stores['verificationEvents']
   readonly ratelimitEvents: SqliteEventStore<RatelimitEvent> & Stores['ratelimitEvents']
+  /** The filter of stored key hashes, when kept (`keyHashFilter`). */
+  readonly keyHashes: KeyHashes | null
 }
 
 export interface SqliteStoreOptions extends EngineOptions {
@@ -36,6 +39,12 @@ export interface SqliteStoreOptions extends EngineOptions {
   eventThread?: boolean
   /** With `eventThread`: a write-ahead log longer than this is restarted from its beginning and its file cut back (default 64 MiB). */
   walLimitBytes?: number
+  /**
+   * Keep a filter of the stored key hashes (./key-hashes.ts), so that a key
+   * nobody issued is answered without a read. Only for the process that holds
+   * the server lock: every key written to the file must be written by it.
+   */
+  keyHashFilter?: boolean
 }
 
 /** The stores over an open database (the caller closes it through `close`). */
@@ -47,6 +56,8 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
   const analytics = new SqliteAnalyticsStore(sql, options.path)
   const verificationEvents = sqliteVerificationEventStore(sql)
   const ratelimitEvents = sqliteRatelimitEventStore(sql)
+  const keyHashes = options.keyHashFilter ? new KeyHashes(sql) : null
+  if (keyHashes) setImmediate(() => void keyHashes.start())
   const stores: Omit<SqliteStores, 'eventWriter' | 'close'> = {
     db,
     transaction: (work) => sql.transaction(work),
@@ -54,7 +65,8 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     workspaces: new SqliteWorkspaceStore(sql),
     rootKeys: new SqliteRootKeyStore(sql),
     apis: new SqliteApiStore(sql),
-    keys: new SqliteKeyStore(sql),
+    keys: new SqliteKeyStore(sql, keyHashes),
+    keyHashes,
     verificationEvents,
     ratelimitEvents,
     analytics,
@@ -72,6 +84,7 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
       ...stores,
       eventWriter: onThisThread,
       close: () => {
+        keyHashes?.close()
         analytics.close()
         sql.close()
       },
@@ -103,6 +116,7 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
     eventWriter: thread,
     close: async () => {
       try {
+        keyHashes?.close()
         await thread.close()
       } finally {
         analytics.close()

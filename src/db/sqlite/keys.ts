@@ -1,6 +1,7 @@
 // SQLite store of the keys and key_migrations tables (verification_events: analytics-events.ts).
 import type { CreditBalance, CreditChange, CreditState, KeyMigrationRecord, KeyPatch, KeyRecord, KeyStore, NewKeyRecord } from '../stores/keys'
 import type { SqliteEngine } from './engine'
+import type { KeyHashes } from './key-hashes'
 
 interface Row {
   id: string
@@ -70,7 +71,11 @@ const toMigration = (r: MigrationRow): KeyMigrationRecord => ({ id: r.id, worksp
 export class SqliteKeyStore implements KeyStore {
   private readonly stmt
 
-  constructor(private readonly sql: SqliteEngine) {
+  /** `hashes`: the server's filter of stored hashes (./key-hashes.ts), told of every hash before it is written. */
+  constructor(
+    private readonly sql: SqliteEngine,
+    private readonly hashes: KeyHashes | null = null,
+  ) {
     this.stmt = {
       insert: sql.prepare(
         `INSERT INTO keys (id, workspace_id, api_id, hash, start, name, meta, identity_id, enabled, expires_at, remaining,
@@ -126,6 +131,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async insert(k: NewKeyRecord) {
+    this.hashes?.add(k.hash)
     await this.sql.run(() =>
       this.stmt.insert.run({
         id: k.id,
@@ -155,7 +161,13 @@ export class SqliteKeyStore implements KeyStore {
     })
   }
 
+  mayHoldHash(hash: string): boolean {
+    return this.hashes === null || this.hashes.mayHold(hash)
+  }
+
   findLiveByHash(workspaceId: string, hash: string) {
+    // A hash the table cannot hold: answered without a read (the cost of a guessed key).
+    if (this.hashes && !this.hashes.mayHold(hash)) return null
     return this.sql.read(() => {
       const row = this.stmt.liveByHash.get(workspaceId, hash)
       return row ? toRecord(row) : null
@@ -285,6 +297,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async completeMigration(keyId: string, hash: string, start: string) {
+    this.hashes?.add(hash)
     await this.sql.run(() => this.stmt.completeMigration.run(hash, start, keyId))
   }
 

@@ -66,6 +66,11 @@ export interface KeyStore {
   insert(key: NewKeyRecord): Promise<void>
   /** The live key with this id in this workspace, or null. */
   findLive(workspaceId: string, keyId: string): Promise<KeyRecord | null>
+  /**
+   * False only when no stored key can have this hash (the SQLite server keeps
+   * a filter of them); true when one may. Synchronous: asked before any cache.
+   */
+  mayHoldHash?(hash: string): boolean
   /** The live key with this hash in this workspace, or null; answered at once when the engine can (every unknown key asks). */
   findLiveByHash(workspaceId: string, hash: string): KeyRecord | null | Promise<KeyRecord | null>
   /** The workspace's key holding this hash, live or deleted (hashes are unique per workspace), or null. */

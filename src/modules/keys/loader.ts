@@ -69,6 +69,8 @@ export class KeyLoader {
 
   /** Like findByPlaintext, by hash. */
   findByHash(workspaceId: string, hash: string): LoadedKey | null | Promise<LoadedKey | null> {
+    // A hash no stored key has: answered before the cache, which then need not remember its absence.
+    if (this.stores.keys.mayHoldHash?.(hash) === false) return null
     // Only a load begun since the last invalidation is shared: an older one may have read the row as it was before a change
     // the caller has already seen acknowledged (a key deleted, then verified).
     return this.findByHashAfter(workspaceId, hash, 0)
