@@ -49,6 +49,22 @@ async function fileWithKeys(count: number): Promise<{ path: string; keys: string
   return { path, keys, workspaceId, apiId: api.id }
 }
 
+/** `count` rows written straight into the keys table (like the first key's), each hash handed to `told` first; returns the hashes. */
+function bulkInsert(stores: SqliteStores, count: number, told: (hash: string) => void = () => {}): string[] {
+  const template = stores.db.query<{ workspace_id: string; api_id: string }, []>('SELECT workspace_id, api_id FROM keys LIMIT 1').get()!
+  const insert = stores.db.prepare('INSERT INTO keys (id, workspace_id, api_id, hash, start, enabled, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)')
+  const hashes: string[] = []
+  stores.db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const hash = randomHash()
+      hashes.push(hash)
+      told(hash)
+      insert.run(`key_bulk${hashes.length}_${randomBase58Chars(6)}`, template.workspace_id, template.api_id, hash, 'sk_bulk', Date.now())
+    }
+  })()
+  return hashes
+}
+
 const found = async (stores: SqliteStores, workspaceId: string, key: string) => (await stores.keys.findLiveByHash(workspaceId, hashKey(key)))?.id ?? null
 
 describe('KeyHashes, with the stores', () => {
@@ -61,8 +77,15 @@ describe('KeyHashes, with the stores', () => {
       // Until the first build is done every hash is a "maybe": the store is read as before.
       expect(filter.ready).toBe(false)
       expect(filter.mayHold(randomHash())).toBe(true)
-      const during = (await services.keys.create(file.workspaceId, { apiId: file.apiId })).key
-      await filter.start()
+      // Enough rows that the build takes several turns of the event loop.
+      bulkInsert(stores, 20_000)
+      const building = filter.start()
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(filter.ready).toBe(false)
+      const during = `sk_${randomBase58Chars(24)}`
+      const template = stores.db.query<{ id: string }, []>('SELECT id FROM keys LIMIT 1').get()!
+      await stores.keys.insert({ ...(await stores.keys.findLive(file.workspaceId, template.id))!, id: 'key_during', hash: hashKey(during) })
+      await building
       expect(filter.ready).toBe(true)
       const after = (await services.keys.create(file.workspaceId, { apiId: file.apiId })).key
       for (const key of [...file.keys, during, after]) {
@@ -105,17 +128,7 @@ describe('KeyHashes, with the stores', () => {
       await filter.start()
       // Rows written straight into the table after the first build, each told to the filter first as
       // the store does, until one more than the first filter was sized for (65,536) starts a rebuild.
-      const template = stores.db.query<Record<string, unknown>, []>('SELECT * FROM keys LIMIT 1').get()!
-      const insert = stores.db.prepare('INSERT INTO keys (id, workspace_id, api_id, hash, start, enabled, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)')
-      const hashes: string[] = []
-      stores.db.transaction(() => {
-        for (let i = 0; i <= 65_536; i++) {
-          const hash = randomHash()
-          hashes.push(hash)
-          filter.add(hash)
-          insert.run(`key_bulk${i}`, template.workspace_id as string, template.api_id as string, hash, 'sk_bulk', Date.now())
-        }
-      })()
+      const hashes = bulkInsert(stores, 65_537, (hash) => filter.add(hash))
       await filter.built()
       expect(hashes.every((hash) => filter.mayHold(hash))).toBe(true)
       for (const key of file.keys) expect(filter.mayHold(hashKey(key))).toBe(true)

@@ -33,6 +33,8 @@ export function testStores(
   if (engine === 'sqlite') {
     // With the server's filter of key hashes: every test that verifies a key also checks that its hash reached the filter.
     const sqlite = openSqliteStores(join(dir, 'latch.db'), { keyHashFilter: true })
+    // At once rather than after the server's start-up delay, so that nearly every test runs with it built.
+    void sqlite.keyHashes!.start()
     return { stores: sqlite, sqlite, close: async () => sqlite.close() }
   }
   const database = reserveTestDatabase()

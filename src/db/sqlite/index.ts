@@ -47,6 +47,9 @@ export interface SqliteStoreOptions extends EngineOptions {
   keyHashFilter?: boolean
 }
 
+/** How long after opening the filter of key hashes starts to be built. */
+const KEY_HASHES_AFTER_MS = 500
+
 /** The stores over an open database (the caller closes it through `close`). */
 export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
   // The server's request thread never blocks on the lock, and its writes go before the writer thread's
@@ -57,7 +60,8 @@ export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): Sq
   const verificationEvents = sqliteVerificationEventStore(sql)
   const ratelimitEvents = sqliteRatelimitEventStore(sql)
   const keyHashes = options.keyHashFilter ? new KeyHashes(sql) : null
-  if (keyHashes) setImmediate(() => void keyHashes.start())
+  // Built once start-up is over (the first requests are not kept waiting behind its reads); until then, a miss reads.
+  if (keyHashes) (setTimeout(() => void keyHashes.start(), KEY_HASHES_AFTER_MS) as { unref?: () => void }).unref?.()
   const stores: Omit<SqliteStores, 'eventWriter' | 'close'> = {
     db,
     transaction: (work) => sql.transaction(work),

@@ -85,8 +85,9 @@ export class KeyHashes {
     this.slice = sql.prepare<{ rowid: number; hash: string }, [number, number]>('SELECT rowid, hash FROM keys WHERE rowid > ? ORDER BY rowid LIMIT ?')
   }
 
-  /** Starts the first build; settles when a filter answers. */
+  /** Starts the first build, unless one is done or under way; settles when a filter answers. */
   start(): Promise<void> {
+    if (this.current) return Promise.resolve()
     return this.rebuild()
   }
 
@@ -128,6 +129,7 @@ export class KeyHashes {
   }
 
   private async build(): Promise<void> {
+    if (this.closed) return
     const rows = await this.sql.run(() => this.count.get()!.n)
     const filter = new HashFilter(Math.max(MIN_CAPACITY, rows * 2))
     // From here on, hashes being written go into it too: the scan below may have passed their row.
