@@ -41,6 +41,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     masterKey,
     tunables: config.tunables,
     cluster,
+    knownRootKeyHashes: opened.engine === 'sqlite',
   })
   const app = createApp(services, { log: config.logRequests ? stdoutLogger : null })
   let server: Listener

@@ -36,6 +36,12 @@ export interface ServiceOptions {
   tunables?: Partial<Tunables>
   /** Cluster mode (src/cluster/): ratelimits and credits shared by the nodes, caches kept in step with their changes. */
   cluster?: Cluster
+  /**
+   * Hold every root key's hash, so that an unknown root key is refused without a read
+   * (src/modules/rootkeys/known-hashes.ts): for the one server of a SQLite file, which
+   * sees every change of root keys at once (its own, and the CLI's through the file).
+   */
+  knownRootKeyHashes?: boolean
 }
 
 export function createServices(options: ServiceOptions) {
@@ -48,7 +54,10 @@ export function createServices(options: ServiceOptions) {
   // Every service that changes a workspace records the change here, inside the change's transaction.
   const audit = new AuditLog(stores, clock)
   const workspaces = new WorkspaceService(stores, clock, audit)
-  const rootKeys = new RootKeyService(stores, clock, workspaces, audit, { cacheMaxEntries: tunables.rootKeyCacheMaxEntries })
+  const rootKeys = new RootKeyService(stores, clock, workspaces, audit, {
+    cacheMaxEntries: tunables.rootKeyCacheMaxEntries,
+    knownHashes: (options.knownRootKeyHashes ?? false) && !cluster,
+  })
   const apis = new ApiService(stores, clock, audit)
   const ratelimitDefinitions = new RatelimitDefinitionService(stores, clock)
   const identities = new IdentityService(stores, clock, ratelimitDefinitions, audit)

@@ -73,7 +73,8 @@ export class Harness {
 
   /** `masterKey` enables recoverable keys; without it they are refused (412). */
   constructor(options: { masterKey?: MasterKeySource } = {}) {
-    this.services = createServices({ stores: this.stores, clock: this.clock, masterKey: options.masterKey })
+    // As the server of a SQLite file runs (root keys' hashes held in memory); PostgreSQL runs as cluster nodes do.
+    this.services = createServices({ stores: this.stores, clock: this.clock, masterKey: options.masterKey, knownRootKeyHashes: this.engine.sqlite !== null })
     this.app = createApp(this.services, { log: null, logError: (_id, e) => this.errors.push(e) })
     this.handle = handler(this.app)
   }

@@ -59,6 +59,10 @@ export class PostgresRootKeyStore implements RootKeyStore {
     return this.one('hash', hash)
   }
 
+  async listHashes(limit: number) {
+    return (await this.sql.all<{ hash: string }>('SELECT hash FROM root_keys LIMIT $1', [limit])).map((r) => r.hash)
+  }
+
   async listByWorkspace(workspaceId: string) {
     return (await this.sql.all<Row>('SELECT * FROM root_keys WHERE workspace_id = $1 ORDER BY created_at, id', [workspaceId])).map(toRootKey)
   }

@@ -37,6 +37,7 @@ export class SqliteRootKeyStore implements RootKeyStore {
     this.stmt = {
       byHash: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE hash = ?'),
       byId: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE id = ?'),
+      hashes: sql.prepare<{ hash: string }, [number]>('SELECT hash FROM root_keys LIMIT ?'),
       list: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE workspace_id = ? ORDER BY created_at, id'),
       page: sql.prepare<Row, [string, string, number]>('SELECT * FROM root_keys WHERE workspace_id = ? AND id >= ? ORDER BY id LIMIT ?'),
       seeded: sql.prepare<Row, [string]>('SELECT * FROM root_keys WHERE workspace_id = ? AND seeded = 1 AND revoked_at IS NULL'),
@@ -78,6 +79,10 @@ export class SqliteRootKeyStore implements RootKeyStore {
       const row = this.stmt.byHash.get(hash)
       return row ? toRootKey(row) : null
     })
+  }
+
+  listHashes(limit: number) {
+    return this.sql.run(() => this.stmt.hashes.all(limit).map((r) => r.hash))
   }
 
   listByWorkspace(workspaceId: string) {

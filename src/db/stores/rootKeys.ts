@@ -21,6 +21,8 @@ export interface RootKeyStore {
   insert(key: RootKey): Promise<void>
   findById(id: string): Promise<RootKey | null>
   findByHash(hash: string): Promise<RootKey | null>
+  /** The hashes of stored keys (revoked and expired included), at most `limit`. */
+  listHashes(limit: number): Promise<string[]>
   /** Every key of the workspace, oldest first (ties by id). */
   listByWorkspace(workspaceId: string): Promise<RootKey[]>
   /** Keys of the workspace (revoked and expired included) ordered by id, from `cursor` (inclusive), at most `limit`. */

@@ -18,6 +18,7 @@ import { permissionProblem } from '../../rbac/grants'
 import type { AuditLog } from '../audit/service'
 import type { WorkspaceService } from '../workspaces/service'
 import { type Issuer, mayActOn, mayGrant, mayOutlive, rootKeyNotFound } from './issuer'
+import { KnownRootKeyHashes } from './known-hashes'
 
 export interface Principal {
   rootKeyId: string
@@ -111,8 +112,13 @@ export class RootKeyService {
     private readonly clock: Clock,
     private readonly workspaces: WorkspaceService,
     private readonly audit: AuditLog,
-    private readonly options: { cacheMaxEntries: number },
-  ) {}
+    private readonly options: { cacheMaxEntries: number; knownHashes?: boolean },
+  ) {
+    // Only where every root-key change is seen at once (see ServiceOptions.knownRootKeyHashes).
+    this.known = options.knownHashes ? new KnownRootKeyHashes((limit) => this.stores.rootKeys.listHashes(limit)) : null
+  }
+
+  private readonly known: KnownRootKeyHashes | null
 
   /** Validates every permission string; throws RootKeyInputError naming the bad one. */
   static validatePermissions(permissions: string[]): string[] {
@@ -155,6 +161,7 @@ export class RootKeyService {
 
   private async insertKey(workspaceId: string, name: string, permissions: string[], expiresAt: number | null, seeded: boolean): Promise<CreatedRootKey> {
     const { key, hash, start } = generateKey(ROOT_KEY_PREFIX, ROOT_KEY_BYTES)
+    this.known?.add(hash)
     const id = newId('rk')
     await this.stores.rootKeys.insert({
       id,
@@ -269,17 +276,22 @@ export class RootKeyService {
   authenticate(token: string): Principal | AuthFailure | Promise<Principal | AuthFailure> {
     const hash = hashKey(token)
     // Asking SQLite costs a statement; asking once per couple of milliseconds still applies a CLI revocation at once for any caller.
-    const now = performance.now()
-    if (now - this.versionCheckedAt >= EXTERNAL_CHANGE_CHECK_MS) {
-      this.versionCheckedAt = now
-      const version = this.stores.externalVersion()
-      if (version !== this.cacheVersion) {
-        this.dropCache()
-        this.cacheVersion = version
-      }
-    }
+    if (performance.now() - this.versionCheckedAt >= EXTERNAL_CHANGE_CHECK_MS) this.changedElsewhere()
     const entry = this.cache.get(hash)
-    return entry === undefined ? this.load(hash) : this.judge(entry, hash)
+    if (entry !== undefined) return this.judge(entry, hash)
+    // A hash no stored root key has is refused at once, once no other process (the CLI) has changed root keys since.
+    if (this.known && !this.known.mayHold(hash) && !this.changedElsewhere()) return 'invalid'
+    return this.load(hash)
+  }
+
+  /** Asks the store whether another process changed root keys; if so, drops what is cached. */
+  private changedElsewhere(): boolean {
+    this.versionCheckedAt = performance.now()
+    const version = this.stores.externalVersion()
+    if (version === this.cacheVersion) return false
+    this.dropCache()
+    this.cacheVersion = version
+    return true
   }
 
   private async load(hash: string): Promise<Principal | AuthFailure> {
@@ -304,6 +316,7 @@ export class RootKeyService {
 
   /** Forgets every cached lookup: after a change here, or when another node of a cluster announces one. */
   dropCache(): void {
+    this.known?.forget()
     this.cache.clear()
     this.generation++
   }
