@@ -177,6 +177,8 @@ describe.each(ENGINES)('%s stores', (engine) => {
     await s.rootKeys.insert(root('rk_0', T0 + 1))
     expect((await s.rootKeys.listByWorkspace('ws_1')).map((k) => k.id)).toEqual(['rk_a', 'rk_b', 'rk_0'])
     expect(await s.rootKeys.findByHash('h_rk_b')).toEqual(root('rk_b', T0))
+    expect((await s.rootKeys.listHashes(10)).sort()).toEqual(['h_rk_0', 'h_rk_a', 'h_rk_b'])
+    expect(await s.rootKeys.listHashes(2)).toHaveLength(2)
     expect((await s.rootKeys.listSeeded('ws_1')).map((k) => k.id)).toEqual(['rk_b'])
     expect(await s.rootKeys.revoke('rk_a', T0 + 5)).toBe(true)
     expect(await s.rootKeys.revoke('rk_a', T0 + 6)).toBe(false)
