@@ -4,7 +4,9 @@
 -- It owns no measurement logic beyond wrk's own: done() prints wrk's summary
 -- as one JSON line that wrk.ts parses, instead of scraping wrk's text report.
 --
---   wrk -s rpc.lua URL -- METHOD PATH ROOT_KEY|- TEMPLATE SOURCE
+--   wrk -s rpc.lua URL -- METHOD PATH ROOT_KEY|-|~unknown TEMPLATE SOURCE
+--
+-- ~unknown sends a fresh root key nobody issued with each request (with SOURCE none).
 --
 -- TEMPLATE is the body with one %s for the varying value ("-" for no body).
 -- SOURCE picks that value per request:
@@ -27,7 +29,7 @@ function init(args)
   local method, path, rootKey, template, source = args[1], args[2], args[3], args[4], args[5] or "none"
   local headers = {}
   if template ~= "-" then headers["Content-Type"] = "application/json" end
-  if rootKey ~= "-" then headers["Authorization"] = "Bearer " .. rootKey end
+  if rootKey ~= "-" and rootKey ~= "~unknown" then headers["Authorization"] = "Bearer " .. rootKey end
   local function body(value)
     if template == "-" then return nil end
     if value == nil then return template end
@@ -65,6 +67,12 @@ function init(args)
     dynamic = function()
       local value = string.format("unk_%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
       return build(method, path, headers, body(value))
+    end
+  elseif rootKey == "~unknown" then
+    dynamic = function()
+      local h = { ["Content-Type"] = headers["Content-Type"] }
+      h["Authorization"] = string.format("Bearer unkey_%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+      return build(method, path, h, body(nil))
     end
   else
     count = 1

@@ -13,8 +13,8 @@ export interface Scenario {
   server: ServerName
   method: 'GET' | 'POST'
   path: string
-  /** Send `Authorization: Bearer <root key>`. */
-  auth: boolean
+  /** Send `Authorization: Bearer <root key>`; 'unknown': a fresh root key nobody issued, each request. */
+  auth: boolean | 'unknown'
   /** The body, with one %s for the varying value; '-' for none. */
   template: string
   /** rpc.lua's SOURCE: file:PATH, int:N, random or none. */
@@ -97,6 +97,17 @@ export function buildScenarios(seeded: SeededData, log: LogMode): Scenario[] {
       source: 'none',
       expectStatus: 401,
     },
+    {
+      id: 'unauthorized-unknown',
+      label: `apis.getApi, unknown root key (401)${logNote}`,
+      server: 'latch',
+      method: 'POST',
+      path: '/v2/apis.getApi',
+      auth: 'unknown',
+      template: JSON.stringify({ apiId }),
+      source: 'none',
+      expectStatus: 401,
+    },
     verify('verify', `keys.verifyKey valid${logNote}`, 'plain'),
     ...(log === 'both' ? [verify('verify-log-off', 'keys.verifyKey valid, log off', 'plain', { server: 'latchLogOff' })] : []),
     verify('verify-credits', `verifyKey with credits${logNote}`, 'credits', {
@@ -160,7 +171,8 @@ export async function preflight(url: string, scenario: Scenario, rootKey: string
     headers['content-type'] = 'application/json'
     body = scenario.sample === undefined ? scenario.template : scenario.template.replace('%s', scenario.sample)
   }
-  if (scenario.auth) headers.authorization = `Bearer ${rootKey}`
+  if (scenario.auth === 'unknown') headers.authorization = 'Bearer unkey_preflight0000000000000000'
+  else if (scenario.auth) headers.authorization = `Bearer ${rootKey}`
   const res = await fetch(`${url}${scenario.path}`, { method: scenario.method, headers, body })
   const text = await res.text()
   let parsed: unknown = text

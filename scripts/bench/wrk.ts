@@ -45,7 +45,7 @@ export function wrkCommand(wrk: string, url: string, scenario: Scenario, rootKey
     '--',
     scenario.method,
     scenario.path,
-    scenario.auth ? rootKey : '-',
+    scenario.auth === 'unknown' ? '~unknown' : scenario.auth ? rootKey : '-',
     scenario.template,
     scenario.source,
   ]
