@@ -68,7 +68,8 @@ export interface KeyStore {
   findLive(workspaceId: string, keyId: string): Promise<KeyRecord | null>
   /**
    * False only when no stored key can have this hash (the SQLite server keeps
-   * a filter of them); true when one may. Synchronous: asked before any cache.
+   * a filter of them); true when one may. Synchronous: asked before any cache,
+   * and before findLiveByHash, which reads whatever it is asked.
    */
   mayHoldHash?(hash: string): boolean
   /** The live key with this hash in this workspace, or null; answered at once when the engine can (every unknown key asks). */
