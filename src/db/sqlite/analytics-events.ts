@@ -17,7 +17,7 @@ import {
   type VerificationEventStore,
 } from '../stores/analytics'
 import { type Row, type RollupSpec, RollupWriter } from './analytics-rollups'
-import type { SqliteEngine } from './engine'
+import { nextTurn, type SqliteEngine } from './engine'
 
 /**
  * Events grouped, or statements run, between two turns of the event loop while a batch is
@@ -25,8 +25,6 @@ import type { SqliteEngine } from './engine'
  * keeps a request's p99 near the bare server's while a batch of thousands goes in.
  */
 const CHUNK = 128
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Raw rows plus rollups of one kind of event, and slice-wise deletion of the raw rows. */
 export class SqliteEventStore<E> implements EventStore<E> {

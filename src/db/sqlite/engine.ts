@@ -58,7 +58,8 @@ interface Group {
   release(): void
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+/** Settles on the next turn of the event loop: what work done in slices waits for between them. */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** One SQLite connection shared by every store, with asynchronous transactions (see the header). */
 export class SqliteEngine {

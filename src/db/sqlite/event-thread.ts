@@ -6,6 +6,7 @@
 // Should the thread be lost, batches are written on this thread again (the
 // `fallback`), as they are without one.
 import { type EventWriter, PartialBatchError, type RatelimitEvent, type VerificationEvent } from '../stores/analytics'
+import { nextTurn } from './engine'
 
 // lockWaiters (open): the request thread's count of writes waiting for the lock (see EngineOptions.lockWaiters).
 export type EventThreadRequest = { id: number } & (
@@ -36,8 +37,6 @@ const START_AFTER_MS = 1_000
 
 /** Events serialised between two turns of the event loop: one JSON.stringify of a batch of 5,000 held requests for milliseconds. */
 const EVENTS_PER_TURN = 256
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** `JSON.stringify(events)` of a batch longer than EVENTS_PER_TURN, made EVENTS_PER_TURN events at a time. */
 async function jsonInTurns(events: unknown[]): Promise<string> {

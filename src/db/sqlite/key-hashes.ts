@@ -16,7 +16,7 @@
 // written meanwhile are added to the one being built. When more hashes have
 // been added than it was sized for, a larger one is built the same way while
 // the old one goes on answering.
-import type { SqliteEngine } from './engine'
+import { nextTurn, type SqliteEngine } from './engine'
 
 /** Bits per hash the filter is sized for, and bits set per hash: about a 1 % false "maybe" at capacity. */
 const BITS_PER_HASH = 10
@@ -25,8 +25,6 @@ const PROBES = 7
 const MIN_CAPACITY = 1 << 16
 /** Rows read per turn of the event loop while building: well under a millisecond. */
 const ROWS_PER_TURN = 2_000
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** A Bloom filter over key hashes (base64 SHA-256, or any string), sized for `capacity` of them. */
 export class HashFilter {
