@@ -65,14 +65,23 @@ function bulkInsert(stores: SqliteStores, count: number, told: (hash: string) =>
   return hashes
 }
 
+/** `work` on the stores of a file with `count` keys, opened with the filter (not built yet), closed after. */
+async function withFilter(count: number, work: (stores: SqliteStores, file: Awaited<ReturnType<typeof fileWithKeys>>) => Promise<void>) {
+  const file = await fileWithKeys(count)
+  const stores = openSqliteStores(file.path, { keyHashFilter: true })
+  try {
+    await work(stores, file)
+  } finally {
+    await stores.close()
+  }
+}
+
 const found = async (stores: SqliteStores, workspaceId: string, key: string) => (await stores.keys.findLiveByHash(workspaceId, hashKey(key)))?.id ?? null
 
 describe('KeyHashes, with the stores', () => {
   test('keys stored before start-up, during the build and after it are all found; unknown ones are not', async () => {
-    const file = await fileWithKeys(30)
-    const stores = openSqliteStores(file.path, { keyHashFilter: true })
-    const services = createServices({ stores })
-    try {
+    await withFilter(30, async (stores, file) => {
+      const services = createServices({ stores })
       const filter = stores.keyHashes!
       // Until the first build is done every hash is a "maybe": the store is read as before.
       expect(filter.ready).toBe(false)
@@ -99,15 +108,11 @@ describe('KeyHashes, with the stores', () => {
       const auth = { workspaceId: file.workspaceId, rootKeyId: 'rk_test', permissions: new Set(['*']) }
       expect((await services.verifier.verify(auth, { key: after })).code).toBe('VALID')
       expect((await services.verifier.verify(auth, { key: `sk_${randomBase58Chars(24)}` })).code).toBe('NOT_FOUND')
-    } finally {
-      await stores.close()
-    }
+    })
   })
 
   test('a hash given to a key by a migration is found', async () => {
-    const file = await fileWithKeys(1)
-    const stores = openSqliteStores(file.path, { keyHashFilter: true })
-    try {
+    await withFilter(1, async (stores, file) => {
       await stores.keyHashes!.start()
       const row = stores.db.query<{ id: string }, []>('SELECT id FROM keys LIMIT 1').get()!
       const hash = randomHash()
@@ -115,15 +120,11 @@ describe('KeyHashes, with the stores', () => {
       await stores.keys.completeMigration(row.id, hash, 'sk_new')
       expect(stores.keyHashes!.mayHold(hash)).toBe(true)
       expect((await stores.keys.findLiveByHash(file.workspaceId, hash))?.id).toBe(row.id)
-    } finally {
-      await stores.close()
-    }
+    })
   })
 
   test('past its capacity a larger filter is built, and it holds every stored hash', async () => {
-    const file = await fileWithKeys(3)
-    const stores = openSqliteStores(file.path, { keyHashFilter: true })
-    try {
+    await withFilter(3, async (stores, file) => {
       const filter = stores.keyHashes!
       await filter.start()
       // Rows written straight into the table after the first build, each told to the filter first as
@@ -134,8 +135,6 @@ describe('KeyHashes, with the stores', () => {
       for (const key of file.keys) expect(filter.mayHold(hashKey(key))).toBe(true)
       // Sized for the table as it now is: still about 1 % of unknown hashes say maybe.
       expect(Array.from({ length: 5_000 }, randomHash).filter((hash) => filter.mayHold(hash)).length).toBeLessThan(150)
-    } finally {
-      await stores.close()
-    }
+    })
   })
 })

@@ -94,13 +94,18 @@ async function writeRaw(stores: SqliteStores, owed: OwedRollups, sql: SqliteEngi
   return held
 }
 
+/** The reference rollups, and a database at `path` whose raw rows are written and whose rollups are held. */
+async function rawWritten(path: string) {
+  const expected = await reference()
+  const stores = openSqliteStores(path)
+  const sql = new SqliteEngine(stores.db)
+  const held = await writeRaw(stores, new OwedRollups(sql), sql)
+  return { expected, stores, sql, held }
+}
+
 describe('rollups written after their raw rows', () => {
   test('equal the rollups of each batch written with it, and leave nothing owed', async () => {
-    const expected = await reference()
-    const stores = openSqliteStores(file())
-    const sql = new SqliteEngine(stores.db)
-    const owed = new OwedRollups(sql)
-    const held = await writeRaw(stores, owed, sql)
+    const { expected, stores, held } = await rawWritten(file())
     expect(owedRows(stores)).toHaveLength(6 + 3)
     expect(stores.db.query('SELECT count(*) AS n FROM verification_rollups_per_minute').get()).toEqual({ n: 0 })
     // Fewer rollup rows held than events: that is the point.
@@ -113,11 +118,7 @@ describe('rollups written after their raw rows', () => {
   })
 
   test("pausing while writing (the writer thread's breather) changes nothing written", async () => {
-    const expected = await reference()
-    const stores = openSqliteStores(file())
-    const sql = new SqliteEngine(stores.db)
-    const owed = new OwedRollups(sql)
-    const held = await writeRaw(stores, owed, sql)
+    const { expected, stores, held } = await rawWritten(file())
     let pauses = 0
     await held.verifications.write(() => pauses++, 7)
     // One pause after every 7 rows of a grain (each grain's table was empty), and one after each grain.
@@ -133,12 +134,8 @@ describe('rollups written after their raw rows', () => {
   })
 
   test('a crash between grains: the next start rebuilds exactly the grains still owed', async () => {
-    const expected = await reference()
     const path = file()
-    const stores = openSqliteStores(path)
-    const sql = new SqliteEngine(stores.db)
-    const owed = new OwedRollups(sql)
-    const held = await writeRaw(stores, owed, sql)
+    const { expected, stores, sql, held } = await rawWritten(path)
     // The minute and hour rollups of verifications commit; the process dies before the day's.
     const transaction = sql.transaction.bind(sql)
     let commits = 0
