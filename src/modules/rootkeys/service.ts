@@ -284,19 +284,19 @@ export class RootKeyService {
   authenticate(token: string): Principal | AuthFailure | Promise<Principal | AuthFailure> {
     const hash = hashKey(token)
     // Asking SQLite costs a statement; asking once per couple of milliseconds still applies a CLI revocation at once for any caller.
-    if (performance.now() - this.versionCheckedAt >= EXTERNAL_CHANGE_CHECK_MS) this.changedElsewhere()
+    this.changedElsewhere(EXTERNAL_CHANGE_CHECK_MS)
     const entry = this.cache.get(hash)
     if (entry !== undefined) return this.judge(entry, hash)
     // A hash no stored root key has is refused at once, unless another process (the CLI) may have changed root keys since.
-    if (this.known && !this.known.mayHold(hash) && (performance.now() - this.versionCheckedAt < REFUSAL_CHECK_MS || !this.changedElsewhere())) {
-      return 'invalid'
-    }
+    if (this.known && !this.known.mayHold(hash) && !this.changedElsewhere(REFUSAL_CHECK_MS)) return 'invalid'
     return this.load(hash)
   }
 
-  /** Asks the store whether another process changed root keys; if so, drops what is cached. */
-  private changedElsewhere(): boolean {
-    this.versionCheckedAt = performance.now()
+  /** Whether another process changed root keys (then the cache is dropped); the store is asked only if last asked `maxAgeMs` ago or more. */
+  private changedElsewhere(maxAgeMs: number): boolean {
+    const now = performance.now()
+    if (now - this.versionCheckedAt < maxAgeMs) return false
+    this.versionCheckedAt = now
     const version = this.stores.externalVersion()
     if (version === this.cacheVersion) return false
     this.dropCache()
