@@ -21,6 +21,11 @@ local requests = {}
 local count = 0
 local dynamic = nil
 
+-- 24 random hex digits: a key or root key nobody issued.
+local function randomHex()
+  return string.format("%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+end
+
 local function build(method, path, headers, body)
   return wrk.format(method, path, headers, body)
 end
@@ -65,13 +70,12 @@ function init(args)
     dynamic = function() return build(method, path, headers, body("bench_" .. math.random(n))) end
   elseif source == "random" then
     dynamic = function()
-      local value = string.format("unk_%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
-      return build(method, path, headers, body(value))
+      return build(method, path, headers, body("unk_" .. randomHex()))
     end
   elseif rootKey == "~unknown" then
     dynamic = function()
       local h = { ["Content-Type"] = headers["Content-Type"] }
-      h["Authorization"] = string.format("Bearer unkey_%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+      h["Authorization"] = "Bearer unkey_" .. randomHex()
       return build(method, path, h, body(nil))
     end
   else
