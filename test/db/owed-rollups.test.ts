@@ -117,6 +117,29 @@ describe('rollups written after their raw rows', () => {
     await stores.close()
   })
 
+  test('raw rows: the same as written with their rollups, in order, and the ids noted are theirs', async () => {
+    const path = file()
+    const reference = openSqliteStores(file())
+    await reference.verificationEvents.insertMany(verifications)
+    await reference.ratelimitEvents.insertMany(ratelimits)
+    const stores = openSqliteStores(path)
+    const sql = new SqliteEngine(stores.db)
+    const owed = new OwedRollups(sql)
+    // Slices of 128, 32 rows a statement: 700 = 5 × 128 + 60 leaves 28 rows written one by one.
+    await writeRaw(stores, owed, sql)
+    for (const table of ['verification_events', 'ratelimit_events']) {
+      const rows = (db: SqliteStores) => db.db.query(`SELECT * FROM ${table} ORDER BY id`).all()
+      expect(rows(stores)).toEqual(rows(reference))
+    }
+    const notes = stores.db.query('SELECT kind, first_id AS first, last_id AS last FROM rollups_owed ORDER BY id').all()
+    expect(notes).toEqual([
+      ...[0, 128, 256, 384, 512, 640].map((from) => ({ kind: 'verifications', first: from + 1, last: Math.min(from + 128, 700) })),
+      ...[0, 128, 256].map((from) => ({ kind: 'ratelimits', first: from + 1, last: Math.min(from + 128, 300) })),
+    ])
+    await reference.close()
+    await stores.close()
+  })
+
   test("pausing while writing (the writer thread's breather) changes nothing written", async () => {
     const { expected, stores, held } = await rawWritten(file())
     let pauses = 0
