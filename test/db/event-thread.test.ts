@@ -85,6 +85,22 @@ describe('the analytics writer thread', () => {
     await stores.close()
   })
 
+  test('writes last-used times of more keys than one turn serialises (256), each with its own time', async () => {
+    const { stores, services, call, clock } = open()
+    const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key
+    const api = (await call('apis.createApi', { name: 'main' }, root)).body.data.apiId
+    const ids: string[] = []
+    for (let i = 0; i < 600; i++) ids.push((await call('keys.createKey', { apiId: api }, root)).body.data.keyId)
+    const at = (i: number) => clock.now() + 1_000 + i
+    await stores.eventWriter.writeVerifications(
+      [],
+      ids.map((id, i) => [id, at(i)]),
+    )
+    const stored = stores.db.query('SELECT id, last_used_at FROM keys').all() as { id: string; last_used_at: number }[]
+    expect(new Map(stored.map((r) => [r.id, r.last_used_at]))).toEqual(new Map(ids.map((id, i) => [id, at(i)])))
+    await stores.close()
+  })
+
   test('writes ratelimit decisions, and close waits for batches handed over before it', async () => {
     const { path, stores, services, call } = open()
     const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key

@@ -171,7 +171,8 @@ async function handle(request: EventThreadRequest): Promise<void> {
   const w = writer
   if (!w) throw new Error('the event thread has no database open')
   if (request.kind === 'verifications') {
-    await inTransactions(w, 'verifications', JSON.parse(request.events) as VerificationEvent[], () => w.keys.touchLastUsed(request.lastUsed))
+    const lastUsed = JSON.parse(request.lastUsed) as [string, number][]
+    await inTransactions(w, 'verifications', JSON.parse(request.events) as VerificationEvent[], () => w.keys.touchLastUsed(lastUsed))
   } else if (request.kind === 'ratelimits') {
     await inTransactions(w, 'ratelimits', JSON.parse(request.events) as RatelimitEvent[])
   } else if (request.kind === 'rollups') {
