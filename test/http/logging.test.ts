@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { openSqliteStores } from '../../src/db/sqlite'
-import type { RequestLogLine } from '../../src/http/request-context'
+import { flushLog, type RequestLogLine, stdoutLogger } from '../../src/http/request-context'
 import { createServices } from '../../src/services'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runtime } from '#runtime'
@@ -88,6 +88,40 @@ describe('request log over a real socket', () => {
       expect(lines.map((l): unknown[] => [l.method, l.path, l.status])).toEqual([['GET', '/console/console.css', 200]])
     } finally {
       await served.stop()
+    }
+  })
+
+  test('stdout gets the lines in batches: 256 at once, the rest within the batch delay, and flushLog writes what is pending', async () => {
+    const writes: string[] = []
+    const write = process.stdout.write
+    process.stdout.write = ((text: string) => writes.push(text) > 0) as typeof process.stdout.write
+    try {
+      const line = (i: number): RequestLogLine => ({
+        time: '2026-11-28T00:00:00.000Z',
+        level: 'info',
+        requestId: `req_${i}`,
+        method: 'POST',
+        path: '/v2/keys.verifyKey',
+        status: 200,
+        durationMs: 0.05,
+      })
+      const lineCounts = () => writes.map((text) => text.split('\n').length - 1)
+      for (let i = 0; i < 300; i++) stdoutLogger(line(i))
+      expect(lineCounts()).toEqual([256])
+      for (let waited = 0; writes.length < 2 && waited < 2_000; waited += 5) await sleep(5)
+      expect(lineCounts()).toEqual([256, 44])
+      stdoutLogger(line(300))
+      flushLog()
+      expect(lineCounts()).toEqual([256, 44, 1])
+      expect(
+        writes
+          .join('')
+          .split('\n')
+          .slice(0, -1)
+          .map((text) => JSON.parse(text).requestId),
+      ).toEqual(Array.from({ length: 301 }, (_, i) => `req_${i}`))
+    } finally {
+      process.stdout.write = write
     }
   })
 })
