@@ -2,7 +2,7 @@
 // each batch of events to a worker thread (./event-worker.ts) with a
 // connection of its own, and settles when the worker has committed and synced
 // it. Writing a verification event and its rollups cost the request thread
-// more than answering the verification did; now it costs a structured copy.
+// more than answering the verification did; now it costs their JSON text.
 // Should the thread be lost, batches are written on this thread again (the
 // `fallback`), as they are without one.
 import { type EventWriter, PartialBatchError, type RatelimitEvent, type VerificationEvent } from '../stores/analytics'
