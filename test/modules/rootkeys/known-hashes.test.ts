@@ -1,8 +1,8 @@
 // Unknown root keys refused from memory (src/modules/rootkeys/known-hashes.ts):
 // the server of a SQLite file holds every root key's hash, so a key nobody
 // issued is a 401 without a read of the store, while every key that exists
-// (issued here, rotated, or by the CLI through the file, within a quarter of
-// a millisecond of its commit) is accepted and a revoked one still refused.
+// (issued here, rotated, or by the CLI through the file, within 2 ms of its
+// commit) is accepted and a revoked one still refused.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { randomBase58Chars } from '../../../src/crypto'
 import { openSqliteStores } from '../../../src/db/sqlite'
