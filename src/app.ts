@@ -66,7 +66,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
     ['/keys.verifyKey', hot(verifyKeyHotRoute(services.verifier))],
     ['/ratelimit.limit', hot(limitHotRoute(services.ratelimit))],
   ] as const) {
-    for (const prefix of ['/v2', '/v1']) routes[`${prefix}${path}`] = { POST: route }
+    for (const prefix of ['/v2', '/v1']) routes[`${prefix}${path}`] = { POST: route(`${prefix}${path}`) }
   }
   // normalize: false so that unknown body fields are a 400 instead of being dropped.
   const app = new Elysia({ normalize: false, serve: { routes } as never })
@@ -95,7 +95,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
   // Every other protected route refuses a request without a valid root key before Elysia sees it.
   const refusing = refusingRoute({ rootKeys, log: options.log ?? null, elysia: (request) => app.handle(request) })
   for (const route of app.routes) {
-    if (route.method === 'POST' && !routes[route.path] && isProtected(route)) routes[route.path] = { POST: refusing }
+    if (route.method === 'POST' && !routes[route.path] && isProtected(route)) routes[route.path] = { POST: refusing(route.path) }
   }
   return app
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { openSqliteStores } from '../../src/db/sqlite'
-import { flushLog, type RequestLogLine, stdoutLogger } from '../../src/http/request-context'
+import { flushLog, lineText, type RequestLogLine, stdoutLogger } from '../../src/http/request-context'
 import { createServices } from '../../src/services'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runtime } from '#runtime'
@@ -59,6 +59,26 @@ describe('request log', () => {
   })
 })
 
+describe('the text of a log line', () => {
+  test('is JSON.stringify of the line and a newline, whatever its strings hold', () => {
+    const odd = ['/v2/a"b\\c', '/v2/\u0000\u001f\u2028\ud800', '/v2/ключ/🔑', '']
+    const lines: RequestLogLine[] = odd.flatMap((text, i) => [
+      { time: '2026-11-28T17:00:00.123Z', level: 'info', requestId: `req_${text}`, method: text || 'GET', path: text, status: 200, durationMs: i / 3 },
+      {
+        time: '2026-11-28T17:00:00.123Z',
+        level: 'error',
+        requestId: 'req_1',
+        method: 'POST',
+        path: text,
+        status: 500,
+        durationMs: 1e21 + i,
+        rootKeyId: `rk_${text}`,
+      },
+    ])
+    for (const line of lines) expect(lineText(line)).toBe(`${JSON.stringify(line)}\n`)
+  })
+})
+
 describe('request log over a real socket', () => {
   test('each line names the path of its request (Bun empties request.url once the response is sent)', async () => {
     // latch's own listener (src/runtime/), as the server uses it.
@@ -68,10 +88,15 @@ describe('request log over a real socket', () => {
       lines.length = 0
       const live = await fetch(`${base}/v2/liveness`)
       const refused = await fetch(`${base}/v2/apis.getApi?x=1`, { method: 'POST', body: '{}' })
+      // The hot routes, each registered under two paths, name the one asked for.
+      const hot = await fetch(`${base}/v1/keys.verifyKey?y=2`, { method: 'POST', body: '{}' })
+      const limit = await fetch(`${base}/v2/ratelimit.limit`, { method: 'POST', body: '{}' })
       await sleep(20)
       expect(lines.map((l): unknown[] => [l.method, l.path, l.status, l.requestId])).toEqual([
         ['GET', '/v2/liveness', 200, live.headers.get('x-request-id')],
         ['POST', '/v2/apis.getApi', 401, refused.headers.get('x-request-id')],
+        ['POST', '/v1/keys.verifyKey', 401, hot.headers.get('x-request-id')],
+        ['POST', '/v2/ratelimit.limit', 401, limit.headers.get('x-request-id')],
       ])
     } finally {
       await served.stop()
