@@ -193,19 +193,23 @@ async function send(i: number, base: string, port: number, routes: Route[], know
   }
 }
 
-/** Headers, then one byte a second: 408 within the body deadline with a key, 401 at once without. */
+/**
+ * Headers, then one byte a second: 408 within the body deadline with a key,
+ * then the connection closed; 401 at once without (the small body is left for
+ * the server to skip, so the connection is not closed for it).
+ */
 async function slowBody(port: number, key: string | null, routes: Route[], n: number): Promise<void> {
   const text = '{"name":"a body sent one byte a second"}'
   const headers: Record<string, string> = { 'content-length': String(text.length), ...(key ? { authorization: `Bearer ${key}` } : {}) }
   const rpcs = routes.filter((r) => r.schema)
   const path = rpcs[n % rpcs.length]!.path
-  const res = await rawRequest(port, head(path, headers), text.split(''), { gapMs: 1000, closeOnAnswer: false, timeoutMs: BODY_TIMEOUT_MS + 10_000 })
+  const res = await rawRequest(port, head(path, headers), text.split(''), { gapMs: 1000, closeOnAnswer: !key, timeoutMs: BODY_TIMEOUT_MS + 10_000 })
   const context = `slow body #${n} ${key ? 'with' : 'without'} a key ${path}`
   judge(fromRaw(res), context, false)
   const expected = key ? 408 : 401
   const deadline = key ? BODY_TIMEOUT_MS + 2000 : 1000
   if (res.status !== expected || res.respondedMs > deadline) problem(`slow body: expected ${expected} within ${deadline} ms`, context, fromRaw(res))
-  if (!res.serverClosed || res.closedMs > deadline + 1000) problem('slow body: the connection was not closed after the answer', context)
+  if (key && (!res.serverClosed || res.closedMs > deadline + 1000)) problem('slow body: the connection was not closed after the answer', context)
 }
 
 async function main(): Promise<number> {

@@ -16,7 +16,7 @@ import { DEFAULT_TUNABLES } from '../config'
 import { ApiError, unauthorized } from '../errors'
 import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { enforce, type AuthContext, type PermissionSpec } from '../rbac/requirements'
-import { type BodyLimits, drainSmallBody, readJsonBody } from './body'
+import { type BodyLimits, readJsonBody } from './body'
 import { errorAnswer } from './error-handler'
 import { requestIdOf, requestState } from './request-context'
 
@@ -62,10 +62,10 @@ export function authPlugin(rootKeys: Pick<RootKeyService, 'authenticate'>, limit
   // from the parse step: a throw there costs an error object with its stack, the unwinding and
   // Elysia's error path, and a refusal must cost us less than the request cost its sender.
   const refusals = new WeakMap<Request, ApiError>()
-  const refuse = (request: Request, error: unknown): Promise<null> => {
+  const refuse = (request: Request, error: unknown): null => {
     if (!(error instanceof ApiError)) throw error
     refusals.set(request, error)
-    return drainSmallBody(request).then(() => null)
+    return null
   }
   return (
     new Elysia({ name: 'auth', seed: ++instances })

@@ -3,7 +3,7 @@
 // routes as a 404, anything else as a 500 that leaks nothing internal.
 import { Elysia } from 'elysia'
 import { ApiError, badRequest, bodyUnreadable, internalError, notFound, type FieldError } from '../errors'
-import { bodyLeftUnread, drainSmallBody } from './body'
+import { bodyLeftUnread } from './body'
 import { requestState } from './request-context'
 
 interface ValidationIssue {
@@ -26,12 +26,10 @@ function contentTypeFor(request: Request, status: number): string {
 }
 
 /**
- * The connection is closed after an answer given with the body (partly)
- * unread, and after 408 and 413: Bun would otherwise go on reading and
- * discarding whatever the client still sends, for as long as it sends. A
- * small body that arrives with its headers is drained first (`drainSmallBody`
- * in onError), so that refusing a well-behaved client does not cost it its
- * connection.
+ * The connection is closed after 408 and 413, and after an answer that leaves
+ * unread a body the runtime would otherwise go on reading and discarding for
+ * as long as the client sends it (`bodyLeftUnread`: a small declared body is
+ * skipped by the runtime, and the connection kept).
  *
  * Returns the error envelope's text, with its status recorded and its headers
  * put in `headers`: onError answers through Elysia's `set` with this text, so
@@ -98,7 +96,6 @@ export function errorHandler(logError: (requestId: string, error: unknown) => vo
     return errorAnswer(request, error, set.headers)
   }
   return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, async ({ request, set, code, error }) => {
-    await drainSmallBody(request)
     if (error instanceof ApiError) return answer(request, set, error)
     if (code === 'VALIDATION' && (error as { type?: string }).type !== 'response') {
       const v = error as unknown as { type?: string; all?: ValidationIssue[] }

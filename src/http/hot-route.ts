@@ -23,7 +23,7 @@ import type { Principal, RootKeyService } from '../modules/rootkeys/service'
 import { type AuthContext, enforce, type PermissionSpec } from '../rbac/requirements'
 import { principalFromHeader } from './auth'
 import type { PeerSource } from './audit-context'
-import { type BodyLimits, drainSmallBody, parseJsonText, readBodyText } from './body'
+import { type BodyLimits, parseJsonText, readBodyText } from './body'
 import { errorResponse } from './error-handler'
 import { type Logger, logRequest, ok, requestState, requestStateAt } from './request-context'
 
@@ -155,18 +155,17 @@ export function hotRoute<Body, Data>(route: HotRoute<Body, Data>, deps: HotRoute
 /**
  * Every other protected RPC: a request whose root key is missing, malformed or
  * refused is answered here with its 401, as the Elysia route would answer it
- * (the body drained when small, else the connection closed); the rest goes on
- * to Elysia. A client without a valid key must cost less than one with one.
+ * (its body unread: see `bodyLeftUnread`); the rest goes on to Elysia. A
+ * client without a valid key must cost less than one with one.
  */
 export function refusingRoute(deps: Pick<HotRouteDeps, 'rootKeys' | 'log' | 'elysia'>) {
-  const refuse = (request: Request, error: ApiError): Promise<Response> =>
-    drainSmallBody(request).then(() => {
-      const res = errorResponse(request, error)
-      if (deps.log) logRequest(deps.log, request, error.status)
-      return res
-    })
+  const refuse = (request: Request, error: ApiError): Response => {
+    const res = errorResponse(request, error)
+    if (deps.log) logRequest(deps.log, request, error.status)
+    return res
+  }
   return (path: string) =>
-    (request: Request): Promise<Response> => {
+    (request: Request): Response | Promise<Response> => {
       requestStateAt(request, path)
       let principal: Principal | Promise<Principal>
       try {

@@ -1,7 +1,8 @@
 // src/http/body.ts over real sockets: the bytes actually received are counted
 // (chunked bodies too), a body that trickles in is cut off with 408, a request
 // without a valid root key is answered 401 before its body is read, and the
-// connection is closed after each of those answers. The real app serves most
+// connection is closed after each of those answers unless the unread body is
+// small (the runtime skips it, and the connection serves the next request). The real app serves most
 // cases; a small app built from the same plugins (auth, error handler, request
 // context) with short limits serves the timeouts.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -16,7 +17,7 @@ import { ok, requestContext } from '../../src/http/request-context'
 import { wildcardPermission } from '../../src/rbac/requirements'
 import { startServer } from '../../src/server'
 import { Harness, REQUEST_ID } from '../support/harness'
-import { chunk, head, rawRequest } from '../support/raw-http'
+import { chunk, head, rawExchange, rawRequest } from '../support/raw-http'
 import { runtime } from '#runtime'
 import type { Listener } from '../../src/runtime/runtime'
 
@@ -153,33 +154,63 @@ describe('no valid root key: 401 at once, the body is never read', () => {
     ['a malformed header', { authorization: 'Basic abc' }, "The Authorization header is malformed. It must have the form 'Bearer <root key>'."],
     ['an unknown key', { authorization: 'Bearer unkey_doesnotexist' }, 'The provided root key is invalid or has been revoked'],
   ])('%s', async (_, headers, detail) => {
-    // Served by the real app (10 s body deadline): the answer must not wait for the body.
-    const res = await rawRequest(real.port!, head('/v2/apis.createApi', { ...headers, 'content-length': '60' }), '{"name":"never read"}'.split(''), {
+    // Served by the real app (10 s body deadline): the answer must not wait for the body. The
+    // runtime skips the small body as it trickles in, and the connection then serves the next request.
+    const body = '{"name":"never read"}'
+    const res = await rawExchange(real.port!, head('/v2/apis.createApi', { ...headers, 'content-length': String(body.length) }), body.split(''), live(), {
+      gapMs: 20,
+      timeoutMs: 1500,
+    })
+    expect(res.responses.map((r) => r.status)).toEqual([401, 200])
+    const [refused] = res.responses
+    expect(JSON.parse(refused!.body).error.detail).toBe(detail)
+    expect(refused!.headers.connection).toBeUndefined()
+    // Answered before the body's second byte was sent.
+    expect(refused!.atMs).toBeLessThan(150)
+    expect(res.responses[1]!.atMs).toBeGreaterThanOrEqual(body.length * 20 - 20)
+  })
+
+  test('a larger declared body is not read either: the connection is closed after the 401', async () => {
+    const res = await rawRequest(real.port!, head('/v2/apis.createApi', { 'content-length': String(64 * 1024) }), 'x'.repeat(30).split(''), {
       gapMs: 200,
       closeOnAnswer: false,
       timeoutMs: 5000,
     })
     expect(res.status).toBe(401)
-    expect(JSON.parse(res.body).error.detail).toBe(detail)
+    expect(res.headers.connection).toBe('close')
     expect(res.respondedMs).toBeLessThan(150)
     expect(res.serverClosed).toBe(true)
     expect(res.closedMs).toBeLessThan(1000)
   })
 })
 
-test('a refused request whose small body came with it keeps its connection (the body is drained, not left)', async () => {
+/** A liveness request, sent after a refused one on the same connection. */
+const live = () => head('/v2/liveness', {}, 'GET')
+
+test('a refused request whose small body came with it keeps its connection (the body is left unread)', async () => {
   const body = '{"apiId":"api_1"}'
-  const res = await rawRequest(real.port!, head('/v2/apis.getApi', { 'content-length': String(body.length) }) + body, [], {
-    closeOnAnswer: false,
+  const res = await rawExchange(real.port!, head('/v2/apis.getApi', { 'content-length': String(body.length) }) + body, [], live(), {
+    gapMs: 0,
     timeoutMs: 600,
   })
-  expect(res.status).toBe(401)
-  expect(res.headers.connection).toBeUndefined()
+  expect(res.responses.map((r) => [r.status, r.headers.connection])).toEqual([
+    [401, undefined],
+    [200, undefined],
+  ])
   expect(res.serverClosed).toBe(false)
 })
 
-test('an unknown route answers 404 at once and closes the connection instead of draining the body', async () => {
-  const res = await rawRequest(real.port!, head('/v2/keys.nothing', { ...bearer(), 'content-length': '60' }), 'x'.repeat(30).split(''), {
+test('an unknown route answers 404 at once; the small body is skipped and the connection serves the next request', async () => {
+  const res = await rawExchange(real.port!, head('/v2/keys.nothing', { ...bearer(), 'content-length': '30' }), 'x'.repeat(30).split(''), live(), {
+    gapMs: 20,
+    timeoutMs: 1500,
+  })
+  expect(res.responses.map((r) => r.status)).toEqual([404, 200])
+  expect(res.responses[0]!.atMs).toBeLessThan(150)
+})
+
+test('an unknown route with a larger declared body: 404 at once, and the connection is closed', async () => {
+  const res = await rawRequest(real.port!, head('/v2/keys.nothing', { ...bearer(), 'content-length': String(64 * 1024) }), 'x'.repeat(30).split(''), {
     gapMs: 200,
     closeOnAnswer: false,
     timeoutMs: 5000,

@@ -69,6 +69,55 @@ export function rawRequest(port: number, head: string, parts: (string | Uint8Arr
   })
 }
 
+/**
+ * Writes `head`, then each of `parts` after `gapMs`, then `next` (a second
+ * request on the same connection), and collects every response that arrives
+ * until `timeoutMs` or the server's close.
+ */
+export function rawExchange(
+  port: number,
+  head: string,
+  parts: string[],
+  next: string,
+  options: { gapMs: number; timeoutMs: number },
+): Promise<{ responses: (Omit<RawResponse, 'closedMs' | 'serverClosed'> & { atMs: number })[]; serverClosed: boolean }> {
+  return new Promise((resolve) => {
+    const started = performance.now()
+    const socket = connect(port, '127.0.0.1')
+    const responses: (Omit<RawResponse, 'closedMs' | 'serverClosed'> & { atMs: number })[] = []
+    let pending = Buffer.alloc(0)
+    let serverClosed = true
+    const giveUp = setTimeout(() => {
+      serverClosed = false
+      socket.destroy()
+    }, options.timeoutMs)
+    socket.on('data', (data: Buffer) => {
+      pending = Buffer.concat([pending, data])
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n')
+        if (end === -1) return
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(pending.subarray(0, end).toString('latin1'))?.[1] ?? 0)
+        if (pending.length < end + 4 + length) return
+        responses.push({ ...parseResponse(pending.subarray(0, end + 4 + length), 0, false), atMs: Math.round(performance.now() - started) })
+        pending = pending.subarray(end + 4 + length)
+      }
+    })
+    socket.on('close', () => {
+      clearTimeout(giveUp)
+      resolve({ responses, serverClosed })
+    })
+    socket.on('error', () => {})
+    socket.write(head)
+    const writes = [...parts, next]
+    const writeNext = () => {
+      if (writes.length === 0 || socket.destroyed) return
+      socket.write(writes.shift()!)
+      setTimeout(writeNext, options.gapMs)
+    }
+    setTimeout(writeNext, options.gapMs)
+  })
+}
+
 /** The first response in `bytes` if it is complete (status 0 otherwise); `atClose` accepts a body ended by the close. */
 function parseResponse(bytes: Buffer, respondedMs: number, atClose: boolean): Omit<RawResponse, 'closedMs' | 'serverClosed'> {
   const none = { status: 0, headers: {}, body: '', respondedMs: -1 }
