@@ -104,7 +104,8 @@ export function hotRoute<Body, Data>(route: HotRoute<Body, Data>, deps: HotRoute
       return retold(request, text)
     }
     if (!schemas().body.Check(input)) return retold(request, text)
-    const auth: AuthContext = { workspaceId: principal.workspaceId, rootKeyId: principal.rootKeyId, permissions: principal.permissions }
+    // The principal is the AuthContext (the same three fields, never changed), as the Elysia route's `auth` holds them.
+    const auth: AuthContext = principal
     let requirement: ReturnType<typeof route.permission.requirement>
     try {
       requirement = route.permission.requirement({ body: input as Body, auth })

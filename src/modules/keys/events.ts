@@ -50,7 +50,7 @@ export class VerificationLog {
 
   record(event: VerificationEvent): void {
     // Tags sent with an unknown key are kept by nobody: an attacker's filler costs us nothing.
-    const tags = event.keyId === null ? [] : boundedTags(event.tags, this.maxTagChars)
+    const tags = event.keyId === null && event.tags.length > 0 ? [] : boundedTags(event.tags, this.maxTagChars)
     if (event.keyId && event.outcome !== 'NOT_FOUND') this.lastUsed.set(event.keyId, event.time)
     this.buffer.push(tags === event.tags ? event : { ...event, tags })
   }

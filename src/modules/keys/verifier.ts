@@ -42,6 +42,9 @@ interface Resumed {
   credits?: SpendResult
 }
 
+/** No tags: one shared array (never changed), not one per verification. */
+const NO_TAGS: string[] = Object.freeze([]) as unknown as string[]
+
 /** Compiles a permission query into a predicate over a key's permissions; bad syntax is the caller's 400. */
 function compileQuery(input: string | undefined): Query {
   if (input === undefined) return null
@@ -112,7 +115,7 @@ export class KeyVerifier {
     resumed?: Resumed,
   ): VerifyResult | Promise<VerifyResult> {
     const { requestId, now } = call
-    const tags = input.tags ?? []
+    const tags = input.tags ?? NO_TAGS
     if (
       !key ||
       key.workspaceId !== auth.workspaceId ||
@@ -127,7 +130,8 @@ export class KeyVerifier {
         identityId: null,
         externalId: null,
         outcome: 'NOT_FOUND',
-        tags,
+        // Kept by nobody for an unknown key (see VerificationLog.record).
+        tags: NO_TAGS,
         creditsSpent: 0,
         latency: performance.now() - call.started,
       })

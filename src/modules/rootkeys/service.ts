@@ -87,7 +87,8 @@ const toInfo = (k: RootKey, now: number): RootKeyInfo => ({
 })
 
 /** A cached lookup: the key with its grants parsed once, or null for an unknown hash. */
-type CacheEntry = { key: RootKey; permissions: ReadonlySet<string> } | null
+/** A cached root key with the principal it authenticates as (one object, handed to every request it makes; never changed). */
+type CacheEntry = { key: RootKey; principal: Principal } | null
 
 /** Root keys use the `unkey_` prefix and 16+ random bytes, like the upstream. */
 export const ROOT_KEY_PREFIX = 'unkey'
@@ -305,7 +306,7 @@ export class RootKeyService {
   private async load(hash: string): Promise<Principal | AuthFailure> {
     const generation = this.generation
     const key = await this.stores.rootKeys.findByHash(hash)
-    const entry: CacheEntry = key ? { key, permissions: new Set(key.permissions) } : null
+    const entry: CacheEntry = key ? { key, principal: { rootKeyId: key.id, workspaceId: key.workspaceId, permissions: new Set(key.permissions) } } : null
     if (generation === this.generation) {
       if (this.cache.size > this.options.cacheMaxEntries) this.cache.clear()
       this.cache.set(hash, entry)
@@ -319,7 +320,7 @@ export class RootKeyService {
     const now = this.clock.now()
     if (key.expiresAt !== null && key.expiresAt <= now) return 'expired'
     this.pendingUse.set(key.id, now)
-    return { rootKeyId: key.id, workspaceId: key.workspaceId, permissions: entry.permissions }
+    return entry.principal
   }
 
   /** Forgets every cached lookup: after a change here, or when another node of a cluster announces one. */
