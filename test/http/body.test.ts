@@ -94,6 +94,41 @@ describe('size: the bytes received count, not what the client declares', () => {
   })
 })
 
+/** A request head whose Content-Length comes twice with the same value, which Bun lets through (read as "N, N"). */
+const repeatedLength = (path: string, length: number, headers: Record<string, string>) =>
+  head(path, headers).replace('\r\n\r\n', `\r\ncontent-length: ${length}\r\ncontent-length: ${length}\r\n\r\n`)
+
+describe('a Content-Length given twice is not taken at its word', () => {
+  test('over the limit: 413 once the bytes received pass it, not a wait for the whole declared body', async () => {
+    const piece = 'x'.repeat(100 * 1024)
+    // 2.2 MB of a declared 3 MB, then nothing: a reader that trusts the declared length waits (408 after 10 s).
+    const parts = ['{"name":"', ...Array.from({ length: 22 }, () => piece)]
+    const res = await rawRequest(real.port!, repeatedLength('/v2/apis.createApi', 3_000_000, bearer()), parts, {
+      gapMs: 5,
+      closeOnAnswer: false,
+      timeoutMs: 5000,
+    })
+    expect(res.status).toBe(413)
+    expect(JSON.parse(res.body)).toEqual(envelope(413, 'user/bad_request/request_body_too_large'))
+    expect(res.headers.connection).toBe('close')
+    expect(res.serverClosed).toBe(true)
+  })
+
+  test('under the limit, with a valid key: read and counted like any body', async () => {
+    const body = '{"name":"twice declared"}'
+    const res = await rawRequest(real.port!, repeatedLength('/v2/apis.createApi', body.length, bearer()), [body])
+    expect(res.status).toBe(200)
+  })
+
+  test('refused (401): the body is not left to the server to skip, the connection is closed', async () => {
+    const body = '{"name":"never read"}'
+    const res = await rawRequest(real.port!, repeatedLength('/v2/apis.createApi', body.length, {}), [body], { closeOnAnswer: false, timeoutMs: 3000 })
+    expect(res.status).toBe(401)
+    expect(res.headers.connection).toBe('close')
+    expect(res.serverClosed).toBe(true)
+  })
+})
+
 describe('slow bodies', () => {
   const trickle = (body: string) => body.split('')
 
@@ -160,12 +195,13 @@ describe('no valid root key: 401 at once, the body is never read', () => {
     const res = await rawExchange(real.port!, head('/v2/apis.createApi', { ...headers, 'content-length': String(body.length) }), body.split(''), live(), {
       gapMs: 20,
       timeoutMs: 1500,
+      expected: 2,
     })
     expect(res.responses.map((r) => r.status)).toEqual([401, 200])
     const [refused] = res.responses
     expect(JSON.parse(refused!.body).error.detail).toBe(detail)
     expect(refused!.headers.connection).toBeUndefined()
-    // Answered before the body's second byte was sent.
+    // Answered long before the whole body (some 420 ms of it) was sent.
     expect(refused!.atMs).toBeLessThan(150)
     expect(res.responses[1]!.atMs).toBeGreaterThanOrEqual(body.length * 20 - 20)
   })
@@ -204,6 +240,7 @@ test('an unknown route answers 404 at once; the small body is skipped and the co
   const res = await rawExchange(real.port!, head('/v2/keys.nothing', { ...bearer(), 'content-length': '30' }), 'x'.repeat(30).split(''), live(), {
     gapMs: 20,
     timeoutMs: 1500,
+    expected: 2,
   })
   expect(res.responses.map((r) => r.status)).toEqual([404, 200])
   expect(res.responses[0]!.atMs).toBeLessThan(150)

@@ -79,7 +79,7 @@ export function rawExchange(
   head: string,
   parts: string[],
   next: string,
-  options: { gapMs: number; timeoutMs: number },
+  options: { gapMs: number; timeoutMs: number /** Close once this many responses have arrived. */; expected?: number },
 ): Promise<{ responses: (Omit<RawResponse, 'closedMs' | 'serverClosed'> & { atMs: number })[]; serverClosed: boolean }> {
   return new Promise((resolve) => {
     const started = performance.now()
@@ -100,6 +100,11 @@ export function rawExchange(
         if (pending.length < end + 4 + length) return
         responses.push({ ...parseResponse(pending.subarray(0, end + 4 + length), 0, false), atMs: Math.round(performance.now() - started) })
         pending = pending.subarray(end + 4 + length)
+        if (responses.length === options.expected) {
+          serverClosed = false
+          socket.destroy()
+          return
+        }
       }
     })
     socket.on('close', () => {
