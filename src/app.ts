@@ -68,8 +68,11 @@ export function createApp(services: Services, options: AppOptions = {}) {
   ] as const) {
     for (const prefix of ['/v2', '/v1']) routes[`${prefix}${path}`] = { POST: route(`${prefix}${path}`) }
   }
-  // normalize: false so that unknown body fields are a 400 instead of being dropped.
-  const app = new Elysia({ normalize: false, serve: { routes } as never })
+  // normalize: false so that unknown body fields are a 400 instead of being dropped. standardHostname:
+  // false, because Elysia otherwise looks for the path from the URL's twelfth character on (past
+  // "http://" and a host of four or more), and a shorter Host ("api", a service behind a proxy) missed
+  // every route that a hot or refusing route hands on.
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false }, serve: { routes } as never })
     .use(requestContext(options.log ?? null))
     .use(errorHandler(logError, authenticate))
     .use(docs(VERSION))
