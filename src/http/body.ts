@@ -49,8 +49,12 @@ export function readBodyText(request: Request, limits: Pick<BodyLimits, 'maxBody
  * counted as a chunked one is, never taken at its word.
  */
 function declaredLength(request: Request): number | null {
-  const declared = request.headers.get('content-length')
-  return declared !== null && DIGITS.test(declared) ? Number(declared) : null
+  return lengthOf(request.headers.get('content-length'))
+}
+
+/** A Content-Length header's value as a length, when it is one plain number. */
+function lengthOf(header: string | null): number | null {
+  return header !== null && DIGITS.test(header) ? Number(header) : null
 }
 
 const DIGITS = /^\d{1,15}$/
@@ -248,15 +252,11 @@ const SKIPPED_BODY_BYTES = 16 * 1024
  * or of no declared length): then the connection is closed instead.
  */
 export function bodyLeftUnread(request: Request): boolean {
-  if (!mayHaveUnreadBody(request)) return false
-  const declared = declaredLength(request)
-  return declared === null || request.headers.has('transfer-encoding') || declared > SKIPPED_BODY_BYTES
-}
-
-/** Whether a body may still be unread, from the headers where they tell: reading `request.body` makes Bun build a stream, a few µs per refusal. */
-function mayHaveUnreadBody(request: Request): boolean {
   if (request.bodyUsed) return false
-  const declared = request.headers.get('content-length')
-  if (declared !== null) return declared !== '0'
-  return request.headers.has('transfer-encoding') || request.body !== null
+  const header = request.headers.get('content-length')
+  // No declared length: chunked, or any body at all (asked last: reading `request.body` makes Bun build a stream, a few µs).
+  if (header === null) return request.headers.has('transfer-encoding') || request.body !== null
+  if (header === '0') return false
+  const declared = lengthOf(header)
+  return declared === null || request.headers.has('transfer-encoding') || declared > SKIPPED_BODY_BYTES
 }
