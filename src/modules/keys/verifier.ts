@@ -130,8 +130,7 @@ export class KeyVerifier {
         identityId: null,
         externalId: null,
         outcome: 'NOT_FOUND',
-        // Kept by nobody for an unknown key (see VerificationLog.record).
-        tags: NO_TAGS,
+        tags,
         creditsSpent: 0,
         latency: performance.now() - call.started,
       })

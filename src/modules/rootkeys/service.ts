@@ -86,8 +86,11 @@ const toInfo = (k: RootKey, now: number): RootKeyInfo => ({
   status: statusOf(k, now),
 })
 
-/** A cached lookup: the key with its grants parsed once, or null for an unknown hash. */
-/** A cached root key with the principal it authenticates as (one object, handed to every request it makes; never changed). */
+/**
+ * A cached lookup, or null for an unknown hash: the key with the principal it
+ * authenticates as (grants parsed once; one object, handed to every request
+ * the key makes and never changed).
+ */
 type CacheEntry = { key: RootKey; principal: Principal } | null
 
 /** Root keys use the `unkey_` prefix and 16+ random bytes, like the upstream. */
