@@ -16,13 +16,10 @@ import { errorHandler } from '../../src/http/error-handler'
 import { ok, requestContext } from '../../src/http/request-context'
 import { wildcardPermission } from '../../src/rbac/requirements'
 import { startServer } from '../../src/server'
-import { Harness, REQUEST_ID } from '../support/harness'
+import { Harness, REQUEST_ID, TEST_LISTEN } from '../support/harness'
 import { chunk, head, rawExchange, rawRequest } from '../support/raw-http'
 import { runtime } from '#runtime'
 import type { Listener } from '../../src/runtime/runtime'
-
-/** The server's own backstop (src/server.ts). */
-const LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
 
 const SHORT = { ...DEFAULT_TUNABLES, bodyTimeoutMs: 300 }
 
@@ -37,7 +34,7 @@ beforeAll(async () => {
   h = new Harness()
   root = await h.rootKey('ws')
   // latch's own listener (src/runtime/), as the server uses it.
-  real = runtime.listen(h.app, LISTEN)
+  real = runtime.listen(h.app, TEST_LISTEN)
   const app = new Elysia({ normalize: false })
     .use(requestContext(null))
     .use(
@@ -52,7 +49,7 @@ beforeAll(async () => {
         body: t.Object({ name: t.String() }),
       }),
     )
-  short = runtime.listen(app, LISTEN)
+  short = runtime.listen(app, TEST_LISTEN)
 })
 afterAll(async () => {
   await real.stop()

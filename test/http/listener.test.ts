@@ -6,10 +6,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { runtime } from '#runtime'
 import type { Listener } from '../../src/runtime/runtime'
-import { Harness } from '../support/harness'
+import { Harness, TEST_LISTEN } from '../support/harness'
 import { rawRequest } from '../support/raw-http'
-
-const LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
 
 let h: Harness
 let root: string
@@ -18,7 +16,7 @@ let served: Listener
 beforeAll(async () => {
   h = new Harness()
   root = await h.rootKey('ws')
-  served = runtime.listen(h.app, LISTEN)
+  served = runtime.listen(h.app, TEST_LISTEN)
 })
 afterAll(async () => {
   await served.stop()

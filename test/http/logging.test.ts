@@ -8,8 +8,7 @@ import { flushLog, type RequestLogLine, stdoutLogger } from '../../src/http/requ
 import { createServices } from '../../src/services'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runtime } from '#runtime'
-
-const LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
+import { TEST_LISTEN } from '../support/harness'
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-log-'))
 const stores = openSqliteStores(join(dir, 'latch.db'))
@@ -62,7 +61,7 @@ describe('request log', () => {
 describe('request log over a real socket', () => {
   test('each line names the path of its request (Bun empties request.url once the response is sent)', async () => {
     // latch's own listener (src/runtime/), as the server uses it.
-    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), LISTEN)
+    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), TEST_LISTEN)
     try {
       const base = `http://127.0.0.1:${served.port}`
       lines.length = 0
@@ -84,7 +83,7 @@ describe('request log over a real socket', () => {
   })
 
   test('a route that does not read its request state (a console file) is logged with its path too', async () => {
-    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), LISTEN)
+    const served = runtime.listen(createApp(services, { log: (line) => lines.push(line) }), TEST_LISTEN)
     try {
       lines.length = 0
       const page = await fetch(`http://127.0.0.1:${served.port}/console/console.css`)

@@ -13,6 +13,9 @@ import type { MasterKeySource } from '../../src/modules/keys/vault'
 import { createServices } from '../../src/services'
 import { databaseUrl, EMPTY_DATABASE, reserveTestDatabase, returnTestDatabase, TEST_ENGINE } from './postgres'
 
+/** How tests serve an app on a real socket (runtime.listen): any free port, the server's own body-size backstop. */
+export const TEST_LISTEN = { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 }
+
 /** A fixed 32-byte master key for tests of recoverable keys. */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
 

@@ -6,7 +6,7 @@ import { runtime } from '#runtime'
 import { Unkey } from '@unkey/api'
 import { ResponseValidationError, UnkeyError } from '@unkey/api/models/errors'
 import type { Listener } from '../../src/runtime/runtime'
-import { Harness } from './harness'
+import { Harness, TEST_LISTEN } from './harness'
 
 export interface SdkFixture {
   h: Harness
@@ -33,7 +33,7 @@ export function withSdk(assign: (fixture: SdkFixture) => unknown, workspace = 'a
     const current = new Harness()
     h = current
     // latch's own listener (src/runtime/): Bun's server under Bun, Deno.serve under Deno.
-    server = runtime.listen(current.app, { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 })
+    server = runtime.listen(current.app, TEST_LISTEN)
     const url = `http://127.0.0.1:${server.port}`
     const client = (rootKey: string) => new Unkey({ rootKey, serverURL: url, retryConfig: { strategy: 'none' } })
     const rootKey = await current.rootKey(workspace)

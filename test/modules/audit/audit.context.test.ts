@@ -5,7 +5,7 @@
 // changes, API delete protection, namespace deletion, key migrations).
 import { describe, expect, test } from 'bun:test'
 import { withActor } from '../../../src/modules/audit/context'
-import { Harness } from '../../support/harness'
+import { Harness, TEST_LISTEN } from '../../support/harness'
 import { type AuditFixture, allEvents, eventsOfRequest, resourceRefs, withAuditFixture } from './fixture'
 import { runtime } from '#runtime'
 
@@ -81,7 +81,7 @@ describe('audit context over a real socket', () => {
     const h = new Harness()
     const root = await h.rootKey('ws')
     // latch's own listener (src/runtime/), as the server uses it.
-    const server = runtime.listen(h.app, { port: 0, hostname: '127.0.0.1', maxRequestBodySize: 2 ** 30, idleTimeoutSeconds: 30 })
+    const server = runtime.listen(h.app, TEST_LISTEN)
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/v2/apis.createApi`, {
         method: 'POST',
