@@ -22,12 +22,16 @@ export interface Tunables {
   /** How often scheduled jobs (refills) run; they also run at start. */
   jobIntervalMs: number
   /**
-   * Verifiable keys held in memory; the oldest tenth is dropped at the cap. A key without
-   * permissions, ratelimits or identity takes about 0.5 KB, so a full default cache about 500 MB
-   * (1,000,000 keys served at about 1.3 GB peak RSS: docs/benchmarks.md). Unknown keys are
+   * Verifiable keys held in memory; the oldest tenth is dropped at the cap. Unknown keys are
    * remembered apart, at most a tenth of this many.
    */
   keyCacheMaxEntries: number
+  /**
+   * Of those, keys held as objects (about 0.5 KB each). Past this, a key without identity,
+   * permissions, roles, ratelimits, credits or encrypted copy is held packed in one string
+   * (about 0.3 KB) and rebuilt by each verification (under a microsecond).
+   */
+  keyCacheObjectEntries: number
   /** Root keys held in memory by hash; cleared at the cap. */
   rootKeyCacheMaxEntries: number
   /** Verification events buffered before a flush is forced. */
@@ -61,6 +65,7 @@ export const DEFAULT_TUNABLES: Tunables = {
   flushIntervalMs: 1_000,
   jobIntervalMs: 60_000,
   keyCacheMaxEntries: 1_000_000,
+  keyCacheObjectEntries: 100_000,
   rootKeyCacheMaxEntries: 10_000,
   verificationEventBuffer: 5_000,
   ratelimitMaxCounters: 1_000_000,

@@ -14,6 +14,7 @@ import { KeyAccessService } from './modules/keys/access'
 import { KeyCache } from './modules/keys/cache'
 import { CreditLedger } from './modules/keys/credits'
 import { VerificationLog } from './modules/keys/events'
+import { loadedKeyCodec } from './modules/keys/loaded-key-codec'
 import { KeyLoader, type LoadedKey } from './modules/keys/loader'
 import { KeyMigrationService } from './modules/keys/migrations'
 import { keyRatelimitStep } from './modules/keys/ratelimits'
@@ -69,7 +70,7 @@ export function createServices(options: ServiceOptions) {
   const analytics = new AnalyticsService(stores, clock, tunables)
 
   // Keys: the write service, the credit ledger, the cached loader and the verifier.
-  const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries)
+  const keyCache = new KeyCache<LoadedKey>(tunables.keyCacheMaxEntries, { codec: loadedKeyCodec, objects: tunables.keyCacheObjectEntries })
   // Its batches change nothing cached: written whether or not the change bus can be reached.
   const events = new VerificationLog(options.stores, { maxBuffered: tunables.verificationEventBuffer, maxTagChars: tunables.maxEventTagChars })
   const credits = new CreditLedger(stores, clock, keyCache, cluster?.credits(stores) ?? null)

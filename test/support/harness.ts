@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, handler } from '../../src/app'
 import { ManualClock } from '../../src/clock'
+import type { Tunables } from '../../src/config'
 import { postgresStores } from '../../src/db/postgres'
 import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
 import type { Stores } from '../../src/db/stores'
@@ -74,10 +75,21 @@ export class Harness {
   readonly handle
   readonly services
 
-  /** `masterKey` enables recoverable keys; without it they are refused (412). */
-  constructor(options: { masterKey?: MasterKeySource } = {}) {
+  /**
+   * `masterKey` enables recoverable keys; without it they are refused (412). `tunables` change defaults;
+   * LATCH_TEST_KEY_OBJECTS sets keyCacheObjectEntries for a whole run (0: every packable key is held packed).
+   */
+  constructor(options: { masterKey?: MasterKeySource; tunables?: Partial<Tunables> } = {}) {
+    const objects = process.env.LATCH_TEST_KEY_OBJECTS
+    const tunables = { ...(objects ? { keyCacheObjectEntries: Number(objects) } : {}), ...options.tunables }
     // As the server of a SQLite file runs (root keys' hashes held in memory); PostgreSQL runs as cluster nodes do.
-    this.services = createServices({ stores: this.stores, clock: this.clock, masterKey: options.masterKey, knownRootKeyHashes: this.engine.sqlite !== null })
+    this.services = createServices({
+      stores: this.stores,
+      clock: this.clock,
+      masterKey: options.masterKey,
+      knownRootKeyHashes: this.engine.sqlite !== null,
+      tunables,
+    })
     this.app = createApp(this.services, { log: null, logError: (_id, e) => this.errors.push(e) })
     this.handle = handler(this.app)
   }

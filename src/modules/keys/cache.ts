@@ -14,8 +14,13 @@
 // A store of a million keys is meant to fit whole, so an entry costs only what
 // it must: one map per workspace, keyed by the key's own `hash` string (no
 // composite key string, no wrapper object), and one index from key id to the
-// key. Absences (a hash no key has) are held apart and bounded to a tenth of
-// the keys, so that a stream of unknown keys cannot push real keys out.
+// key. Past `objects` keys, a key the codec can pack is held as one string
+// (./packed-keys.ts) and rebuilt by each read: half the memory, and the keys
+// that carry changing state (a credit balance) stay objects. Absences (a hash
+// no key has) are held apart and bounded to a tenth of the keys, so that a
+// stream of unknown keys cannot push real keys out.
+import { PackedKeys, recordParts } from './packed-keys'
+
 export interface CacheableKey {
   id: string
   workspaceId: string
@@ -28,6 +33,20 @@ export type KeyCacheChange = { kind: 'key'; keyId: string } | { kind: 'hash'; wo
 /** The map key of a (workspace, hash) pair; workspace ids never contain a space. */
 export const cacheSlot = (workspaceId: string, hash: string): string => `${workspaceId} ${hash}`
 
+/** How a key is held as a string: only keys whose every read may get a fresh copy. */
+export interface KeyCodec<K> {
+  /** All of `key` but its id and hash, as one string; null when the key must stay an object. */
+  pack(key: K): string | null
+  /** The key back from `record` (its codec part starts at `at`), with its id, workspace and hash. */
+  unpack(record: string, at: number, id: string, workspaceId: string, hash: string): K
+}
+
+export interface KeyPacking<K> {
+  codec: KeyCodec<K>
+  /** Keys held as objects before packable ones are packed. */
+  objects: number
+}
+
 export class KeyCache<K extends CacheableKey> {
   /** Per workspace: hash -> key. A Map keeps insertion order, which is age. */
   private readonly workspaces = new Map<string, Map<string, K>>()
@@ -35,13 +54,18 @@ export class KeyCache<K extends CacheableKey> {
   private readonly byId = new Map<string, K>()
   /** cacheSlot(workspaceId, hash) of hashes known to belong to no live key. */
   private readonly absent = new Set<string>()
+  private readonly packed = new PackedKeys()
+  /** Keys held as objects. */
   private keyCount = 0
   private changes = 0
   private readonly maxAbsent: number
   /** Told of every invalidation made through this cache's own methods (not of those `apply` receives). */
   announce: ((change: KeyCacheChange) => void) | null = null
 
-  constructor(private readonly maxEntries = 1_000_000) {
+  constructor(
+    private readonly maxEntries = 1_000_000,
+    private readonly packing: KeyPacking<K> | null = null,
+  ) {
     this.maxAbsent = Math.max(1, Math.floor(maxEntries / 10))
   }
 
@@ -54,6 +78,13 @@ export class KeyCache<K extends CacheableKey> {
   peek(workspaceId: string, hash: string): K | null | undefined {
     const key = this.workspaces.get(workspaceId)?.get(hash)
     if (key !== undefined) return key
+    if (this.packed.size > 0) {
+      const record = this.packed.get(workspaceId, hash)
+      if (record !== undefined) {
+        const { id, rest } = recordParts(record, hash.length)
+        return this.packing!.codec.unpack(record, rest, id, workspaceId, hash)
+      }
+    }
     return this.absent.size > 0 && this.absent.has(cacheSlot(workspaceId, hash)) ? null : undefined
   }
 
@@ -69,7 +100,14 @@ export class KeyCache<K extends CacheableKey> {
     this.dropKey(key.id)
     this.dropAt(workspaceId, hash)
     if (this.absent.size > 0) this.absent.delete(cacheSlot(workspaceId, hash))
-    if (this.keyCount >= this.maxEntries) this.evict()
+    if (this.keyCount + this.packed.size >= this.maxEntries) this.evict()
+    if (this.packing !== null && this.keyCount >= this.packing.objects) {
+      const rest = this.packing.codec.pack(key)
+      if (rest !== null) {
+        this.packed.add(workspaceId, hash, key.id, rest)
+        return
+      }
+    }
     let slots = this.workspaces.get(workspaceId)
     if (!slots) {
       slots = new Map()
@@ -108,6 +146,7 @@ export class KeyCache<K extends CacheableKey> {
       this.absent.delete(cacheSlot(change.workspaceId, change.hash))
     } else {
       // Absences stay: no change of an identity, a permission or an API makes a key exist.
+      this.packed.dropWorkspace(change.workspaceId)
       const slots = this.workspaces.get(change.workspaceId)
       if (!slots) return
       this.workspaces.delete(change.workspaceId)
@@ -121,12 +160,18 @@ export class KeyCache<K extends CacheableKey> {
     this.workspaces.clear()
     this.byId.clear()
     this.absent.clear()
+    this.packed.clear()
     this.keyCount = 0
   }
 
   /** Keys and absences held. */
   get size(): number {
-    return this.keyCount + this.absent.size
+    return this.keyCount + this.packed.size + this.absent.size
+  }
+
+  /** Keys held packed (of `size`). */
+  get packedSize(): number {
+    return this.packed.size
   }
 
   /** Drops `key` from the id index, unless the index holds another copy. */
@@ -136,6 +181,7 @@ export class KeyCache<K extends CacheableKey> {
 
   /** Drops the cached key with this id from its slot. */
   private dropKey(keyId: string): void {
+    if (this.packed.size > 0) this.packed.dropId(keyId)
     const key = this.byId.get(keyId)
     if (key === undefined) return
     this.byId.delete(keyId)
@@ -148,6 +194,7 @@ export class KeyCache<K extends CacheableKey> {
 
   /** Drops whatever key sits at this slot. */
   private dropAt(workspaceId: string, hash: string): void {
+    if (this.packed.size > 0) this.packed.dropAt(workspaceId, hash)
     const slots = this.workspaces.get(workspaceId)
     const key = slots?.get(hash)
     if (key === undefined) return
@@ -158,6 +205,7 @@ export class KeyCache<K extends CacheableKey> {
 
   /** Drops the oldest tenth of every workspace's keys. */
   private evict(): void {
+    this.packed.evictOldest()
     for (const [workspaceId, slots] of this.workspaces) {
       let n = Math.ceil(slots.size / 10)
       for (const [hash, key] of slots) {

@@ -39,9 +39,9 @@ export interface KeyLoaderDeps {
 }
 
 // What most keys have: nothing beyond the key itself. Shared by every such cached key (read only, never mutated).
-const NO_ACCESS: KeyAccess = Object.freeze({ permissions: Object.freeze([]) as unknown as string[], roles: Object.freeze([]) as unknown as string[] })
-const NO_PERMISSIONS: ReadonlySet<string> = new Set()
-const NO_RATELIMITS = Object.freeze([]) as unknown as RatelimitDefinition[]
+export const NO_ACCESS: KeyAccess = Object.freeze({ permissions: Object.freeze([]) as unknown as string[], roles: Object.freeze([]) as unknown as string[] })
+export const NO_PERMISSIONS: ReadonlySet<string> = new Set()
+export const NO_RATELIMITS = Object.freeze([]) as unknown as RatelimitDefinition[]
 /** Distinct workspace and API ids kept by `shared`; past this the table starts over (it only saves memory). */
 const MAX_SHARED_IDS = 10_000
 

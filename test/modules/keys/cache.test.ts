@@ -4,7 +4,7 @@
 // hold its memory). The routes' view of the same rules is in verifyKey.test.ts,
 // deleteKey.test.ts and the other keys tests.
 import { describe, expect, test } from 'bun:test'
-import { KeyCache } from '../../../src/modules/keys/cache'
+import { KeyCache, type KeyCodec, type KeyPacking } from '../../../src/modules/keys/cache'
 
 interface Key {
   id: string
@@ -14,14 +14,21 @@ interface Key {
 
 const key = (n: number, workspaceId = 'ws_a'): Key => ({ id: `key_${n}`, workspaceId, hash: `hash_${n}` })
 
-/** A cache holding keys 1..n of workspace `ws_a`. */
-function filled(n: number, maxEntries = 1_000): KeyCache<Key> {
-  const cache = new KeyCache<Key>(maxEntries)
-  for (let i = 1; i <= n; i++) cache.set('ws_a', `hash_${i}`, key(i))
-  return cache
-}
+/** Packs every key: the record holds its id and hash already, so nothing else. */
+const codec: KeyCodec<Key> = { pack: () => '', unpack: (_record, _at, id, workspaceId, hash) => ({ id, workspaceId, hash }) }
 
-describe('KeyCache', () => {
+// Every rule holds alike for keys held as objects and for keys held packed (./packed-keys.test.ts has the mix).
+describe.each([
+  ['objects', null],
+  ['packed', { codec, objects: 0 }],
+] as [string, KeyPacking<Key> | null][])('KeyCache, keys held as %s', (_mode, packing) => {
+  /** A cache holding keys 1..n of workspace `ws_a`. */
+  function filled(n: number, maxEntries = 1_000): KeyCache<Key> {
+    const cache = new KeyCache<Key>(maxEntries, packing)
+    for (let i = 1; i <= n; i++) cache.set('ws_a', `hash_${i}`, key(i))
+    return cache
+  }
+
   test('a key is served from its own slot only: never to another workspace, never under another hash', () => {
     const cache = filled(1)
     expect(cache.peek('ws_a', 'hash_1')).toEqual(key(1))
@@ -88,9 +95,11 @@ describe('KeyCache', () => {
 
   test('a newer copy of a key replaces the older one, and invalidateKey drops the newer', () => {
     const cache = filled(1)
-    const newer = key(1)
+    const newer = { ...key(1), hash: 'hash_1' }
     cache.set('ws_a', 'hash_1', newer)
-    expect(cache.peek('ws_a', 'hash_1')).toBe(newer)
+    // A packed key is rebuilt by each read: equal, not the same object.
+    if (packing) expect(cache.peek('ws_a', 'hash_1')).toEqual(newer)
+    else expect(cache.peek('ws_a', 'hash_1')).toBe(newer)
     expect(cache.size).toBe(1)
     cache.invalidateKey('key_1')
     expect(cache.peek('ws_a', 'hash_1')).toBeUndefined()
