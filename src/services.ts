@@ -81,7 +81,14 @@ export function createServices(options: ServiceOptions) {
   const keyMigrations = new KeyMigrationService(stores, clock, { apis, keys, permissions, cache: keyCache, audit })
   // Key and identity limits have their own counters, apart from ratelimit namespaces.
   const keyLimiter = cluster?.limiter(clock) ?? new SlidingWindowLimiter(clock, { maxEntries: tunables.ratelimitMaxCounters })
-  const verifier = new KeyVerifier(clock, { loader: keyLoader, keyMigrations, credits, events, ratelimits: keyRatelimitStep(keyLimiter, ratelimitEvents) })
+  const verifier = new KeyVerifier(clock, {
+    loader: keyLoader,
+    keyMigrations,
+    credits,
+    events,
+    ratelimits: keyRatelimitStep(keyLimiter, ratelimitEvents),
+    eventRoom: () => events.room() ?? ratelimitEvents.room(),
+  })
 
   // Changes that can alter how any key of a workspace verifies reload that workspace's keys.
   const invalidateWorkspace = (workspaceId: string) => keyCache.invalidateWorkspace(workspaceId)

@@ -64,6 +64,11 @@ export class VerificationLog {
     return this.buffer.buffered
   }
 
+  /** Null while there is room for more events; else when there will be (EventBuffer.room). */
+  room(): Promise<void> | null {
+    return this.buffer.room()
+  }
+
   /** Writes what is buffered. On failure it stays buffered (up to ten buffers' worth) for the next flush. */
   flush(): Promise<void> {
     return this.buffer.flush()

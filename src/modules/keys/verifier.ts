@@ -63,6 +63,8 @@ export interface KeyVerifierDeps {
   credits: CreditLedger
   events: VerificationLog
   ratelimits: RatelimitStep
+  /** Null while the event buffers (verifications and ratelimit decisions) have room; else when they will. */
+  eventRoom: () => Promise<void> | null
 }
 
 export class KeyVerifier {
@@ -134,7 +136,7 @@ export class KeyVerifier {
         creditsSpent: 0,
         latency: performance.now() - call.started,
       })
-      return { valid: false, code: 'NOT_FOUND' }
+      return this.whenRoom({ valid: false, code: 'NOT_FOUND' })
     }
 
     let code: VerifyCode = 'VALID'
@@ -179,13 +181,19 @@ export class KeyVerifier {
     const result = this.answer(key, code, checks)
     if (!written) {
       this.deps.events.record(event)
-      return result
+      return this.whenRoom(result)
     }
     // A spend that could not be written is handed back and the request fails (503): no event either.
     return written.then(() => {
       this.deps.events.record(event)
-      return result
+      return this.whenRoom(result)
     })
+  }
+
+  /** The answer, once the event buffers have room: a caller faster than the database waits (EventBuffer.room). */
+  private whenRoom(result: VerifyResult): VerifyResult | Promise<VerifyResult> {
+    const room = this.deps.eventRoom()
+    return room === null ? result : room.then(() => result)
   }
 
   private answer(key: LoadedKey, code: VerifyCode, checks: RatelimitCheck[]): VerifyResult {

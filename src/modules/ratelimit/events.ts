@@ -27,6 +27,11 @@ export class RatelimitLog {
     return this.buffer.buffered
   }
 
+  /** Null while there is room for more events; else when there will be (EventBuffer.room). */
+  room(): Promise<void> | null {
+    return this.buffer.room()
+  }
+
   flush(): Promise<void> {
     return this.buffer.flush()
   }

@@ -178,8 +178,14 @@ export class RatelimitService {
       })),
     )
     // The shared limiter of cluster mode answers later; the in-memory one at once (no extra turn of the event loop).
-    if (decided instanceof Promise) return decided.then((d) => this.record(call, d))
-    return this.record(call, decided)
+    if (decided instanceof Promise) return decided.then((d) => this.whenRoom(this.record(call, d)))
+    return this.whenRoom(this.record(call, decided))
+  }
+
+  /** The answer, once the decision buffer has room: a caller faster than the database waits (EventBuffer.room). */
+  private whenRoom(answer: LimitCall): LimitCall | Promise<LimitCall> {
+    const room = this.events?.room() ?? null
+    return room === null ? answer : room.then(() => answer)
   }
 
   private record(call: PreparedLimit, { passed, outcomes }: LimitDecision): LimitCall {
