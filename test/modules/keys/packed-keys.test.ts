@@ -163,10 +163,10 @@ describe('packed keys over the API (keyCacheObjectEntries 0: every plain key is 
   const verify = (body: unknown, rootKey = root) => h.ok('keys.verifyKey', body, rootKey)
 
   test('a packed key verifies with every field, and each change to it is seen at once', async () => {
-    const { key, keyId } = await h.ok('keys.createKey', { apiId, name: 'n\u0000x', meta: { plan: 'pro', n: [1, 2] }, expires: h.clock.now() + 60_000 }, root)
+    const { key, keyId } = await h.ok('keys.createKey', { apiId, name: 'n ✓', meta: { plan: 'pro', n: [1, 2] }, expires: h.clock.now() + 60_000 }, root)
     const first = await verify({ key })
     expect(h.services.keyCache.packedSize).toBe(1)
-    const expected = { valid: true, code: 'VALID', keyId, name: 'n\u0000x', meta: { plan: 'pro', n: [1, 2] }, expires: h.clock.now() + 60_000, enabled: true }
+    const expected = { valid: true, code: 'VALID', keyId, name: 'n ✓', meta: { plan: 'pro', n: [1, 2] }, expires: h.clock.now() + 60_000, enabled: true }
     expect(first).toEqual(expected)
     // Answered from the packed record.
     expect(await verify({ key })).toEqual(expected)
