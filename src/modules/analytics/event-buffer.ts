@@ -14,6 +14,8 @@ export interface EventBufferOptions {
   maxBuffered?: number
   /** Events buffered that start a write before the timer's (at most maxBuffered). */
   writeAt?: number
+  /** The longest `room` makes anyone wait for one write (default 30 s). */
+  maxWaitMs?: number
   onError?: (error: unknown) => void
 }
 
@@ -34,8 +36,12 @@ const WRITE_AT = 512
 export class EventBuffer<E> {
   private events: E[] = []
   private flushing: Promise<void> | null = null
-  /** Settles when the write in progress does (either way): what `room` hands out. */
+  /** Settles when the write in progress does (either way), or at the latest maxWaitMs after it began: what `room` hands out. */
   private settled: Promise<void> | null = null
+  private flushingSince = 0
+  /** A flush() waits behind an early write: the next write is a whole one, whatever piled up. */
+  private wholeWanted = false
+  private readonly maxWaitMs: number
   /** Whether the write in progress was started by a push (see `write`'s `early`). */
   private flushingEarly = false
   readonly maxBuffered: number
@@ -56,6 +62,7 @@ export class EventBuffer<E> {
   ) {
     this.maxBuffered = options.maxBuffered ?? 5_000
     this.writeAt = Math.min(options.writeAt ?? WRITE_AT, this.maxBuffered)
+    this.maxWaitMs = options.maxWaitMs ?? 30_000
     this.onError = options.onError ?? reportTo(`writing ${what} failed`)
   }
 
@@ -72,11 +79,29 @@ export class EventBuffer<E> {
    * events without bound: they stayed in memory, each write took all of them and took longer, and
    * a server 20 s into such a load held 377,000 events and 1.7 GB. The bound is the one kept while
    * the database cannot be written; then nobody waits (the write failed, and the oldest go first).
+   * Nor does anyone wait past maxWaitMs for one write: a write that hangs (a connection gone
+   * silent) must not stop verification any more than one that fails.
    */
   room(): Promise<void> | null {
     if (this.flushing === null || this.events.length < this.maxBuffered * 10) return null
-    this.settled ??= this.flushing.then(ignore, ignore)
-    return this.settled
+    if (this.settled === null) {
+      const left = this.maxWaitMs - (performance.now() - this.flushingSince)
+      if (left <= 0) return null
+      const write = this.flushing
+      this.settled = new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          // Waited long enough for this write: nobody waits for it again.
+          if (this.flushing === write) this.settled = NO_WAIT
+          resolve()
+        }, left)
+        const done = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        write.then(done, done)
+      })
+    }
+    return this.settled === NO_WAIT ? null : this.settled
   }
 
   get buffered(): number {
@@ -86,17 +111,21 @@ export class EventBuffer<E> {
   /** Writes what is buffered, and what is kept beside it. On failure it stays buffered (up to ten buffers' worth) for the next flush. */
   flush(): Promise<void> {
     // An early write may leave work beside the events: run a whole one after it.
-    if (this.flushing && this.flushingEarly)
+    if (this.flushing && this.flushingEarly) {
+      this.wholeWanted = true
       return this.flushing.then(
         () => this.flush(),
         () => this.flush(),
       )
+    }
     return this.start(false)
   }
 
   private start(early: boolean): Promise<void> {
     if (!this.flushing) {
       this.flushingEarly = early
+      this.flushingSince = performance.now()
+      if (!early) this.wholeWanted = false
       this.flushing = this.writeBuffered(early).then(
         () => this.settle(true),
         (error) => {
@@ -111,9 +140,11 @@ export class EventBuffer<E> {
   private settle(written: boolean): void {
     this.flushing = null
     this.settled = null
-    // What piled up meanwhile is written at once (producers may be waiting for room); after a
-    // failure, not before the timer or the next push: a database that cannot be written is not retried in a loop.
-    if (written && this.events.length >= this.writeAt) this.start(true).catch(this.onError)
+    // What piled up meanwhile is written at once (producers may be waiting for room), as a whole
+    // write when a flush() waits for one (else a steady stream of early writes would keep it waiting,
+    // and the last-used times unwritten); after a failure, not before the timer or the next push:
+    // a database that cannot be written is not retried in a loop.
+    if (written && (this.wholeWanted || this.events.length >= this.writeAt)) this.start(!this.wholeWanted).catch(this.onError)
   }
 
   private async writeBuffered(early: boolean): Promise<void> {
@@ -140,7 +171,8 @@ export class EventBuffer<E> {
   }
 }
 
-const ignore = () => {}
+/** `settled` once a write has been waited for maxWaitMs: room() is null until the next write. */
+const NO_WAIT: Promise<void> = Promise.resolve()
 
 /** Calls `deleteSlice(before, 5000)` until a slice comes back short; returns the total deleted. */
 export async function pruneInSlices(deleteSlice: (before: number, limit: number) => Promise<number>, before: number): Promise<number> {

@@ -22,7 +22,8 @@ export const loadedKeyCodec: KeyCodec<LoadedKey> = {
       key.lastRefillAt === null &&
       key.encrypted === null &&
       key.start !== ''
-    if (!plain || `${key.id}${key.apiId}${key.start}`.includes('\u0000')) return null
+    // The record's fields are NUL-separated (./packed-keys.ts); only the name is length-prefixed.
+    if (!plain || `${key.hash}${key.id}${key.apiId}${key.start}`.includes('\u0000')) return null
     const name = key.name ?? ''
     return [
       key.apiId,

@@ -144,6 +144,7 @@ describe('loadedKeyCodec', () => {
       { encrypted: 'ciphertext' },
       { start: '' },
       { start: 'a\u0000b' },
+      { hash: 'AAAAAAAA\u0000x' },
     ]
     for (const change of refused) expect(loadedKeyCodec.pack({ ...plain, ...change })).toBeNull()
   })
