@@ -6,8 +6,9 @@
 // entries, about half that, and one heap cell instead of four (a full
 // collection marks a quarter as much).
 //
-// A record is `${hash}\0${id}\0${rest}`, where `rest` is the codec's (./cache.ts,
-// KeyCodec). Records are found by a number made from the hash (per workspace)
+// A record is `${hash}\0${id}\0${workspace}\0${rest}`, where `workspace` is a
+// number this class gives each workspace it holds keys of, and `rest` is the
+// codec's (./cache.ts, KeyCodec). Records are found by a number made from the hash (per workspace)
 // or from the id (for invalidateKey), and every candidate is checked against
 // the whole hash or id, so two strings that make the same number only share a
 // map entry (an array of records).
@@ -39,15 +40,21 @@ function hashNumber(hash: string): number {
 
 export const holdsHash = (record: string, hash: string): boolean => record.startsWith(hash) && record.charCodeAt(hash.length) === 0
 
-/** Where the id of a record whose hash is `hashLength` long starts, and where the codec's part starts. */
+/** The id of a record whose hash is `hashLength` long, and where the codec's part starts. */
 export function recordParts(record: string, hashLength: number): { id: string; rest: number } {
   const end = record.indexOf(SEPARATOR, hashLength + 1)
-  return { id: record.slice(hashLength + 1, end), rest: end + 1 }
+  return { id: record.slice(hashLength + 1, end), rest: record.indexOf(SEPARATOR, end + 1) + 1 }
 }
 
 const idOf = (record: string): string => {
   const start = record.indexOf(SEPARATOR) + 1
   return record.slice(start, record.indexOf(SEPARATOR, start))
+}
+
+/** The workspace number of a record. */
+const workspaceOf = (record: string): number => {
+  const start = record.indexOf(SEPARATOR, record.indexOf(SEPARATOR) + 1) + 1
+  return Number(record.slice(start, record.indexOf(SEPARATOR, start)))
 }
 
 type Slot = string | string[]
@@ -81,6 +88,9 @@ export class PackedKeys {
   private readonly workspaces = new Map<string, Map<number, Slot>>()
   /** Id number -> record(s), over every workspace. */
   private readonly byId = new Map<number, Slot>()
+  /** Workspace id -> its number in records, and back (never reused until `clear`). */
+  private readonly workspaceNumbers = new Map<string, number>()
+  private readonly workspaceIds: string[] = []
   private count = 0
 
   get size(): number {
@@ -95,8 +105,13 @@ export class PackedKeys {
 
   /** Holds a key; the caller has dropped whatever sat at its hash or under its id. */
   add(workspaceId: string, hash: string, id: string, rest: string): void {
+    let workspace = this.workspaceNumbers.get(workspaceId)
+    if (workspace === undefined) {
+      workspace = this.workspaceIds.push(workspaceId) - 1
+      this.workspaceNumbers.set(workspaceId, workspace)
+    }
     // Joined, not concatenated: a concatenation would be a rope holding on to its parts.
-    const record = [hash, id, rest].join(SEPARATOR)
+    const record = [hash, id, workspace, rest].join(SEPARATOR)
     let slots = this.workspaces.get(workspaceId)
     if (!slots) {
       slots = new Map()
@@ -113,15 +128,11 @@ export class PackedKeys {
     const record = find(this.byId, n, (r) => idOf(r) === keyId)
     if (record === undefined) return
     remove(this.byId, n, record)
-    // The record does not name its workspace; a key is held in one, and few workspaces hold packed keys.
-    const at = hashNumber(record.slice(0, record.indexOf(SEPARATOR)))
-    for (const [workspaceId, slots] of this.workspaces) {
-      if (find(slots, at, (r) => r === record) === undefined) continue
-      remove(slots, at, record)
-      if (slots.size === 0) this.workspaces.delete(workspaceId)
-      this.count--
-      return
-    }
+    const workspaceId = this.workspaceIds[workspaceOf(record)]!
+    const slots = this.workspaces.get(workspaceId)!
+    remove(slots, hashNumber(record.slice(0, record.indexOf(SEPARATOR))), record)
+    if (slots.size === 0) this.workspaces.delete(workspaceId)
+    this.count--
   }
 
   /** Drops whatever key is held at this hash of the workspace. */
@@ -159,6 +170,8 @@ export class PackedKeys {
   clear(): void {
     this.workspaces.clear()
     this.byId.clear()
+    this.workspaceNumbers.clear()
+    this.workspaceIds.length = 0
     this.count = 0
   }
 

@@ -69,6 +69,18 @@ describe('KeyCache with both tiers', () => {
     expect([1, 6, 51, 56, 101].map((i) => cache.peek('ws_a', `hash_${i}`) !== undefined)).toEqual([false, true, false, true, true])
   })
 
+  test('invalidateKey finds a packed key in its own workspace among many, and drops only it', () => {
+    const cache = new KeyCache<Key>(1_000, { codec, objects: 0 })
+    for (let w = 0; w < 50; w++) cache.set(`ws_${w}`, 'hash_same', { id: `key_${w}`, workspaceId: `ws_${w}`, hash: 'hash_same' })
+    cache.invalidateKey('key_37')
+    expect(cache.peek('ws_37', 'hash_same')).toBeUndefined()
+    expect([cache.peek('ws_36', 'hash_same')?.id, cache.peek('ws_38', 'hash_same')?.id, cache.size]).toEqual(['key_36', 'key_38', 49])
+    // The workspace's number is kept: a key cached there again is found and dropped the same way.
+    cache.set('ws_37', 'hash_again', { id: 'key_37b', workspaceId: 'ws_37', hash: 'hash_again' })
+    cache.invalidateKey('key_37b')
+    expect([cache.peek('ws_37', 'hash_again'), cache.size]).toEqual([undefined, 49])
+  })
+
   test('records whose hashes make the same map number stay apart', () => {
     const cache = new KeyCache<Key>(1_000, { codec, objects: 0 })
     // The map number of a hash is its first 8 characters.
@@ -111,8 +123,8 @@ const plain: LoadedKey = {
 function roundTrip(key: LoadedKey): LoadedKey {
   const rest = loadedKeyCodec.pack(key)
   if (rest === null) throw new Error('not packed')
-  const record = [key.hash, key.id, rest].join('\u0000')
-  return loadedKeyCodec.unpack(record, key.hash.length + key.id.length + 2, key.id, key.workspaceId, key.hash)
+  const record = [key.hash, key.id, 0, rest].join('\u0000')
+  return loadedKeyCodec.unpack(record, key.hash.length + key.id.length + 4, key.id, key.workspaceId, key.hash)
 }
 
 describe('loadedKeyCodec', () => {
