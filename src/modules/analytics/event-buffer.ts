@@ -171,6 +171,11 @@ export class EventBuffer<E> {
   }
 }
 
+/** `value`, once `room` (an EventBuffer's room()) has settled: what a producer answers with. */
+export function whenRoom<T>(room: Promise<void> | null, value: T): T | Promise<T> {
+  return room === null ? value : room.then(() => value)
+}
+
 /** `settled` once a write has been waited for maxWaitMs: room() is null until the next write. */
 const NO_WAIT: Promise<void> = Promise.resolve()
 

@@ -19,7 +19,7 @@
 // that carry changing state (a credit balance) stay objects. Absences (a hash
 // no key has) are held apart and bounded to a tenth of the keys, so that a
 // stream of unknown keys cannot push real keys out.
-import { PackedKeys, recordParts } from './packed-keys'
+import { dropOldestTenth, PackedKeys, recordParts } from './packed-keys'
 
 export interface CacheableKey {
   id: string
@@ -206,16 +206,10 @@ export class KeyCache<K extends CacheableKey> {
   /** Drops the oldest tenth of every workspace's keys. */
   private evict(): void {
     this.packed.evictOldest()
-    for (const [workspaceId, slots] of this.workspaces) {
-      let n = Math.ceil(slots.size / 10)
-      for (const [hash, key] of slots) {
-        if (n-- <= 0) break
-        slots.delete(hash)
-        this.keyCount--
-        this.unindex(key)
-      }
-      if (slots.size === 0) this.workspaces.delete(workspaceId)
-    }
+    dropOldestTenth(this.workspaces, (key) => {
+      this.keyCount--
+      this.unindex(key)
+    })
   }
 }
 

@@ -83,6 +83,25 @@ function remove(map: Map<number, Slot>, n: number, record: string): void {
   }
 }
 
+/**
+ * Drops the oldest tenth (a Map keeps insertion order, which is age) of every workspace's map,
+ * and the maps left empty; `dropped` hears each entry that goes. Both halves of the key cache evict so.
+ */
+export function dropOldestTenth<S, V>(workspaces: Map<string, Map<S, V>>, dropped: (value: V) => void): void {
+  for (const [workspaceId, slots] of workspaces) {
+    let n = Math.ceil(slots.size / 10)
+    for (const [at, value] of slots) {
+      if (n-- <= 0) break
+      slots.delete(at)
+      dropped(value)
+    }
+    if (slots.size === 0) workspaces.delete(workspaceId)
+  }
+}
+
+/** The records of a map entry (one, or several whose strings made the same number). */
+const recordsOf = (slot: Slot): readonly string[] => (typeof slot === 'string' ? [slot] : slot)
+
 export class PackedKeys {
   /** Per workspace: hash number -> record(s). A Map keeps insertion order, which is age. */
   private readonly workspaces = new Map<string, Map<number, Slot>>()
@@ -151,20 +170,14 @@ export class PackedKeys {
     const slots = this.workspaces.get(workspaceId)
     if (!slots) return
     this.workspaces.delete(workspaceId)
-    for (const slot of slots.values()) for (const record of typeof slot === 'string' ? [slot] : slot) this.unindex(record)
+    for (const slot of slots.values()) for (const record of recordsOf(slot)) this.unindex(record)
   }
 
   /** Drops the oldest tenth of every workspace's keys. */
   evictOldest(): void {
-    for (const [workspaceId, slots] of this.workspaces) {
-      let n = Math.ceil(slots.size / 10)
-      for (const [at, slot] of slots) {
-        if (n-- <= 0) break
-        slots.delete(at)
-        for (const record of typeof slot === 'string' ? [slot] : slot) this.unindex(record)
-      }
-      if (slots.size === 0) this.workspaces.delete(workspaceId)
-    }
+    dropOldestTenth(this.workspaces, (slot) => {
+      for (const record of recordsOf(slot)) this.unindex(record)
+    })
   }
 
   clear(): void {

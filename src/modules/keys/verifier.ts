@@ -14,6 +14,7 @@ import { permissionsQuerySyntaxError } from '../../errors'
 import { isGranted } from '../../rbac/grants'
 import { evaluatePermissionQuery, parsePermissionQuery, PermissionQuerySyntaxError } from '../../rbac/query'
 import type { AuthContext } from '../../rbac/requirements'
+import { whenRoom } from '../analytics/event-buffer'
 import { identityView } from '../identities/view'
 import type { CreditLedger, SpendResult } from './credits'
 import type { VerificationEvent, VerificationLog } from './events'
@@ -192,8 +193,7 @@ export class KeyVerifier {
 
   /** The answer, once the event buffers have room: a caller faster than the database waits (EventBuffer.room). */
   private whenRoom(result: VerifyResult): VerifyResult | Promise<VerifyResult> {
-    const room = this.deps.eventRoom()
-    return room === null ? result : room.then(() => result)
+    return whenRoom(this.deps.eventRoom(), result)
   }
 
   private answer(key: LoadedKey, code: VerifyCode, checks: RatelimitCheck[]): VerifyResult {

@@ -20,6 +20,7 @@ import type { Stores } from '../../db/stores'
 import type { RatelimitNamespace, RatelimitNamespaceSummary, RatelimitOverride } from '../../db/stores/ratelimitNamespaces'
 import { namespaceGone, notFound } from '../../errors'
 import { newId } from '../../ids'
+import { whenRoom } from '../analytics/event-buffer'
 import { type AuditContext, withActor } from '../audit/context'
 import type { AuditLog } from '../audit/service'
 import type { RatelimitLog } from './events'
@@ -178,14 +179,13 @@ export class RatelimitService {
       })),
     )
     // The shared limiter of cluster mode answers later; the in-memory one at once (no extra turn of the event loop).
-    if (decided instanceof Promise) return decided.then((d) => this.whenRoom(this.record(call, d)))
-    return this.whenRoom(this.record(call, decided))
+    if (decided instanceof Promise) return decided.then((d) => this.afterRoom(this.record(call, d)))
+    return this.afterRoom(this.record(call, decided))
   }
 
   /** The answer, once the decision buffer has room: a caller faster than the database waits (EventBuffer.room). */
-  private whenRoom(answer: LimitCall): LimitCall | Promise<LimitCall> {
-    const room = this.events?.room() ?? null
-    return room === null ? answer : room.then(() => answer)
+  private afterRoom(answer: LimitCall): LimitCall | Promise<LimitCall> {
+    return whenRoom(this.events?.room() ?? null, answer)
   }
 
   private record(call: PreparedLimit, { passed, outcomes }: LimitDecision): LimitCall {
