@@ -78,18 +78,30 @@ async function settledCount(progress: { answered: number }): Promise<number> {
   return progress.answered
 }
 
-/** Starts `n` verifications of `key` at once; `answered` counts those answered so far. */
-function verifyMany(key: string, n: number) {
+/**
+ * Starts `n` calls at once while another connection holds SQLite's write lock; releases it once
+ * the answers stop coming. Returns how many had answered by then, and every answer.
+ */
+async function callsUnderLock(n: number, call: (i: number) => ReturnType<typeof post>) {
+  const other = new Database(dbPath)
+  other.exec('BEGIN IMMEDIATE')
   const progress = { answered: 0 }
   const all = Promise.all(
-    Array.from({ length: n }, () =>
-      post('keys.verifyKey', { key }).then((answer) => {
+    Array.from({ length: n }, (_, i) =>
+      call(i).then((answer) => {
         progress.answered++
         return answer
       }),
     ),
   )
-  return { progress, all }
+  let answeredWhileLocked: number
+  try {
+    answeredWhileLocked = await settledCount(progress)
+  } finally {
+    other.exec('ROLLBACK')
+    other.close()
+  }
+  return { answeredWhileLocked, answers: await all }
 }
 
 describe('the event backlog is bounded', () => {
@@ -97,20 +109,10 @@ describe('the event backlog is bounded', () => {
     const key = await setUp(10_000)
     const events = stored('verification_events')
     const decisions = stored('ratelimit_events')
-    const other = new Database(dbPath)
-    other.exec('BEGIN IMMEDIATE')
-    const { progress, all } = verifyMany(key, BOUND * 3)
-    let answeredWhileLocked: number
-    try {
-      answeredWhileLocked = await settledCount(progress)
-    } finally {
-      other.exec('ROLLBACK')
-      other.close()
-    }
+    const { answeredWhileLocked, answers } = await callsUnderLock(BOUND * 3, () => post('keys.verifyKey', { key }))
     // The first write waits for the lock; the answers after the bound wait for that write.
     expect(answeredWhileLocked).toBeGreaterThanOrEqual(BOUND)
     expect(answeredWhileLocked).toBeLessThan(BOUND * 3)
-    const answers = await all
     expect(answers.map((a) => [a.status, a.body.data.code])).toEqual(Array.from({ length: BOUND * 3 }, () => [200, 'VALID']))
     await services.flush()
     expect(stored('verification_events') - events).toBe(BOUND * 3)
@@ -122,27 +124,12 @@ describe('the event backlog is bounded', () => {
     await post('ratelimit.limit', { namespace: 'api', identifier: 'warm', limit: 10, duration: 60_000 })
     await services.flush()
     const decisions = stored('ratelimit_events')
-    const other = new Database(dbPath)
-    other.exec('BEGIN IMMEDIATE')
-    const progress = { answered: 0 }
-    const all = Promise.all(
-      Array.from({ length: BOUND * 3 }, (_, i) =>
-        post('ratelimit.limit', { namespace: 'api', identifier: `user_${i}`, limit: 10, duration: 60_000 }).then((answer) => {
-          progress.answered++
-          return answer
-        }),
-      ),
+    const { answeredWhileLocked, answers } = await callsUnderLock(BOUND * 3, (i) =>
+      post('ratelimit.limit', { namespace: 'api', identifier: `user_${i}`, limit: 10, duration: 60_000 }),
     )
-    let answeredWhileLocked: number
-    try {
-      answeredWhileLocked = await settledCount(progress)
-    } finally {
-      other.exec('ROLLBACK')
-      other.close()
-    }
     expect(answeredWhileLocked).toBeGreaterThanOrEqual(BOUND)
     expect(answeredWhileLocked).toBeLessThan(BOUND * 3)
-    expect((await all).every((a) => a.status === 200 && a.body.data.success === true)).toBe(true)
+    expect(answers.every((a) => a.status === 200 && a.body.data.success === true)).toBe(true)
     await services.flush()
     expect(stored('ratelimit_events') - decisions).toBe(BOUND * 3)
   })
@@ -151,9 +138,8 @@ describe('the event backlog is bounded', () => {
     const key = await setUp(200)
     const other = new Database(dbPath)
     other.exec('BEGIN IMMEDIATE')
-    const { all } = verifyMany(key, BOUND * 3)
     // Every write gives up after 200 ms; the answers do not wait for the lock to go.
-    const answers = await all
+    const answers = await Promise.all(Array.from({ length: BOUND * 3 }, () => post('keys.verifyKey', { key })))
     expect(answers.every((a) => a.status === 200 && a.body.data.valid === true)).toBe(true)
     other.exec('ROLLBACK')
     other.close()
