@@ -17,7 +17,11 @@ async function servedDatabase() {
 function stored(dbPath: string, keyId: string) {
   const db = new Database(dbPath)
   try {
-    const key = db.query<{ remaining: number; last_used_at: number | null }, [string]>('SELECT remaining, last_used_at FROM keys WHERE id = ?').get(keyId)!
+    const key = db
+      .query<{ remaining: number; last_used_at: number | null }, [string]>(
+        'SELECT remaining, (SELECT at FROM key_last_used WHERE key_id = id) AS last_used_at FROM keys WHERE id = ?',
+      )
+      .get(keyId)!
     const events = db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM verification_events').get()!.n
     return { remaining: key.remaining, used: key.last_used_at !== null, events }
   } finally {

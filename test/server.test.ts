@@ -50,7 +50,10 @@ describe('serve', () => {
     for (let i = 0; i < 3; i++) expect((await verify(server.url, s.root, s.key.key)).data.valid).toBe(true)
     await server.stop()
     const db = openDatabase(s.dbPath)
-    expect(db.query('SELECT remaining, last_used_at FROM keys WHERE id = ?').get(s.key.keyId)).toEqual({ remaining: 7, last_used_at: s.clock.now() })
+    expect(db.query('SELECT remaining, (SELECT at FROM key_last_used WHERE key_id = id) AS last_used_at FROM keys WHERE id = ?').get(s.key.keyId)).toEqual({
+      remaining: 7,
+      last_used_at: s.clock.now(),
+    })
     expect(db.query('SELECT COUNT(*) AS n FROM verification_events').get()).toEqual({ n: 3 })
     closeDatabase(db)
     // Checkpointed: the log is empty, or gone (Deno's SQLite removes it when the last connection closes).

@@ -104,6 +104,7 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('latch migrate-store', () 
       root_keys: 1,
       apis: 1,
       keys: 2,
+      key_last_used: 1,
       identities: 1,
       permissions: 1,
       roles: 1,
@@ -117,6 +118,7 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('latch migrate-store', () 
     const stores = await openPostgresStores(to)
     try {
       const { services, call } = appOver(stores)
+      expect((await call('keys.getKey', { keyId: source.keyId }, source.root)).body.data.lastUsedAt).toBe(clock.now())
       const verified = await call('keys.verifyKey', { key: source.key, permissions: 'documents.read' }, source.root)
       expect(verified.status).toBe(200)
       expect(verified.body.data).toMatchObject({

@@ -65,7 +65,7 @@ describe('the analytics writer thread', () => {
     for (const grain of ['minute', 'hour', 'day', 'month']) {
       expect(count(stores, `SELECT sum(count) AS n FROM verification_rollups_per_${grain}`)).toBe(600)
     }
-    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: clock.now() })
+    expect(stores.db.query('SELECT at FROM key_last_used WHERE key_id = ?').get(key.keyId)).toEqual({ at: clock.now() })
     // And the public query path reads them.
     const rows = await call(
       'analytics.getVerifications',
@@ -96,8 +96,8 @@ describe('the analytics writer thread', () => {
       [],
       ids.map((id, i) => [id, at(i)]),
     )
-    const stored = stores.db.query('SELECT id, last_used_at FROM keys').all() as { id: string; last_used_at: number }[]
-    expect(new Map(stored.map((r) => [r.id, r.last_used_at]))).toEqual(new Map(ids.map((id, i) => [id, at(i)])))
+    const stored = stores.db.query('SELECT key_id, at FROM key_last_used').all() as { key_id: string; at: number }[]
+    expect(new Map(stored.map((r) => [r.key_id, r.at]))).toEqual(new Map(ids.map((id, i) => [id, at(i)])))
     await stores.close()
   })
 
@@ -240,10 +240,10 @@ describe('early writes', () => {
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
     expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBeGreaterThanOrEqual(512)
-    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: null })
+    expect(stores.db.query('SELECT at FROM key_last_used WHERE key_id = ?').get(key.keyId)).toBeNull()
     await services.flush()
     expect(count(stores, 'SELECT count(*) AS n FROM verification_events')).toBe(600)
-    expect(stores.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(key.keyId)).toEqual({ last_used_at: clock.now() })
+    expect(stores.db.query('SELECT at FROM key_last_used WHERE key_id = ?').get(key.keyId)).toEqual({ at: clock.now() })
     await stores.close()
   })
 })

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
 import { openPostgresStores, type PostgresStores, postgresStores } from '../../src/db/postgres'
+import { migrate } from '../../src/db/postgres/migrate'
 import { migrations } from '../../src/db/postgres/migrations'
 import { AnalyticsQueryError } from '../../src/db/stores/analytics'
 import { ApiError } from '../../src/errors'
@@ -42,6 +43,29 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('PostgreSQL engine', () =>
     // Each can work at once, and sees the others' rows.
     await nodes[1]!.workspaces.insert({ id: 'ws_1', name: 'one', createdAt: 1 })
     expect(await nodes[4]!.workspaces.findByIdOrName('one')).toEqual({ id: 'ws_1', name: 'one', createdAt: 1 })
+  })
+
+  test('migration 3 moves every last-used time out of keys into key_last_used', async () => {
+    const url = await emptyDatabase()
+    const pool = new SQL(url, { max: 1 })
+    try {
+      await migrate(
+        pool,
+        migrations.filter((m) => m.version < 3),
+      )
+      await pool.unsafe(`
+        INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'one', 1);
+        INSERT INTO apis (id, workspace_id, name, created_at) VALUES ('api_1', 'ws_1', 'a', 1);
+        INSERT INTO keys (id, workspace_id, api_id, hash, start, created_at, last_used_at)
+          VALUES ('key_1', 'ws_1', 'api_1', 'h1', 's', 1, 1700000000123), ('key_2', 'ws_1', 'api_1', 'h2', 's', 1, NULL);`)
+    } finally {
+      await pool.close()
+    }
+    const stores = await node(url)
+    expect(await stores.engine.all('SELECT key_id, at::float8 AS at FROM key_last_used')).toEqual([{ key_id: 'key_1', at: 1700000000123 }])
+    expect(await stores.engine.all("SELECT column_name FROM information_schema.columns WHERE table_name = 'keys' AND column_name = 'last_used_at'")).toEqual([])
+    expect(await stores.keys.findLive('ws_1', 'key_1')).toMatchObject({ id: 'key_1', lastUsedAt: 1700000000123 })
+    expect(await stores.keys.findLive('ws_1', 'key_2')).toMatchObject({ id: 'key_2', lastUsedAt: null })
   })
 
   test('a database migrated by a newer latch is refused at start', async () => {

@@ -102,6 +102,21 @@ describe.each(ENGINES)('%s stores', (engine) => {
     await s.keys.touchLastUsed([['key_d', T0 + 10]])
     await s.keys.touchLastUsed([['key_d', T0 + 5]])
     expect((await s.keys.findLive('ws_1', 'key_d'))!.lastUsedAt).toBe(T0 + 10)
+    expect((await s.keys.listLive('ws_1', 'api_1', { cursor: '', limit: 10 })).map((k) => [k.id, k.lastUsedAt])).toEqual([
+      ['key_d', T0 + 10],
+      ['key_m', null],
+    ])
+    // A key deleted for good takes its last-used time with it; a use of it recorded later is skipped,
+    // and the rest of the batch is written.
+    await s.keys.touchLastUsed([['key_m', T0 + 1]])
+    await s.keys.hardDelete('key_m')
+    await s.keys.touchLastUsed([
+      ['key_m', T0 + 12],
+      ['key_d', T0 + 11],
+    ])
+    expect((await s.keys.findLive('ws_1', 'key_d'))!.lastUsedAt).toBe(T0 + 11)
+    await s.keys.insert(key('key_m'))
+    expect((await s.keys.findLive('ws_1', 'key_m'))!.lastUsedAt).toBeNull()
     const result = await s.keys.changeCredits('key_d', (state) => {
       expect(state).toEqual({ remaining: 0, refillAmount: 10, refillDay: null, lastRefillAt: T0 - 5, createdAt: T0 })
       return { balance: { remaining: 10, lastRefillAt: T0 }, result: 'refilled' }

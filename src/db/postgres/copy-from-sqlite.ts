@@ -17,6 +17,7 @@ const TABLES = [
   'identities',
   'key_migrations',
   'keys',
+  'key_last_used',
   'ratelimits',
   'scheduler_state',
   'permissions',

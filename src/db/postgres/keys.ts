@@ -68,6 +68,9 @@ interface MigrationRow {
 
 const toMigration = (r: MigrationRow): KeyMigrationRecord => ({ id: r.id, workspaceId: r.workspace_id, algorithm: r.algorithm, createdAt: num(r.created_at) })
 
+/** A key's columns and its last-used time (kept apart: see migration 3), to follow with the WHERE on `k`. */
+const KEY_ROW = 'k.*, u.at AS last_used_at FROM keys k LEFT JOIN key_last_used u ON u.key_id = k.id'
+
 export class PostgresKeyStore implements KeyStore {
   constructor(private readonly sql: PostgresEngine) {}
 
@@ -98,16 +101,16 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   private async first(where: string, params: Param[]) {
-    const row = await this.sql.get<Row>(`SELECT * FROM keys WHERE ${where}`, params)
+    const row = await this.sql.get<Row>(`SELECT ${KEY_ROW} WHERE ${where}`, params)
     return row ? toRecord(row) : null
   }
 
   findLive(workspaceId: string, keyId: string) {
-    return this.first('id = $1 AND workspace_id = $2 AND deleted_at IS NULL', [keyId, workspaceId])
+    return this.first('k.id = $1 AND k.workspace_id = $2 AND k.deleted_at IS NULL', [keyId, workspaceId])
   }
 
   findLiveByHash(workspaceId: string, hash: string) {
-    return this.first('workspace_id = $1 AND hash = $2 AND deleted_at IS NULL', [workspaceId, hash])
+    return this.first('k.workspace_id = $1 AND k.hash = $2 AND k.deleted_at IS NULL', [workspaceId, hash])
   }
 
   async findHashHolder(workspaceId: string, hash: string) {
@@ -121,15 +124,13 @@ export class PostgresKeyStore implements KeyStore {
   async listLive(workspaceId: string, apiId: string, page: { cursor: string; limit: number; identityId?: string }) {
     const rows =
       page.identityId === undefined
-        ? await this.sql.all<Row>('SELECT * FROM keys WHERE api_id = $1 AND workspace_id = $2 AND deleted_at IS NULL AND id >= $3 ORDER BY id LIMIT $4', [
-            apiId,
-            workspaceId,
-            page.cursor,
-            page.limit,
-          ])
+        ? await this.sql.all<Row>(
+            `SELECT ${KEY_ROW} WHERE k.api_id = $1 AND k.workspace_id = $2 AND k.deleted_at IS NULL AND k.id >= $3 ORDER BY k.id LIMIT $4`,
+            [apiId, workspaceId, page.cursor, page.limit],
+          )
         : await this.sql.all<Row>(
-            `SELECT * FROM keys WHERE api_id = $1 AND workspace_id = $2 AND deleted_at IS NULL AND identity_id = $3 AND id >= $4
-             ORDER BY id LIMIT $5`,
+            `SELECT ${KEY_ROW} WHERE k.api_id = $1 AND k.workspace_id = $2 AND k.deleted_at IS NULL AND k.identity_id = $3 AND k.id >= $4
+             ORDER BY k.id LIMIT $5`,
             [apiId, workspaceId, page.identityId, page.cursor, page.limit],
           )
     return rows.map(toRecord)
@@ -214,9 +215,13 @@ export class PostgresKeyStore implements KeyStore {
 
   async touchLastUsed(uses: [keyId: string, at: number][]) {
     if (uses.length === 0) return
+    // The keys still there are locked against deletion (as the foreign key's check would lock
+    // them) before the insert, so a key deleted meanwhile is skipped instead of failing the batch.
     await this.sql.run(
-      `UPDATE keys k SET last_used_at = u.at FROM json_to_recordset($1::text::json) AS u(id text, at bigint)
-       WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+      `WITH u AS (SELECT id, max(at) AS at FROM json_to_recordset($1::text::json) AS j(id text, at bigint) GROUP BY id),
+            live AS (SELECT id FROM keys WHERE id IN (SELECT id FROM u) FOR KEY SHARE)
+       INSERT INTO key_last_used (key_id, at) SELECT u.id, u.at FROM u JOIN live ON live.id = u.id
+       ON CONFLICT (key_id) DO UPDATE SET at = excluded.at WHERE key_last_used.at < excluded.at`,
       [JSON.stringify(uses.map(([id, at]) => ({ id, at })))],
     )
   }

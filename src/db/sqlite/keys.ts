@@ -68,6 +68,9 @@ interface MigrationRow {
 
 const toMigration = (r: MigrationRow): KeyMigrationRecord => ({ id: r.id, workspaceId: r.workspace_id, algorithm: r.algorithm, createdAt: r.created_at })
 
+/** A key's columns and its last-used time (kept apart: see migration 15), to follow with the WHERE on `k`. */
+const KEY_ROW = 'k.*, u.at AS last_used_at FROM keys k LEFT JOIN key_last_used u ON u.key_id = k.id'
+
 export class SqliteKeyStore implements KeyStore {
   private readonly stmt
 
@@ -83,17 +86,17 @@ export class SqliteKeyStore implements KeyStore {
          VALUES ($id, $workspaceId, $apiId, $hash, $start, $name, $meta, $identityId, $enabled, $expiresAt, $remaining,
            $refillAmount, $refillDay, $lastRefillAt, $encrypted, $createdAt)`,
       ),
-      live: sql.prepare<Row, [string, string]>('SELECT * FROM keys WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL'),
-      liveByHash: sql.prepare<Row, [string, string]>('SELECT * FROM keys WHERE workspace_id = ? AND hash = ? AND deleted_at IS NULL'),
+      live: sql.prepare<Row, [string, string]>(`SELECT ${KEY_ROW} WHERE k.id = ? AND k.workspace_id = ? AND k.deleted_at IS NULL`),
+      liveByHash: sql.prepare<Row, [string, string]>(`SELECT ${KEY_ROW} WHERE k.workspace_id = ? AND k.hash = ? AND k.deleted_at IS NULL`),
       hashHolder: sql.prepare<{ id: string; deleted: number; api_id: string }, [string, string]>(
         'SELECT id, deleted_at IS NOT NULL AS deleted, api_id FROM keys WHERE workspace_id = ? AND hash = ?',
       ),
       page: sql.prepare<Row, [string, string, string, number]>(
-        'SELECT * FROM keys WHERE api_id = ? AND workspace_id = ? AND deleted_at IS NULL AND id >= ? ORDER BY id LIMIT ?',
+        `SELECT ${KEY_ROW} WHERE k.api_id = ? AND k.workspace_id = ? AND k.deleted_at IS NULL AND k.id >= ? ORDER BY k.id LIMIT ?`,
       ),
       pageByIdentity: sql.prepare<Row, [string, string, string, string, number]>(
-        `SELECT * FROM keys WHERE api_id = ? AND workspace_id = ? AND deleted_at IS NULL AND identity_id = ? AND id >= ?
-         ORDER BY id LIMIT ?`,
+        `SELECT ${KEY_ROW} WHERE k.api_id = ? AND k.workspace_id = ? AND k.deleted_at IS NULL AND k.identity_id = ? AND k.id >= ?
+         ORDER BY k.id LIMIT ?`,
       ),
       setExpiry: sql.prepare('UPDATE keys SET expires_at = ?, updated_at = ? WHERE id = ?'),
       softDelete: sql.prepare('UPDATE keys SET deleted_at = ? WHERE id = ?'),
@@ -113,7 +116,11 @@ export class SqliteKeyStore implements KeyStore {
         `SELECT id, remaining, refill_amount FROM keys WHERE refill_amount IS NOT NULL AND deleted_at IS NULL
            AND refill_day = ? AND coalesce(last_refill_at, created_at) < ?`,
       ),
-      touch: sql.prepare('UPDATE keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)'),
+      // A key deleted for good since it was used has no row to note it on (its use stays in the events).
+      touch: sql.prepare(
+        `INSERT INTO key_last_used (key_id, at) SELECT ?2, ?1 WHERE EXISTS (SELECT 1 FROM keys WHERE id = ?2)
+         ON CONFLICT (key_id) DO UPDATE SET at = excluded.at WHERE excluded.at > key_last_used.at`,
+      ),
       unlinkIdentity: sql.prepare('UPDATE keys SET identity_id = NULL WHERE identity_id = ?'),
       insertMigration: sql.prepare('INSERT INTO key_migrations (id, workspace_id, algorithm, created_at) VALUES (?, ?, ?, ?)'),
       migration: sql.prepare<MigrationRow, [string, string]>('SELECT * FROM key_migrations WHERE id = ? AND workspace_id = ?'),

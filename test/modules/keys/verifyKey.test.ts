@@ -260,6 +260,6 @@ describe('verification events', () => {
     ])
     expect(rows[0].identity_id).toMatch(/^id_/)
     expect(rows[0].api_id).toBe(apiId)
-    expect((h.db.query('SELECT last_used_at FROM keys WHERE id = ?').get(keyId) as any).last_used_at).toBe(h.clock.now())
+    expect((h.db.query('SELECT at FROM key_last_used WHERE key_id = ?').get(keyId) as any).at).toBe(h.clock.now())
   })
 })

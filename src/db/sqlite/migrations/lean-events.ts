@@ -1,4 +1,4 @@
-// Versions 13 and 14: cheaper analytics writes.
+// Versions 13 to 15: cheaper analytics writes.
 //
 // 13: verification events lose their per-key index. Nothing in latch
 // reads raw events by key (per-key figures come from the rollups, whose keys
@@ -14,6 +14,12 @@
 // the transaction that writes a grain's rollups sets that grain's bit, and the
 // row goes with the last. After a crash, a server rebuilds the rollups a row
 // still owes from its raw rows (src/db/sqlite/owed-rollups.ts).
+//
+// 15: a key's last-used time moves out of the wide keys row into a narrow
+// table of its own. Under load spread over a million keys, the writer set it
+// on a different row of `keys` for nearly every event, and each such UPDATE
+// dirtied (and logged) a page of whole key rows: 30-54 µs a key, against
+// about 10 µs in key_last_used, whose pages hold a hundred keys each.
 // Never edit a released migration: add a new one.
 import type { Migration } from './migration'
 
@@ -36,6 +42,18 @@ export const leanEventsSchema: Migration[] = [
         last_id INTEGER NOT NULL,
         grains_done INTEGER NOT NULL DEFAULT 0
       );
+    `,
+  },
+  {
+    version: 15,
+    name: 'key_last_used',
+    sql: `
+      CREATE TABLE key_last_used (
+        key_id TEXT PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO key_last_used (key_id, at) SELECT id, last_used_at FROM keys WHERE last_used_at IS NOT NULL;
+      ALTER TABLE keys DROP COLUMN last_used_at;
     `,
   },
 ]
