@@ -36,9 +36,13 @@ const WRITE_AT = 512
 export class EventBuffer<E> {
   private events: E[] = []
   private flushing: Promise<void> | null = null
-  /** Settles when the write in progress does (either way), or at the latest maxWaitMs after it began: what `room` hands out. */
+  /** The call of `write` in progress (a write hands its events over in calls of at most maxBuffered), and when it began. */
+  private current: Promise<void> | null = null
+  private currentSince = 0
+  /** Events a write in progress has taken but not yet handed to `write`. */
+  private inHand = 0
+  /** Settles when `current` does (either way), or at the latest maxWaitMs after it began: what `room` hands out. */
   private settled: Promise<void> | null = null
-  private flushingSince = 0
   /** A flush() waits behind an early write: the next write is a whole one, whatever piled up. */
   private wholeWanted = false
   private readonly maxWaitMs: number
@@ -73,25 +77,27 @@ export class EventBuffer<E> {
   }
 
   /**
-   * Null while there is room; else a promise that settles when the write in progress does, and the
-   * next one has taken what waited. A producer faster than the database (a million distinct keys
-   * verified at once: every event then updates rows of its own) waits on it rather than piling up
-   * events without bound: they stayed in memory, each write took all of them and took longer, and
-   * a server 20 s into such a load held 377,000 events and 1.7 GB. The bound is the one kept while
-   * the database cannot be written; then nobody waits (the write failed, and the oldest go first).
-   * Nor does anyone wait past maxWaitMs for one write: a write that hangs (a connection gone
-   * silent) must not stop verification any more than one that fails.
+   * Null while there is room; else a promise that settles when the call of `write` in progress
+   * does. A producer faster than the database (a million distinct keys verified at once: every
+   * event then updates rows of its own) waits on it rather than piling up events without bound:
+   * they stayed in memory, each write took all of them and took longer, and a server 20 s into
+   * such a load held 377,000 events and 1.7 GB. The bound is the one kept while the database cannot
+   * be written; then nobody waits (the write failed, and the oldest go first). A write hands its
+   * events over at most maxBuffered at a time, so nobody waits for more than that many: waiting
+   * for all that had piled up held answers for seconds. Nor does anyone wait past maxWaitMs for one
+   * call: a write that hangs (a connection gone silent) must not stop verification any more than
+   * one that fails.
    */
   room(): Promise<void> | null {
-    if (this.flushing === null || this.events.length < this.maxBuffered * 10) return null
+    if (this.current === null || this.events.length + this.inHand < this.maxBuffered * 10) return null
     if (this.settled === null) {
-      const left = this.maxWaitMs - (performance.now() - this.flushingSince)
+      const left = this.maxWaitMs - (performance.now() - this.currentSince)
       if (left <= 0) return null
-      const write = this.flushing
+      const write = this.current
       this.settled = new Promise((resolve) => {
         const timer = setTimeout(() => {
-          // Waited long enough for this write: nobody waits for it again.
-          if (this.flushing === write) this.settled = NO_WAIT
+          // Waited long enough for this call: nobody waits for it again.
+          if (this.current === write) this.settled = NO_WAIT
           resolve()
         }, left)
         const done = () => {
@@ -104,8 +110,9 @@ export class EventBuffer<E> {
     return this.settled === NO_WAIT ? null : this.settled
   }
 
+  /** Events not written yet, including those a write in progress has yet to hand over. */
   get buffered(): number {
-    return this.events.length
+    return this.events.length + this.inHand
   }
 
   /** Writes what is buffered, and what is kept beside it. On failure it stays buffered (up to ten buffers' worth) for the next flush. */
@@ -124,7 +131,6 @@ export class EventBuffer<E> {
   private start(early: boolean): Promise<void> {
     if (!this.flushing) {
       this.flushingEarly = early
-      this.flushingSince = performance.now()
       if (!early) this.wholeWanted = false
       this.flushing = this.writeBuffered(early).then(
         () => this.settle(true),
@@ -139,7 +145,6 @@ export class EventBuffer<E> {
 
   private settle(written: boolean): void {
     this.flushing = null
-    this.settled = null
     // What piled up meanwhile is written at once (producers may be waiting for room), as a whole
     // write when a flush() waits for one (else a steady stream of early writes would keep it waiting,
     // and the last-used times unwritten); after a failure, not before the timer or the next push:
@@ -147,16 +152,43 @@ export class EventBuffer<E> {
     if (written && (this.wholeWanted || this.events.length >= this.writeAt)) this.start(!this.wholeWanted).catch(this.onError)
   }
 
+  /**
+   * An early write takes the oldest maxBuffered events; a whole one takes every event buffered now
+   * and hands them over maxBuffered at a time, what is kept beside them with the last.
+   */
   private async writeBuffered(early: boolean): Promise<void> {
     if (this.events.length === 0 && !this.pending()) return
-    const events = this.events
-    this.events = []
+    const events = this.events.length <= this.maxBuffered || !early ? this.events : this.events.slice(0, this.maxBuffered)
+    this.events = events === this.events ? [] : this.events.slice(events.length)
+    let from = 0
     try {
-      await this.write(events, early)
+      do {
+        const part = events.length <= this.maxBuffered ? events : events.slice(from, from + this.maxBuffered)
+        this.inHand = events.length - from - part.length
+        await this.call(part, early || this.inHand > 0)
+        from += part.length
+      } while (from < events.length)
     } catch (error) {
       // What committed before a failure is not written twice.
-      this.requeue(error instanceof PartialBatchError ? events.slice(error.written) : events)
+      const written = from + (error instanceof PartialBatchError ? error.written : 0)
+      this.requeue(written === 0 ? events : events.slice(written))
       throw error
+    } finally {
+      this.inHand = 0
+    }
+  }
+
+  /** One call of `write`, which `room` waits for. */
+  private async call(events: E[], early: boolean): Promise<void> {
+    const call = this.write(events, early)
+    this.current = call
+    this.currentSince = performance.now()
+    this.settled = null
+    try {
+      await call
+    } finally {
+      this.current = null
+      this.settled = null
     }
   }
 
