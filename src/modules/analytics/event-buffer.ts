@@ -14,7 +14,7 @@ export interface EventBufferOptions {
   maxBuffered?: number
   /** Events buffered that start a write before the timer's (at most maxBuffered). */
   writeAt?: number
-  /** The longest `room` makes anyone wait for one write (default 30 s). */
+  /** The longest `room` makes anyone wait for one call of `write` (default 30 s). */
   maxWaitMs?: number
   onError?: (error: unknown) => void
 }
@@ -208,7 +208,7 @@ export function whenRoom<T>(room: Promise<void> | null, value: T): T | Promise<T
   return room === null ? value : room.then(() => value)
 }
 
-/** `settled` once a write has been waited for maxWaitMs: room() is null until the next write. */
+/** `settled` once a call of `write` has been waited for maxWaitMs: room() is null until the next call. */
 const NO_WAIT: Promise<void> = Promise.resolve()
 
 /** Calls `deleteSlice(before, 5000)` until a slice comes back short; returns the total deleted. */
