@@ -37,8 +37,18 @@ const HOLD_MS = 1_000
  * request's write waits for this thread. verifyKey with credits, which
  * writes on every call, did no worse (p99 at 8 connections 22-28 ms at
  * 2,048, 19-20 ms at 8,192).
+ *
+ * Over a million keys, nearly every event is a row of its own in each grain,
+ * and each upsert dirties (and logs, and checkpoints) a page of its own: the
+ * rollups cost 48-63 µs per event at 4,096 rows a write, 30-37 at 16,384,
+ * 24-27 at 65,536 (a copy of the benchmark's store, four runs each). In the
+ * benchmark's million-key warm rounds, p99 43 ms at 16,384 against 891 ms at
+ * 4,096 (one run each): the writer then kept up, or nearly, and few answers
+ * waited for room. Under load spread that wide a grain's transaction holds
+ * the lock longer (some 100-150 ms, against 40-60); over fewer keys the
+ * second's window ends a write first, as before.
  */
-const MAX_HELD = 4_096
+const MAX_HELD = 16_384
 /**
  * The thread's breather: it sleeps this long after each slice of raw rows
  * and after every BREATHE_EVERY_ROWS rollup rows. On a machine whose cores
