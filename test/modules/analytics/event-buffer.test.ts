@@ -69,7 +69,10 @@ describe('EventBuffer', () => {
     await sleep(0)
     // The write settled and the next one took the oldest two (maxBuffered) of the 20 that waited: a
     // write hands over no more than that at a time, so that room() never waits for more.
-    expect(writes).toEqual([[1, 2], [0, 1]])
+    expect(writes).toEqual([
+      [1, 2],
+      [0, 1],
+    ])
     expect(buffer.buffered).toBe(18)
     hang = false
     release()
