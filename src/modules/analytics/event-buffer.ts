@@ -43,11 +43,11 @@ export class EventBuffer<E> {
   private inHand = 0
   /** Settles when `current` does (either way), or at the latest maxWaitMs after it began: what `room` hands out. */
   private settled: Promise<void> | null = null
-  /** A flush() waits behind an early write: the next write is a whole one, whatever piled up. */
+  /** A flush() waits behind the write in progress: the next write is a whole one, whatever piled up. */
   private wholeWanted = false
+  /** What a flush() called during the write in progress returns: the whole write after it. */
+  private wholeAfter: Promise<void> | null = null
   private readonly maxWaitMs: number
-  /** Whether the write in progress was started by a push (see `write`'s `early`). */
-  private flushingEarly = false
   readonly maxBuffered: number
   private readonly writeAt: number
   readonly onError: (error: unknown) => void
@@ -115,23 +115,26 @@ export class EventBuffer<E> {
     return this.events.length + this.inHand
   }
 
-  /** Writes what is buffered, and what is kept beside it. On failure it stays buffered (up to ten buffers' worth) for the next flush. */
+  /**
+   * Writes what is buffered, and what is kept beside it, in a whole write that starts no earlier than
+   * this call (a write in progress took its events before it: at shutdown, the timer's write could
+   * otherwise leave the last requests' events unwritten). On failure they stay buffered (up to ten
+   * buffers' worth) for the next flush.
+   */
   flush(): Promise<void> {
-    // An early write may leave work beside the events: run a whole one after it.
-    if (this.flushing && this.flushingEarly) {
-      this.wholeWanted = true
-      return this.flushing.then(
-        () => this.flush(),
-        () => this.flush(),
-      )
-    }
-    return this.start(false)
+    if (!this.flushing) return this.start(false)
+    // The write in progress is followed by a whole one (see settle), which this call then shares.
+    this.wholeWanted = true
+    this.wholeAfter ??= this.flushing.then(NOTHING, NOTHING).then(() => this.start(false))
+    return this.wholeAfter
   }
 
   private start(early: boolean): Promise<void> {
     if (!this.flushing) {
-      this.flushingEarly = early
-      if (!early) this.wholeWanted = false
+      if (!early) {
+        this.wholeWanted = false
+        this.wholeAfter = null
+      }
       this.flushing = this.writeBuffered(early).then(
         () => this.settle(true),
         (error) => {
@@ -158,12 +161,11 @@ export class EventBuffer<E> {
    */
   private async writeBuffered(early: boolean): Promise<void> {
     if (this.events.length === 0 && !this.pending()) return
-    const events = this.events.length <= this.maxBuffered || !early ? this.events : this.events.slice(0, this.maxBuffered)
-    this.events = events === this.events ? [] : this.events.slice(events.length)
+    const events = early ? this.events.splice(0, this.maxBuffered) : this.events.splice(0)
     let from = 0
     try {
       do {
-        const part = events.length <= this.maxBuffered ? events : events.slice(from, from + this.maxBuffered)
+        const part = events.slice(from, from + this.maxBuffered)
         this.inHand = events.length - from - part.length
         await this.call(part, early || this.inHand > 0)
         from += part.length
@@ -207,6 +209,8 @@ export class EventBuffer<E> {
 export function whenRoom<T>(room: Promise<void> | null, value: T): T | Promise<T> {
   return room === null ? value : room.then(() => value)
 }
+
+const NOTHING = () => {}
 
 /** `settled` once a call of `write` has been waited for maxWaitMs: room() is null until the next call. */
 const NO_WAIT: Promise<void> = Promise.resolve()

@@ -82,40 +82,64 @@ describe('EventBuffer', () => {
     expect(writes.every((w) => w.length <= 2)).toBe(true)
   })
 
-  test('a whole write hands its events over maxBuffered at a time, what is kept beside them with the last; room() waits for one of those', async () => {
+  test('a whole write hands its events over maxBuffered at a time, what is kept beside them with the last', async () => {
     const calls: { events: number[]; early: boolean }[] = []
+    let hang = true
     let release = () => {}
     const buffer = new EventBuffer<number>(
       'test events',
       (events, early) => {
         calls.push({ events, early })
-        return new Promise<void>((resolve) => (release = resolve))
+        return hang ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()
       },
-      { maxBuffered: 3, writeAt: 1_000 },
+      { maxBuffered: 3, writeAt: 3 },
       () => true,
     )
-    for (let i = 0; i < 35; i++) buffer.push(i)
+    // An early write of the first three hangs; ten more pile up behind it, and a flush() waits.
+    for (let i = 0; i < 13; i++) buffer.push(i)
     const flushed = buffer.flush()
+    hang = false
+    release()
+    await flushed
+    expect(calls).toEqual([
+      { events: [0, 1, 2], early: true },
+      { events: [3, 4, 5], early: true },
+      { events: [6, 7, 8], early: true },
+      { events: [9, 10, 11], early: true },
+      { events: [12], early: false },
+    ])
+    expect(buffer.buffered).toBe(0)
+  })
+
+  test('room() counts the events a whole write has yet to hand over, and waits for one part only', async () => {
+    let release = () => {}
+    const buffer = new EventBuffer<number>('test events', () => new Promise<void>((resolve) => (release = resolve)), { maxBuffered: 3, writeAt: 3 })
+    for (let i = 0; i < 32; i++) buffer.push(i)
+    // The early write took three; 29 wait, fewer than ten buffers (30).
+    expect(buffer.room()).toBeNull()
+    const flushed = buffer.flush()
+    release()
     await sleep(0)
-    expect(calls).toEqual([{ events: [0, 1, 2], early: true }])
-    // 32 not handed over yet: past ten buffers (30), so room() waits, for this call only.
-    expect(buffer.buffered).toBe(32)
+    // The whole write's first part has 3 of the 29; 26 are in its hand, and four more arrive.
+    for (let i = 0; i < 4; i++) buffer.push(i)
+    expect(buffer.buffered).toBe(30)
     const room = buffer.room()
     expect(room).toBeInstanceOf(Promise)
-    release()
-    await room
+    let roomy = false
+    room!.then(() => (roomy = true))
     await sleep(0)
-    expect(calls).toHaveLength(2)
+    expect(roomy).toBe(false)
+    // Released when that part is written, not the whole write.
+    release()
+    await sleep(0)
+    expect(roomy).toBe(true)
+    expect(buffer.buffered).toBe(27)
     expect(buffer.room()).toBeNull()
-    for (let n = 2; n <= 12; n++) {
+    for (let i = 0; i < 20; i++) {
       release()
       await sleep(0)
     }
     await flushed
-    expect(calls.map((c) => c.events.length)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2])
-    expect(calls.map((c) => c.early)).toEqual([...Array(11).fill(true), false])
-    expect(calls.flatMap((c) => c.events)).toEqual(Array.from({ length: 35 }, (_, i) => i))
-    expect(buffer.buffered).toBe(0)
   })
 
   test('a part that fails puts back what it and the parts after it did not write, and only that', async () => {
@@ -124,19 +148,47 @@ describe('EventBuffer', () => {
     const buffer = new EventBuffer<number>(
       'test events',
       async (events) => {
-        if (++calls === 2) {
+        // The third call is the whole write's second part (after an early write and a first part).
+        if (++calls === 3) {
           written.push(events[0]!)
           throw new PartialBatchError('disk full', 1)
         }
         written.push(...events)
       },
-      { maxBuffered: 3, writeAt: 1_000, onError: () => {} },
+      { maxBuffered: 3, writeAt: 3, onError: () => {} },
     )
-    for (let i = 0; i < 8; i++) buffer.push(i)
-    await expect(buffer.flush()).rejects.toThrow()
-    expect(written).toEqual([0, 1, 2, 3])
+    for (let i = 0; i < 11; i++) buffer.push(i)
+    await expect(buffer.flush()).rejects.toThrow('disk full')
+    expect(written).toEqual([0, 1, 2, 3, 4, 5, 6])
     expect(buffer.buffered).toBe(4)
     await buffer.flush()
-    expect(written).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(written).toEqual(Array.from({ length: 11 }, (_, i) => i))
+  })
+
+  test('a flush() during a write writes what arrived after that write began (shutdown loses nothing)', async () => {
+    const written: number[] = []
+    let release = () => {}
+    const buffer = new EventBuffer<number>(
+      'test events',
+      (events) => {
+        written.push(...events)
+        return new Promise<void>((resolve) => (release = resolve))
+      },
+      { maxBuffered: 100, writeAt: 100 },
+    )
+    for (let i = 0; i < 5; i++) buffer.push(i)
+    // The timer's whole write takes the first five, and hangs; five more arrive.
+    const timer = buffer.flush()
+    for (let i = 5; i < 10; i++) buffer.push(i)
+    let done = false
+    const last = buffer.flush().then(() => (done = true))
+    release()
+    await timer
+    await sleep(0)
+    expect(done).toBe(false)
+    release()
+    await last
+    expect(written).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    expect(buffer.buffered).toBe(0)
   })
 })
