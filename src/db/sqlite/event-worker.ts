@@ -41,12 +41,12 @@ const HOLD_MS = 1_000
  * Over a million keys, nearly every event is a row of its own in each grain,
  * and each upsert dirties (and logs, and checkpoints) a page of its own: the
  * rollups cost 48-63 µs per event at 4,096 rows a write, 30-37 at 16,384,
- * 24-27 at 65,536 (a copy of the benchmark's store, four runs each). In the
- * benchmark's million-key warm rounds, p99 43 ms at 16,384 against 891 ms at
- * 4,096 (one run each): the writer then kept up, or nearly, and few answers
- * waited for room. Under load spread that wide a grain's transaction holds
- * the lock longer (some 100-150 ms, against 40-60); over fewer keys the
- * second's window ends a write first, as before.
+ * 24-27 at 65,536 (a copy of the benchmark's store, four runs each). The
+ * benchmark's million-key warm rounds still run at the writer's speed: p99
+ * 43 and 722 ms in two runs at 16,384, 891 ms in one at 4,096 (answers
+ * that wait for room; see EventBuffer.room). Under load spread that wide a
+ * grain's transaction holds the lock longer (some 100-150 ms, against
+ * 40-60); over fewer keys the second's window ends a write first, as before.
  */
 const MAX_HELD = 16_384
 /**
