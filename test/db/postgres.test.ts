@@ -68,6 +68,42 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('PostgreSQL engine', () =>
     expect(await stores.keys.findLive('ws_1', 'key_2')).toMatchObject({ id: 'key_2', lastUsedAt: null })
   })
 
+  test('a last-used time of a key being deleted meanwhile is skipped; the rest of the batch is written', async () => {
+    const url = await emptyDatabase()
+    const stores = await node(url)
+    await stores.workspaces.insert({ id: 'ws_1', name: 'one', createdAt: 1 })
+    await stores.apis.insert({ id: 'api_1', workspaceId: 'ws_1', name: 'a', deleteProtection: false, createdAt: 1 })
+    for (const id of ['key_a', 'key_b'])
+      await stores.engine.run(`INSERT INTO keys (id, workspace_id, api_id, hash, start, created_at) VALUES ($1, 'ws_1', 'api_1', $1, 's', 1)`, [id])
+    const other = new SQL(url, { max: 1 })
+    try {
+      let commit = () => {}
+      let deleted = () => {}
+      const deletedNow = new Promise<void>((resolve) => (deleted = resolve))
+      const deleting = other.begin(async (tx) => {
+        await tx.unsafe("DELETE FROM keys WHERE id = 'key_a'")
+        deleted()
+        await new Promise<void>((resolve) => (commit = resolve))
+      })
+      await deletedNow
+      // The delete holds key_a's row: the write of its use waits for it, then finds it gone.
+      const touching = stores.keys.touchLastUsed([
+        ['key_a', 5],
+        ['key_b', 6],
+      ])
+      for (let waited = 0; (await stores.engine.all('SELECT 1 FROM pg_locks WHERE NOT granted')).length === 0; waited += 10) {
+        if (waited > 5_000) throw new Error('the write of last-used times never waited for the delete')
+        await Bun.sleep(10)
+      }
+      commit()
+      await deleting
+      await touching
+    } finally {
+      await other.close()
+    }
+    expect(await stores.engine.all('SELECT key_id, at::int AS at FROM key_last_used')).toEqual([{ key_id: 'key_b', at: 6 }])
+  })
+
   test('a database migrated by a newer latch is refused at start', async () => {
     const url = await emptyDatabase()
     const first = await node(url)
