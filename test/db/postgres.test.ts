@@ -1,9 +1,10 @@
 // The PostgreSQL engine against a real server (LATCH_TEST_DATABASE_URL, as CI
-// sets it): nodes that start together migrate once, a database newer than
-// this latch is refused, an unreachable or lost server is a 503 and never a
-// 500, a root key changed by another connection reaches every node's
-// externalVersion, and analytics queries are read-only and stopped at their
-// deadline by the server.
+// sets it): nodes that start together migrate once, migration 3 carries
+// every last-used time over, a use of a key deleted meanwhile is skipped
+// without failing its batch, a database newer than this latch is refused,
+// an unreachable or lost server is a 503 and never a 500, a root key changed
+// by another connection reaches every node's externalVersion, and analytics
+// queries are read-only and stopped at their deadline by the server.
 import { afterEach, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
 import { openPostgresStores, type PostgresStores, postgresStores } from '../../src/db/postgres'
