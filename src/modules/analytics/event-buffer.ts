@@ -43,9 +43,10 @@ export class EventBuffer<E> {
   private inHand = 0
   /** Settles when `current` does (either way), or at the latest maxWaitMs after it began: what `room` hands out. */
   private settled: Promise<void> | null = null
-  /** A flush() waits behind the write in progress: the next write is a whole one, whatever piled up. */
-  private wholeWanted = false
-  /** What a flush() called during the write in progress returns: the whole write after it. */
+  /**
+   * What a flush() called during the write in progress returns: the whole write after it. While
+   * set, the next write is that whole one, whatever piled up.
+   */
   private wholeAfter: Promise<void> | null = null
   private readonly maxWaitMs: number
   readonly maxBuffered: number
@@ -124,17 +125,13 @@ export class EventBuffer<E> {
   flush(): Promise<void> {
     if (!this.flushing) return this.start(false)
     // The write in progress is followed by a whole one (see settle), which this call then shares.
-    this.wholeWanted = true
     this.wholeAfter ??= this.flushing.then(NOTHING, NOTHING).then(() => this.start(false))
     return this.wholeAfter
   }
 
   private start(early: boolean): Promise<void> {
     if (!this.flushing) {
-      if (!early) {
-        this.wholeWanted = false
-        this.wholeAfter = null
-      }
+      if (!early) this.wholeAfter = null
       this.flushing = this.writeBuffered(early).then(
         () => this.settle(true),
         (error) => {
@@ -152,7 +149,8 @@ export class EventBuffer<E> {
     // write when a flush() waits for one (else a steady stream of early writes would keep it waiting,
     // and the last-used times unwritten); after a failure, not before the timer or the next push:
     // a database that cannot be written is not retried in a loop.
-    if (written && (this.wholeWanted || this.events.length >= this.writeAt)) this.start(!this.wholeWanted).catch(this.onError)
+    const whole = this.wholeAfter !== null
+    if (written && (whole || this.events.length >= this.writeAt)) this.start(!whole).catch(this.onError)
   }
 
   /**
@@ -173,7 +171,7 @@ export class EventBuffer<E> {
     } catch (error) {
       // What committed before a failure is not written twice.
       const written = from + (error instanceof PartialBatchError ? error.written : 0)
-      this.requeue(written === 0 ? events : events.slice(written))
+      this.requeue(events.slice(written))
       throw error
     } finally {
       this.inHand = 0
@@ -185,7 +183,6 @@ export class EventBuffer<E> {
     const call = this.write(events, early)
     this.current = call
     this.currentSince = performance.now()
-    this.settled = null
     try {
       await call
     } finally {
