@@ -99,13 +99,23 @@ export function createServices(options: ServiceOptions) {
   // ...and every node's changes reach every node's caches.
   cluster?.connectCaches({ keys: keyCache, rootKeys, ratelimits: ratelimit })
 
-  /** Writes everything batched in memory (usage times, credits, events). Safe to call any time. */
+  /** Writes everything batched in memory (usage times, credits, events, held rollups). Safe to call any time. */
   async function flush(): Promise<void> {
+    await flushBatches()
+    await stores.eventWriter.settle()
+  }
+
+  /**
+   * The timer's flush: everything but the rollups an event writer holds back, which it writes on
+   * its own clock. Asking for them here too wrote each second's rollups in two halves, and a key
+   * verified in both halves cost two upserts per grain (2.5-4 µs more of the writer's time per
+   * verification over the benchmark's 2,500 keys).
+   */
+  async function flushBatches(): Promise<void> {
     await rootKeys.flushUsage()
     await credits.flush()
     await events.flush()
     await ratelimitEvents.flush()
-    await stores.eventWriter.settle()
   }
 
   /** Runs scheduled jobs now (refills, event and audit log retention); also run at start so that work missed while down happens. */
@@ -120,7 +130,7 @@ export function createServices(options: ServiceOptions) {
   /** Starts periodic background work (the server runs the scheduled jobs once itself before serving); returns a function that stops it. */
   function startBackground(): () => void {
     const report = (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'background job failed', error: String(error) })}\n`)
-    const flushTimer = setInterval(() => flush().catch(report), tunables.flushIntervalMs)
+    const flushTimer = setInterval(() => flushBatches().catch(report), tunables.flushIntervalMs)
     const jobTimer = setInterval(() => runScheduledJobs().catch(report), tunables.jobIntervalMs)
     return () => {
       clearInterval(flushTimer)

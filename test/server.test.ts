@@ -60,6 +60,34 @@ describe('serve', () => {
     expect(existsSync(`${s.dbPath}-wal`) ? statSync(`${s.dbPath}-wal`).size : 0).toBe(0)
   })
 
+  test('while it runs, events, their rollups and last-used times reach the database with no flush asked for', async () => {
+    const s = await setup()
+    const server = await startServer(s.config, { clock: s.clock, handleSignals: false })
+    try {
+      for (let i = 0; i < 3; i++) expect((await verify(server.url, s.root, s.key.key)).data.valid).toBe(true)
+      const db = openDatabase(s.dbPath)
+      const counts = () =>
+        db
+          .query(
+            `SELECT (SELECT COUNT(*) FROM verification_events) AS events,
+               (SELECT sum(count) FROM verification_rollups_per_minute) AS minute,
+               (SELECT sum(count) FROM verification_rollups_per_hour) AS hour,
+               (SELECT sum(count) FROM verification_rollups_per_day) AS day,
+               (SELECT sum(count) FROM verification_rollups_per_month) AS month,
+               (SELECT at FROM key_last_used) AS lastUsed`,
+          )
+          .get()
+      const want = { events: 3, minute: 3, hour: 3, day: 3, month: 3, lastUsed: s.clock.now() }
+      // The timer's flush hands the events over each second; the writer writes their rollups within a second of that.
+      const deadline = Date.now() + 15_000
+      while (JSON.stringify(counts()) !== JSON.stringify(want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect(counts()).toEqual(want)
+      closeDatabase(db)
+    } finally {
+      await server.stop()
+    }
+  }, 20_000)
+
   test('a refill missed while the server was down happens when it starts', async () => {
     const s = await setup()
     let server = await startServer(s.config, { clock: s.clock, handleSignals: false })

@@ -188,7 +188,7 @@ async function handle(request: EventThreadRequest): Promise<void> {
   } else if (request.kind === 'rollups') {
     // Not synced: rollups the machine loses with the log's unsynced tail are still owed, and rebuilt
     // at the next start (the timer's writes are not synced either). services.flush() asks for this
-    // every second, idle or not, and an idle server need not sync its log once a second.
+    // (a clean stop, SIGUSR1 or SIGUSR2, tests), and a flush with nothing to write need not sync the log.
     await writeRollups(w)
     return
   } else {
