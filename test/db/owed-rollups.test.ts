@@ -156,6 +156,37 @@ describe('rollups written after their raw rows', () => {
     await stores.close()
   })
 
+  test('a grain whose write failed stays held beside the events added after it: each grain counts every event once', async () => {
+    const expected = await reference()
+    const stores = openSqliteStores(file())
+    const sql = new SqliteEngine(stores.db)
+    const owed = new OwedRollups(sql)
+    const held = new HeldRollups(sql, owed, stores.verificationEvents.rollups)
+    const addRaw = async (events: VerificationEvent[]) => {
+      for (let from = 0; from < events.length; from += 128) {
+        const slice = events.slice(from, from + 128)
+        const note = await sql.transaction(async () => {
+          const [first, last] = (await stores.verificationEvents.insertRaw(slice))!
+          return owed.note('verifications', first, last)
+        })
+        held.add(slice, note)
+      }
+    }
+    await addRaw(verifications.slice(0, 300))
+    // The minute grain commits; the hour grain's transaction fails, and the day and month grains are not reached.
+    const transaction = sql.transaction.bind(sql)
+    let commits = 0
+    sql.transaction = (work) => (++commits === 2 ? Promise.reject(new Error('busy')) : transaction(work))
+    await expect(held.write()).rejects.toThrow('busy')
+    sql.transaction = transaction
+    await addRaw(verifications.slice(300))
+    await held.write()
+    await stores.ratelimitEvents.insertMany(ratelimits)
+    expect(rollups(stores)).toEqual(expected)
+    expect(owedRows(stores)).toEqual([])
+    await stores.close()
+  })
+
   test('a crash between grains: the next start rebuilds exactly the grains still owed', async () => {
     const path = file()
     const { expected, stores, sql, held } = await rawWritten(path)
