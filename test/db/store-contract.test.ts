@@ -383,4 +383,39 @@ describe.each(ENGINES)('%s stores', (engine) => {
     ])
     expect(await s.ratelimitEvents.deleteBefore(T0 + 1, 1)).toBe(1)
   })
+
+  test('events: pruning by age reaches every workspace, a slice at a time, and nothing newer', async () => {
+    // Seconds after T0 and workspaces, interleaved and written out of time order.
+    const seconds = [5, 1, 9, 2, 7, 0, 8, 3, 6]
+    const workspaces = ['ws_a', 'ws_b', 'ws_c']
+    const events = seconds.map((second, i) => ({
+      requestId: `req_${i}`,
+      time: T0 + second * 1000,
+      workspaceId: workspaces[i % 3]!,
+      apiId: 'api_1',
+      keyId: 'key_1',
+      identityId: null,
+      externalId: null,
+      outcome: 'VALID',
+      tags: [],
+      creditsSpent: 0,
+      latency: 0.5,
+    }))
+    for (const event of events) await s.verificationEvents.insertMany([event])
+    const left = async () =>
+      (await s.analytics.query({ sql: 'SELECT workspace_id, time FROM verification_events ORDER BY workspace_id, time', params: [] }, 5_000)).map(
+        ([workspace, time]) => [workspace, (Number(time) - T0) / 1000],
+      )
+    // Older than 5 s: 1 and 3 (ws_b), 2 (ws_a), 0 (ws_c).
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 3)).toBe(3)
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 3)).toBe(1)
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 3)).toBe(0)
+    expect(await left()).toEqual([
+      ['ws_a', 5],
+      ['ws_a', 8],
+      ['ws_b', 7],
+      ['ws_c', 6],
+      ['ws_c', 9],
+    ])
+  })
 })
