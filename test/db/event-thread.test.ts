@@ -85,6 +85,85 @@ describe('the analytics writer thread', () => {
     await stores.close()
   })
 
+  test('writes a batch in transactions of up to 1,024 events while no request-thread write waits, each noting the rollups it owes', async () => {
+    const { stores } = open()
+    const events = Array.from({ length: 2_500 }, (_, i) => ({
+      requestId: `req_${i}`,
+      time: Date.UTC(2026, 5, 15, 12) + i,
+      workspaceId: 'ws_1',
+      apiId: 'api_1',
+      keyId: `key_${i % 7}`,
+      identityId: null,
+      externalId: null,
+      outcome: 'VALID',
+      tags: [],
+      creditsSpent: 0,
+      latency: 0.1,
+    }))
+    await stores.eventWriter.writeVerifications(events, [])
+    // The rollups are held back, so each transaction's note is still there: 1,024 + 1,024 + 452.
+    expect(stores.db.query('SELECT first_id AS first, last_id AS last FROM rollups_owed ORDER BY id').all()).toEqual([
+      { first: 1, last: 1_024 },
+      { first: 1_025, last: 2_048 },
+      { first: 2_049, last: 2_500 },
+    ])
+    await stores.eventWriter.settle()
+    expect(count(stores, 'SELECT count(*) AS n FROM rollups_owed')).toBe(0)
+    expect(count(stores, 'SELECT sum(count) AS n FROM verification_rollups_per_day')).toBe(2_500)
+    await stores.close()
+  })
+
+  test('while the request thread writes, the thread’s transactions are one slice; one of its writes that meets the lock ends a longer one after the slice in hand', async () => {
+    const { stores } = open()
+    stores.db.exec('CREATE TABLE writes (at INTEGER)')
+    const batch = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        requestId: `req_${i}`,
+        time: Date.UTC(2026, 5, 15, 12) + i,
+        workspaceId: 'ws_1',
+        apiId: 'api_1',
+        keyId: `key_${i % 7}`,
+        identityId: null,
+        externalId: null,
+        outcome: 'VALID',
+        tags: [],
+        creditsSpent: 0,
+        latency: 0.1,
+      }))
+    const notes = () => (stores.db.query('SELECT last_id - first_id + 1 AS n FROM rollups_owed ORDER BY id').all() as { n: number }[]).map(({ n }) => n)
+    const write = () => stores.transaction(async () => void stores.db.query('INSERT INTO writes VALUES (1)').run())
+    /** Writes `events` while the request thread writes, `gapMs` apart, until they are written; returns how many writes. */
+    const writeWhileWriting = async (events: number, gapMs: number) => {
+      let done = false
+      const written = stores.eventWriter.writeVerifications(batch(events), []).finally(() => (done = true))
+      let writes = 0
+      while (!done) {
+        await write()
+        writes++
+        if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs))
+      }
+      await written
+      return writes
+    }
+
+    // One write after another (each waits for its commit to be synced): most transactions are one slice.
+    let writes = await writeWhileWriting(16_384, 0)
+    const back = notes()
+    expect(back.reduce((sum, n) => sum + n, 0)).toBe(16_384)
+    expect(back.every((n) => n <= 1_024)).toBe(true)
+    expect(back.filter((n) => n === 128).length).toBeGreaterThan(back.length / 2)
+    await stores.eventWriter.settle()
+
+    // Writes a few milliseconds apart: some meet a transaction of several slices, which ends after the slice in hand.
+    writes += await writeWhileWriting(65_536, 4)
+    const apart = notes()
+    expect(apart.reduce((sum, n) => sum + n, 0)).toBe(65_536)
+    expect(apart.every((n) => n <= 1_024)).toBe(true)
+    expect(apart.slice(0, -1).some((n) => n > 128 && n < 1_024)).toBe(true)
+    expect(count(stores, 'SELECT count(*) AS n FROM writes')).toBe(writes)
+    await stores.close()
+  }, 30_000)
+
   test('writes last-used times of more keys than one turn serialises (256), each with its own time', async () => {
     const { stores, services, call, clock } = open()
     const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key

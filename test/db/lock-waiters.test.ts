@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Database, openDatabase } from '../../src/db/sqlite/database'
 import { SqliteEngine } from '../../src/db/sqlite/engine'
+import { lockWaiterCells } from '../../src/db/sqlite/lock-wait'
 
 const dirs: string[] = []
 const open: Database[] = []
@@ -35,7 +36,7 @@ function connect(path: string): Database {
 describe('writes waiting for the lock', () => {
   test('a request-thread write that meets the lock is counted until it has it', async () => {
     const path = file()
-    const counter = new Int32Array(new SharedArrayBuffer(4))
+    const counter = lockWaiterCells()
     const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, lockWaiters: { counter, role: 'announce' } })
     const other = connect(path)
     other.exec('BEGIN IMMEDIATE')
@@ -48,9 +49,24 @@ describe('writes waiting for the lock', () => {
     expect(other.query('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 })
   })
 
+  test('the writer thread’s engine tells whether the request thread began a write since it last asked', async () => {
+    const path = file()
+    const counter = lockWaiterCells()
+    const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, lockWaiters: { counter, role: 'announce' } })
+    const writer = new SqliteEngine(connect(path), { lockWaiters: { counter, role: 'defer' } })
+    expect(writer.othersWroteSinceAsked()).toBe(false)
+    await requests.transaction(async () => void requests.db.query('INSERT INTO t VALUES (1)').run())
+    expect(writer.othersWroteSinceAsked()).toBe(true)
+    expect(writer.othersWroteSinceAsked()).toBe(false)
+    await requests.read(() => requests.db.query('SELECT count(*) FROM t').get())
+    expect(writer.othersWroteSinceAsked()).toBe(false)
+    await requests.run(() => requests.db.query('INSERT INTO t VALUES (2)').run())
+    expect(writer.othersWroteSinceAsked()).toBe(true)
+  })
+
   test('a write that gives up (503) is counted out too', async () => {
     const path = file()
-    const counter = new Int32Array(new SharedArrayBuffer(4))
+    const counter = lockWaiterCells()
     const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, busyDeadlineMs: 30, lockWaiters: { counter, role: 'announce' } })
     const other = connect(path)
     other.exec('BEGIN IMMEDIATE')
@@ -61,7 +77,7 @@ describe('writes waiting for the lock', () => {
 
   test('the writer thread’s engine begins no transaction while one is counted, for at most 50 ms', async () => {
     const path = file()
-    const counter = new Int32Array(new SharedArrayBuffer(4))
+    const counter = lockWaiterCells()
     const writer = new SqliteEngine(connect(path), { lockWaiters: { counter, role: 'defer' } })
     const insert = () => writer.transaction(() => writer.run(() => writer.db.query('INSERT INTO t VALUES (2)').run()))
     Atomics.store(counter, 0, 1)

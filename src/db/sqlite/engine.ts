@@ -121,6 +121,11 @@ export class SqliteEngine {
     return this.lock.writersWaiting
   }
 
+  /** Whether the other thread began a write since this was last asked (a deferring connection then keeps its transactions short). */
+  othersWroteSinceAsked(): boolean {
+    return this.lock.othersWroteSinceAsked()
+  }
+
   /**
    * Runs `work` on the connection once no other request's transaction holds
    * it. When `work` wrote (outside a transaction), it resolves only once the

@@ -13,6 +13,7 @@ import { EventThread } from './event-thread'
 import { OwedRollups } from './owed-rollups'
 import { SqliteIdentityStore } from './identities'
 import { KeyHashes } from './key-hashes'
+import { lockWaiterCells } from './lock-wait'
 import { SqliteKeyStore } from './keys'
 import { SqliteRatelimitDefinitionStore } from './ratelimitDefinitions'
 import { SqliteRatelimitNamespaceStore } from './ratelimitNamespaces'
@@ -54,7 +55,7 @@ const KEY_HASHES_AFTER_MS = 500
 export function sqliteStores(db: Database, options: SqliteStoreOptions = {}): SqliteStores {
   // The server's request thread never blocks on the lock, and its writes go before the writer thread's
   // next transaction (EngineOptions.blockingWaitMs, lockWaiters).
-  const lockWaiters = new Int32Array(new SharedArrayBuffer(4))
+  const lockWaiters = lockWaiterCells()
   const sql = new SqliteEngine(db, options.eventThread ? { blockingWaitMs: 0, lockWaiters: { counter: lockWaiters, role: 'announce' }, ...options } : options)
   const analytics = new SqliteAnalyticsStore(sql, options.path)
   const verificationEvents = sqliteVerificationEventStore(sql)

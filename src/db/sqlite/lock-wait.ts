@@ -11,10 +11,22 @@
 // progress, not for the writer's next one as well.
 import { serviceUnavailable } from '../../errors'
 
-/** One Int32 of a SharedArrayBuffer: the request thread's writes waiting for the lock now. */
+/**
+ * Two Int32s of a SharedArrayBuffer (see `lockWaiterCells`): the request
+ * thread's writes waiting for the lock now, and a count of the writes it has
+ * begun, which the writer thread reads to tell whether it writes at all.
+ */
 export interface LockWaiters {
   counter: Int32Array
   role: 'announce' | 'defer'
+}
+
+const WAITING = 0
+const BEGUN = 1
+
+/** The cells a pair of connections share as LockWaiters.counter. */
+export function lockWaiterCells(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(8))
 }
 
 /** Longest a deferring connection lets announced writes go first, before each of its transactions. */
@@ -38,6 +50,7 @@ export class LockWait {
     const announce = this.waiters?.role === 'announce' ? this.waiters.counter : null
     const maxPause = announce ? 4 : 200
     let announced = false
+    if (announce) Atomics.add(announce, BEGUN, 1)
     try {
       for (let pause = 1; ; pause = Math.min(pause * 2, maxPause)) {
         const ready = beforeEach?.()
@@ -48,7 +61,7 @@ export class LockWait {
           const code = (error as { code?: unknown }).code
           if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
             if (announce && !announced) {
-              Atomics.add(announce, 0, 1)
+              Atomics.add(announce, WAITING, 1)
               announced = true
             }
             await sleep(pause)
@@ -61,8 +74,8 @@ export class LockWait {
       }
     } finally {
       if (announce && announced) {
-        Atomics.sub(announce, 0, 1)
-        Atomics.notify(announce, 0)
+        Atomics.sub(announce, WAITING, 1)
+        Atomics.notify(announce, WAITING)
       }
     }
   }
@@ -72,13 +85,24 @@ export class LockWait {
     const waiters = this.waiters
     if (waiters?.role !== 'defer') return
     const until = performance.now() + DEFER_MAX_MS
-    for (let n = Atomics.load(waiters.counter, 0); n > 0 && performance.now() < until; n = Atomics.load(waiters.counter, 0)) {
-      Atomics.wait(waiters.counter, 0, n, 2)
+    for (let n = Atomics.load(waiters.counter, WAITING); n > 0 && performance.now() < until; n = Atomics.load(waiters.counter, WAITING)) {
+      Atomics.wait(waiters.counter, WAITING, n, 2)
     }
   }
 
   /** Whether the other thread announced writes waiting for the lock. */
   get writersWaiting(): boolean {
-    return this.waiters !== undefined && Atomics.load(this.waiters.counter, 0) > 0
+    return this.waiters !== undefined && Atomics.load(this.waiters.counter, WAITING) > 0
+  }
+
+  private begunSeen = 0
+
+  /** Whether the other thread has begun a write since this was last asked. */
+  othersWroteSinceAsked(): boolean {
+    if (this.waiters === undefined) return false
+    const begun = Atomics.load(this.waiters.counter, BEGUN)
+    const wrote = begun !== this.begunSeen
+    this.begunSeen = begun
+    return wrote
   }
 }
