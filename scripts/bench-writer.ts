@@ -1,12 +1,14 @@
 // What the SQLite server's analytics writer thread spends per verification
 // event when each event is for a different key among many (the large store of
-// `npm run bench`), split into its three writes: raw rows (transactions of 128,
-// as the thread writes them), last-used times (key_last_used) and rollups (the
-// four grains, written every --hold events as the thread does at that many
-// held rows). Runs the thread's own statements on its own connection settings,
-// in this process, over a temporary store of --keys keys of one workspace.
+// `npm run bench`), split into its three writes: raw rows (transactions of
+// --transaction events: 1,024 as the thread writes them while the request
+// thread does not write, 128 while it does), last-used times (key_last_used)
+// and rollups (the four grains, written every --hold events as the thread
+// does at that many held rows). Runs the thread's own statements on its own
+// connection settings, in this process, over a temporary store of --keys keys
+// of one workspace.
 //
-//   bun scripts/bench-writer.ts [--keys N] [--hold ROWS] [--batches B]
+//   bun scripts/bench-writer.ts [--keys N] [--hold ROWS] [--batches B] [--transaction EVENTS]
 //
 // Defaults: 1,000,000 keys, a hold of 16,384 (event-worker.ts's MAX_HELD),
 // 48 batches of 4,096 events of which the first 16 warm the pages up and are
@@ -37,8 +39,8 @@ const HOLD = option('--hold', 16_384)
 const BATCHES = option('--batches', 48)
 const PER_BATCH = 4_096
 const WARM_BATCHES = Math.floor(BATCHES / 3)
-/** Events per raw-row transaction, as event-worker.ts writes them. */
-const PER_TRANSACTION = 128
+/** Events per raw-row transaction, as event-worker.ts writes them (eight slices of 128, or one). */
+const PER_TRANSACTION = option('--transaction', 1_024)
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-bench-writer-'))
 try {
