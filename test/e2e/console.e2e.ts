@@ -22,6 +22,7 @@ let page: Page
 /** What the steps create, for the later steps. */
 const made = { apiId: '', keyId: '', key: '', rootKeyId: '', rootKey: '' }
 
+// Starting the binary and Chromium can take more than a hook's default 5 s on a busy machine.
 beforeAll(async () => {
   latch = await startServer()
   browser = await launchChromium()
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await watchProblems(context)
   context.setDefaultTimeout(5_000)
   page = await context.newPage()
-})
+}, 60_000)
 
 // Whatever a step did, the page broke no CSP rule and threw nothing.
 afterEach(async () => {

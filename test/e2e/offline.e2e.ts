@@ -21,6 +21,7 @@ let page: Page
 const requested: string[] = []
 const elsewhere: string[] = []
 
+// Starting the binary and Chromium can take more than a hook's default 5 s on a busy machine.
 beforeAll(async () => {
   latch = await startServer()
   // No name resolves: a request to any host but the loopback address fails before it reaches a network.
@@ -36,7 +37,7 @@ beforeAll(async () => {
   })
   await watchProblems(context)
   page = await context.newPage()
-})
+}, 60_000)
 
 afterAll(async () => {
   await browser?.close()
