@@ -164,6 +164,39 @@ describe('the analytics writer thread', () => {
     await stores.close()
   }, 30_000)
 
+  test('rollups whose timed write failed are tried again by the thread’s own timer, with no batch or flush to prompt it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latch-event-thread-'))
+    dirs.push(dir)
+    const path = join(dir, 'latch.db')
+    const stores = openSqliteStores(path, { eventThread: true, busyDeadlineMs: 300 })
+    const other = openDatabase(path)
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      requestId: `req_${i}`,
+      time: Date.UTC(2026, 5, 15, 12),
+      workspaceId: 'ws_1',
+      apiId: 'api_1',
+      keyId: 'key_1',
+      identityId: null,
+      externalId: null,
+      outcome: 'VALID',
+      tags: [],
+      creditsSpent: 0,
+      latency: 0.1,
+    }))
+    await stores.eventWriter.writeVerifications(events, [])
+    // Another process holds the write lock past the thread's one-second timer and its 300 ms deadline.
+    other.exec('BEGIN IMMEDIATE')
+    await new Promise((resolve) => setTimeout(resolve, 1_800))
+    other.exec('COMMIT')
+    const counts = () =>
+      other.query('SELECT (SELECT coalesce(sum(count), 0) FROM verification_rollups_per_minute) AS minute, (SELECT count(*) FROM rollups_owed) AS owed').get()
+    const deadline = Date.now() + 5_000
+    while (JSON.stringify(counts()) !== JSON.stringify({ minute: 10, owed: 0 }) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(counts()).toEqual({ minute: 10, owed: 0 })
+    other.close()
+    await stores.close()
+  }, 15_000)
+
   test('writes last-used times of more keys than one turn serialises (256), each with its own time', async () => {
     const { stores, services, call, clock } = open()
     const root = (await services.rootKeys.create({ workspace: 'acme', name: 'root', permissions: ['*'] })).key

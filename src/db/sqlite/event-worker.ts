@@ -2,8 +2,9 @@
 // a separate entrypoint of the compiled binary, see scripts/build.ts). It opens
 // its own connection to the database file and writes each batch it is handed
 // through the same stores as the request thread would (raw rows, last-used
-// times), in transactions of a few hundred events, so that the request thread
-// neither runs those statements nor waits long for the write lock. Rollups
+// times), in transactions of up to 1,024 events (128 while the request thread
+// writes), so that the request thread neither runs those statements nor
+// waits long for the write lock. Rollups
 // follow about a second later, grouped over all the batches of that second
 // (./owed-rollups.ts); rollups owed by an earlier run are rebuilt when the
 // thread opens the file. It also checkpoints the write-ahead log, which the
@@ -162,6 +163,7 @@ async function inTransactions<E>(w: Writer, kind: EventKind, events: E[], first?
           // The lock stays held through the sleep: a write of the request thread that meets it
           // meanwhile is seen when the sleep ends, and this transaction commits then.
           breathe()
+          if (w.sql.writersWaiting) break
         }
         const slice = events.slice(at, at + EVENTS_PER_SLICE)
         const [sliceFirst, sliceLast] = (await store.insertRaw(slice))!
@@ -189,7 +191,11 @@ function holdRollups(): void {
   rollupTimer ??= setTimeout(() => {
     rollupTimer = null
     enqueue(async () => {
-      if (writer) await writeRollups(writer).catch((error) => console.error(`latch: writing analytics rollups failed, kept for the next try: ${error}`))
+      const w = writer
+      if (!w) return
+      await writeRollups(w).catch((error) => console.error(`latch: writing analytics rollups failed, kept for the next try: ${error}`))
+      // The next try comes from this timer too: an idle server sends no batch that would set it.
+      if (w.verifications.held.size > 0 || w.ratelimits.held.size > 0) holdRollups()
     })
   }, HOLD_MS)
 }
