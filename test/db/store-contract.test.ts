@@ -417,5 +417,13 @@ describe.each(ENGINES)('%s stores', (engine) => {
       ['ws_c', 6],
       ['ws_c', 9],
     ])
+    // A workspace with more old rows than a slice: each call goes on where the one before stopped.
+    for (let i = 0; i < 5; i++) await s.verificationEvents.insertMany([{ ...events[0]!, requestId: `req_b${i}`, workspaceId: 'ws_b', time: T0 + i }])
+    await s.verificationEvents.insertMany([{ ...events[0]!, requestId: 'req_c', workspaceId: 'ws_c', time: T0 }])
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 2)).toBe(2)
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 2)).toBe(2)
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 2)).toBe(2)
+    expect(await s.verificationEvents.deleteBefore(T0 + 5_000, 2)).toBe(0)
+    expect((await left()).length).toBe(5)
   })
 })

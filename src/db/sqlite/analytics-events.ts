@@ -34,6 +34,9 @@ const CHUNK = 128
  */
 const ROWS_PER_INSERT = 32
 
+/** Workspaces a prune visits between two turns of the event loop (a seek and a delete each, some 8 µs). */
+const WORKSPACES_PER_TURN = 64
+
 /** Raw rows plus rollups of one kind of event, and slice-wise deletion of the raw rows. */
 export class SqliteEventStore<E> implements EventStore<E> {
   readonly rollups: RollupWriter<E>
@@ -41,6 +44,8 @@ export class SqliteEventStore<E> implements EventStore<E> {
   private readonly insertRows
   private readonly nextWorkspace
   private readonly deleteSlice
+  /** The last workspace whose old rows the prune in progress deleted ('' before the first). */
+  private pruned = ''
 
   constructor(
     private readonly sql: SqliteEngine,
@@ -113,18 +118,25 @@ export class SqliteEventStore<E> implements EventStore<E> {
    * Workspace by workspace, through the (workspace_id, time) index: the raw
    * tables have no index on time alone (migration 16), which every event
    * paid for and only this read. The workspaces are found by seeking past
-   * the last one in that index, a lookup each however many rows they hold.
+   * the last one in that index, a lookup each. A call goes on from where the
+   * one before stopped (`pruned`), so a prune of many slices visits each
+   * workspace once, and it turns the event loop every WORKSPACES_PER_TURN
+   * workspaces. Each statement stands alone, as the one DELETE before it did.
    */
-  deleteBefore(before: number, limit: number) {
-    return this.sql.run(() =>
-      this.sql.db.transaction(() => {
-        let removed = 0
-        for (let row = this.nextWorkspace.get(''); row && removed < limit; row = this.nextWorkspace.get(row.workspace_id)) {
-          removed += this.deleteSlice.run(row.workspace_id, before, limit - removed).changes
-        }
-        return removed
-      })(),
-    )
+  async deleteBefore(before: number, limit: number) {
+    let removed = 0
+    for (let visited = 1; removed < limit; visited++) {
+      if (visited % WORKSPACES_PER_TURN === 0) await nextTurn()
+      const row = await this.sql.read(() => this.nextWorkspace.get(this.pruned))
+      if (!row) {
+        this.pruned = ''
+        break
+      }
+      removed += await this.sql.run(() => this.deleteSlice.run(row.workspace_id, before, limit - removed).changes)
+      // At the limit this workspace may hold more: the next call starts with it.
+      if (removed < limit) this.pruned = row.workspace_id
+    }
+    return removed
   }
 }
 
