@@ -49,7 +49,7 @@ describe('writes waiting for the lock', () => {
     expect(other.query('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 })
   })
 
-  test('the writer thread’s engine tells whether the request thread began a write since it last asked', async () => {
+  test('the writer thread’s engine tells whether the request thread wrote since it last asked (reads, even through run, do not count)', async () => {
     const path = file()
     const counter = lockWaiterCells()
     const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, lockWaiters: { counter, role: 'announce' } })
@@ -59,6 +59,7 @@ describe('writes waiting for the lock', () => {
     expect(writer.othersWroteSinceAsked()).toBe(true)
     expect(writer.othersWroteSinceAsked()).toBe(false)
     await requests.read(() => requests.db.query('SELECT count(*) FROM t').get())
+    await requests.run(() => requests.db.query('SELECT count(*) FROM t').get())
     expect(writer.othersWroteSinceAsked()).toBe(false)
     await requests.run(() => requests.db.query('INSERT INTO t VALUES (2)').run())
     expect(writer.othersWroteSinceAsked()).toBe(true)

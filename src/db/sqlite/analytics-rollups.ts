@@ -86,9 +86,9 @@ export class RollupGroups<E> {
     if (addTo(this.pending, bucketStart(spec.time(event), 'minute'), JSON.stringify(key), key, spec.add(event))) this.pendingCount++
   }
 
-  /** The most rows one grain would hold, were the events added since the last fold folded in (at most this many). */
+  /** At most how many rows grain `g` holds, counting the events added since the last fold (exact once folded). */
   size(g: number): number {
-    return Math.max(this.counts[g]!, this.pendingCount)
+    return this.counts[g]! + this.pendingCount
   }
 
   /** Grain `g`'s upserts as statements and their parameters. */

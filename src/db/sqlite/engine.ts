@@ -139,6 +139,7 @@ export class SqliteEngine {
     // a busy lock, and a write run then would join it and be reported durable before its commit.
     const result = await this.lock.attempt(work, () => (this.free() ? undefined : this.untilFree()))
     if (this.changeCount() !== before) {
+      this.lock.noteWrite()
       this.assertFileIntact()
       await this.durable()
     }
@@ -274,6 +275,7 @@ export class SqliteEngine {
     try {
       this.assertFileIntact()
       this.lock.defer()
+      this.lock.noteWrite()
       await this.lock.attempt(() => this.db.exec('BEGIN IMMEDIATE'))
     } catch (error) {
       this.group = null

@@ -13,8 +13,9 @@ import { serviceUnavailable } from '../../errors'
 
 /**
  * Two Int32s of a SharedArrayBuffer (see `lockWaiterCells`): the request
- * thread's writes waiting for the lock now, and a count of the writes it has
- * begun, which the writer thread reads to tell whether it writes at all.
+ * thread's writes waiting for the lock now, and a count of its writes (each
+ * transaction it begins, each statement outside one that changed rows), which
+ * the writer thread reads to tell whether it writes at all.
  */
 export interface LockWaiters {
   counter: Int32Array
@@ -50,7 +51,6 @@ export class LockWait {
     const announce = this.waiters?.role === 'announce' ? this.waiters.counter : null
     const maxPause = announce ? 4 : 200
     let announced = false
-    if (announce) Atomics.add(announce, BEGUN, 1)
     try {
       for (let pause = 1; ; pause = Math.min(pause * 2, maxPause)) {
         const ready = beforeEach?.()
@@ -93,6 +93,11 @@ export class LockWait {
   /** Whether the other thread announced writes waiting for the lock. */
   get writersWaiting(): boolean {
     return this.waiters !== undefined && Atomics.load(this.waiters.counter, WAITING) > 0
+  }
+
+  /** An announcing connection began a transaction, or wrote outside one (reads are not counted). */
+  noteWrite(): void {
+    if (this.waiters?.role === 'announce') Atomics.add(this.waiters.counter, BEGUN, 1)
   }
 
   private begunSeen = 0
