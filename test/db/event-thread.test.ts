@@ -191,7 +191,8 @@ describe('the analytics writer thread', () => {
     const counts = () =>
       other.query('SELECT (SELECT coalesce(sum(count), 0) FROM verification_rollups_per_minute) AS minute, (SELECT count(*) FROM rollups_owed) AS owed').get()
     const deadline = Date.now() + 5_000
-    while (JSON.stringify(counts()) !== JSON.stringify({ minute: 10, owed: 0 }) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    while (JSON.stringify(counts()) !== JSON.stringify({ minute: 10, owed: 0 }) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100))
     expect(counts()).toEqual({ minute: 10, owed: 0 })
     other.close()
     await stores.close()
