@@ -121,7 +121,7 @@ export class SqliteEngine {
     return this.lock.writersWaiting
   }
 
-  /** Whether the other thread began a write since this was last asked (a deferring connection then keeps its transactions short). */
+  /** Whether the other thread wrote (or began a transaction) since this was last asked (a deferring connection then keeps its transactions short). */
   othersWroteSinceAsked(): boolean {
     return this.lock.othersWroteSinceAsked()
   }

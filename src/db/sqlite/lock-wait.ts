@@ -102,7 +102,7 @@ export class LockWait {
 
   private begunSeen = 0
 
-  /** Whether the other thread has begun a write since this was last asked. */
+  /** Whether the other thread wrote (or began a transaction) since this was last asked. */
   othersWroteSinceAsked(): boolean {
     if (this.waiters === undefined) return false
     const begun = Atomics.load(this.waiters.counter, BEGUN)
