@@ -23,7 +23,7 @@ export interface LockWaiters {
 }
 
 const WAITING = 0
-const BEGUN = 1
+const WRITES = 1
 
 /** The cells a pair of connections share as LockWaiters.counter. */
 export function lockWaiterCells(): Int32Array {
@@ -97,17 +97,17 @@ export class LockWait {
 
   /** An announcing connection began a transaction, or wrote outside one (reads are not counted). */
   noteWrite(): void {
-    if (this.waiters?.role === 'announce') Atomics.add(this.waiters.counter, BEGUN, 1)
+    if (this.waiters?.role === 'announce') Atomics.add(this.waiters.counter, WRITES, 1)
   }
 
-  private begunSeen = 0
+  private writesSeen = 0
 
   /** Whether the other thread wrote (or began a transaction) since this was last asked. */
   othersWroteSinceAsked(): boolean {
     if (this.waiters === undefined) return false
-    const begun = Atomics.load(this.waiters.counter, BEGUN)
-    const wrote = begun !== this.begunSeen
-    this.begunSeen = begun
+    const writes = Atomics.load(this.waiters.counter, WRITES)
+    const wrote = writes !== this.writesSeen
+    this.writesSeen = writes
     return wrote
   }
 }
