@@ -4,11 +4,11 @@
 // through the same stores as the request thread would (raw rows, last-used
 // times), in transactions of up to 1,024 events (128 while the request thread
 // writes), so that the request thread neither runs those statements nor
-// waits long for the write lock. Rollups
-// follow about a second later, grouped over all the batches of that second
-// (./owed-rollups.ts); rollups owed by an earlier run are rebuilt when the
-// thread opens the file. It also checkpoints the write-ahead log, which the
-// request thread's connection then never does inside one of its commits.
+// waits long for the write lock. Rollups follow about a second later,
+// grouped over all the batches of that second (./owed-rollups.ts); rollups
+// owed by an earlier run are rebuilt when the thread opens the file. It also
+// checkpoints the write-ahead log, which the request thread's connection then
+// never does inside one of its commits.
 import { closeSync, fdatasyncSync, openSync } from 'node:fs'
 import { driver } from '#sqlite-driver'
 import type { RatelimitEvent, VerificationEvent } from '../stores/analytics'
