@@ -15,6 +15,7 @@ import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite'
 import { PartialBatchError } from '../../src/db/stores/analytics'
 import { EventBuffer } from '../../src/modules/analytics/event-buffer'
 import { createServices } from '../../src/services'
+import { verificationEvent } from '../support/events'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -43,6 +44,10 @@ function open(walLimitBytes?: number) {
 }
 
 const count = (stores: SqliteStores, sql: string) => (stores.db.query(sql).get() as { n: number }).n
+
+/** `n` verifications of seven keys in turn, a millisecond apart. */
+const batch = (n: number) =>
+  Array.from({ length: n }, (_, i) => verificationEvent({ requestId: `req_${i}`, time: Date.UTC(2026, 5, 15, 12) + i, keyId: `key_${i % 7}` }))
 
 describe('the analytics writer thread', () => {
   test('writes every verification once, with its rollups and the key’s last use, on its own connection', async () => {
@@ -87,20 +92,7 @@ describe('the analytics writer thread', () => {
 
   test('writes a batch in transactions of up to 1,024 events while no request-thread write waits, each noting the rollups it owes', async () => {
     const { stores } = open()
-    const events = Array.from({ length: 2_500 }, (_, i) => ({
-      requestId: `req_${i}`,
-      time: Date.UTC(2026, 5, 15, 12) + i,
-      workspaceId: 'ws_1',
-      apiId: 'api_1',
-      keyId: `key_${i % 7}`,
-      identityId: null,
-      externalId: null,
-      outcome: 'VALID',
-      tags: [],
-      creditsSpent: 0,
-      latency: 0.1,
-    }))
-    await stores.eventWriter.writeVerifications(events, [])
+    await stores.eventWriter.writeVerifications(batch(2_500), [])
     // The rollups are held back, so each transaction's note is still there: 1,024 + 1,024 + 452.
     expect(stores.db.query('SELECT first_id AS first, last_id AS last FROM rollups_owed ORDER BY id').all()).toEqual([
       { first: 1, last: 1_024 },
@@ -116,20 +108,6 @@ describe('the analytics writer thread', () => {
   test('while the request thread writes, the thread’s transactions are one slice; one of its writes that meets the lock ends a longer one after the slice in hand', async () => {
     const { stores } = open()
     stores.db.exec('CREATE TABLE writes (at INTEGER)')
-    const batch = (n: number) =>
-      Array.from({ length: n }, (_, i) => ({
-        requestId: `req_${i}`,
-        time: Date.UTC(2026, 5, 15, 12) + i,
-        workspaceId: 'ws_1',
-        apiId: 'api_1',
-        keyId: `key_${i % 7}`,
-        identityId: null,
-        externalId: null,
-        outcome: 'VALID',
-        tags: [],
-        creditsSpent: 0,
-        latency: 0.1,
-      }))
     const notes = () => (stores.db.query('SELECT last_id - first_id + 1 AS n FROM rollups_owed ORDER BY id').all() as { n: number }[]).map(({ n }) => n)
     const write = () => stores.transaction(async () => void stores.db.query('INSERT INTO writes VALUES (1)').run())
     /** Writes `events` while the request thread writes, `gapMs` apart, until they are written; returns how many writes. */
@@ -170,20 +148,10 @@ describe('the analytics writer thread', () => {
     const path = join(dir, 'latch.db')
     const stores = openSqliteStores(path, { eventThread: true, busyDeadlineMs: 300 })
     const other = openDatabase(path)
-    const events = Array.from({ length: 10 }, (_, i) => ({
-      requestId: `req_${i}`,
-      time: Date.UTC(2026, 5, 15, 12),
-      workspaceId: 'ws_1',
-      apiId: 'api_1',
-      keyId: 'key_1',
-      identityId: null,
-      externalId: null,
-      outcome: 'VALID',
-      tags: [],
-      creditsSpent: 0,
-      latency: 0.1,
-    }))
-    await stores.eventWriter.writeVerifications(events, [])
+    await stores.eventWriter.writeVerifications(
+      Array.from({ length: 10 }, (_, i) => verificationEvent({ requestId: `req_${i}`, time: Date.UTC(2026, 5, 15, 12) })),
+      [],
+    )
     // Another process holds the write lock past the thread's one-second timer and its 300 ms deadline.
     other.exec('BEGIN IMMEDIATE')
     await new Promise((resolve) => setTimeout(resolve, 1_800))
@@ -282,19 +250,8 @@ describe('the write-ahead log', () => {
   test('is checkpointed by the thread and cut back to its limit once no reader holds it', async () => {
     const limit = 256 * 1024
     const { path, stores } = open(limit)
-    const event = (i: number) => ({
-      requestId: `req_${i}`,
-      time: Date.UTC(2026, 5, 15, 12, 0, 0) + i,
-      workspaceId: 'ws_1',
-      apiId: 'api_1',
-      keyId: `key_${i}`,
-      identityId: null,
-      externalId: null,
-      outcome: 'VALID',
-      tags: [`tag ${'x'.repeat(100)} ${i}`],
-      creditsSpent: 0,
-      latency: 0.1,
-    })
+    const event = (i: number) =>
+      verificationEvent({ requestId: `req_${i}`, time: Date.UTC(2026, 5, 15, 12) + i, keyId: `key_${i}`, tags: [`tag ${'x'.repeat(100)} ${i}`] })
     // A reader on an old snapshot: no checkpoint can pass it, so the log grows past the limit.
     const reader = openDatabase(path)
     reader.exec('BEGIN')

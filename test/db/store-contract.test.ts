@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Stores } from '../../src/db/stores'
 import type { NewKeyRecord } from '../../src/db/stores/keys'
+import { verificationEvent } from '../support/events'
 import { testStores } from '../support/harness'
 
 const ENGINES = ['sqlite', ...(process.env.LATCH_TEST_DATABASE_URL ? ['postgres' as const] : [])] as const
@@ -388,19 +389,9 @@ describe.each(ENGINES)('%s stores', (engine) => {
     // Seconds after T0 and workspaces, interleaved and written out of time order.
     const seconds = [5, 1, 9, 2, 7, 0, 8, 3, 6]
     const workspaces = ['ws_a', 'ws_b', 'ws_c']
-    const events = seconds.map((second, i) => ({
-      requestId: `req_${i}`,
-      time: T0 + second * 1000,
-      workspaceId: workspaces[i % 3]!,
-      apiId: 'api_1',
-      keyId: 'key_1',
-      identityId: null,
-      externalId: null,
-      outcome: 'VALID',
-      tags: [],
-      creditsSpent: 0,
-      latency: 0.5,
-    }))
+    const events = seconds.map((second, i) =>
+      verificationEvent({ requestId: `req_${i}`, time: T0 + second * 1000, workspaceId: workspaces[i % 3]!, latency: 0.5 }),
+    )
     for (const event of events) await s.verificationEvents.insertMany([event])
     const left = async () =>
       (await s.analytics.query({ sql: 'SELECT workspace_id, time FROM verification_events ORDER BY workspace_id, time', params: [] }, 5_000)).map(

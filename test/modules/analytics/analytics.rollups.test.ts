@@ -10,6 +10,7 @@ import { openDatabase } from '../../../src/db/sqlite/database'
 import { openSqliteStores } from '../../../src/db/sqlite'
 import { migrations } from '../../../src/db/sqlite/migrations'
 import { createServices } from '../../../src/services'
+import { verificationEvent } from '../../support/events'
 import { type Harness, withHarness } from '../../support/harness'
 
 const DAY = 86_400_000
@@ -148,19 +149,7 @@ describe('retention', () => {
     const ages = [0, 40, 100, 400, 1200]
     for (const age of ages) {
       const time = now - age * DAY
-      h.services.events.record({
-        requestId: `req_${age}`,
-        time,
-        workspaceId,
-        apiId: 'api_1',
-        keyId: 'key_1',
-        identityId: null,
-        externalId: null,
-        outcome: 'VALID',
-        tags: [],
-        creditsSpent: 0,
-        latency: 0,
-      })
+      h.services.events.record(verificationEvent({ requestId: `req_${age}`, time, workspaceId, latency: 0 }))
       const decision = { requestId: `req_${age}`, time, workspaceId, namespaceId: 'rlns_1', identifier: 'u', passed: true, latency: 0, overrideId: null }
       h.services.ratelimitEvents.record({ ...decision, limit: 1, remaining: 0, resetAt: time, tokens: 1 })
     }
