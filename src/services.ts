@@ -118,20 +118,27 @@ export function createServices(options: ServiceOptions) {
     await ratelimitEvents.flush()
   }
 
-  /** Runs scheduled jobs now (refills, event and audit log retention); also run at start so that work missed while down happens. */
-  async function runScheduledJobs(): Promise<void> {
+  const scheduledJobs = serialJob(async () => {
     await credits.runRefills()
     await events.prune(clock.now() - tunables.verificationRetentionDays * 86_400_000)
     await ratelimitEvents.prune(clock.now() - tunables.ratelimitEventRetentionDays * 86_400_000)
     await analytics.pruneRollups()
     await audit.prune(clock.now() - tunables.auditRetentionDays * 86_400_000)
+  })
+
+  /**
+   * Runs scheduled jobs now (refills, event and audit log retention); also run at start so that work
+   * missed while down happens. Never two runs at once: the prunes keep a cursor between slices.
+   */
+  function runScheduledJobs(): Promise<void> {
+    return scheduledJobs.run()
   }
 
   /** Starts periodic background work (the server runs the scheduled jobs once itself before serving); returns a function that stops it. */
   function startBackground(): () => void {
     const report = (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', message: 'background job failed', error: String(error) })}\n`)
     const flushTimer = setInterval(() => flushBatches().catch(report), tunables.flushIntervalMs)
-    const jobTimer = setInterval(() => runScheduledJobs().catch(report), tunables.jobIntervalMs)
+    const jobTimer = setInterval(() => scheduledJobs.tick()?.catch(report), tunables.jobIntervalMs)
     return () => {
       clearInterval(flushTimer)
       clearInterval(jobTimer)
@@ -167,3 +174,36 @@ export function createServices(options: ServiceOptions) {
 }
 
 export type Services = ReturnType<typeof createServices>
+
+/**
+ * A job that never runs twice at once. `run()` during a run gets the next
+ * run, which starts when the current one ends (shared by every caller
+ * meanwhile: each asked for a run that starts after its call). `tick()`, the
+ * timer's, skips a turn while a run is in progress (null).
+ */
+export function serialJob(job: () => Promise<void>) {
+  let current: Promise<void> | null = null
+  let next: Promise<void> | null = null
+  const start = (): Promise<void> => {
+    const run = job().finally(() => {
+      if (current === run) current = null
+    })
+    current = run
+    return run
+  }
+  return {
+    run(): Promise<void> {
+      if (current === null) return start()
+      next ??= current.then(NOTHING, NOTHING).then(() => {
+        next = null
+        return start()
+      })
+      return next
+    },
+    tick(): Promise<void> | null {
+      return current === null && next === null ? start() : null
+    },
+  }
+}
+
+const NOTHING = () => {}
