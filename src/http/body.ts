@@ -172,22 +172,35 @@ function isEscaped(text: string, quote: number): boolean {
   return backslashes % 2 === 1
 }
 
+type Forbidden = 'proto' | 'surrogate' | 'nul'
+
+/** What is wrong with a string of a body (a key or a value), if anything. */
+function badText(text: string): Forbidden | null {
+  if (!text.isWellFormed()) return 'surrogate'
+  // PostgreSQL cannot store U+0000 in text or jsonb (a 500 that any client could cause), and Deno's
+  // node:sqlite cuts a string at it. Refused in every field, so that every engine answers alike.
+  return text.includes('\u0000') ? 'nul' : null
+}
+
 /**
- * The first `__proto__` key or string holding a lone surrogate in a parsed
- * body, with its location (`body.meta.__proto__`), or null. Iterative.
+ * The first `__proto__` key, or key or string holding a lone surrogate or a
+ * NUL character, in a parsed body, with its location (`body.meta.__proto__`)
+ * and what is wrong, or null. Iterative.
  */
-export function forbiddenAt(value: unknown, path: string): { location: string; proto: boolean } | null {
+export function forbiddenAt(value: unknown, path: string): { location: string; kind: Forbidden } | null {
   const stack: [unknown, string][] = [[value, path]]
   while (stack.length > 0) {
     const [v, p] = stack.pop()!
     if (typeof v === 'string') {
-      if (!v.isWellFormed()) return { location: p, proto: false }
+      const kind = badText(v)
+      if (kind) return { location: p, kind }
     } else if (v !== null && typeof v === 'object') {
       const array = Array.isArray(v)
       for (const k of Object.keys(v)) {
         const at = array ? `${p}[${k}]` : `${p}.${k}`
-        if (k === '__proto__') return { location: at, proto: true }
-        if (!k.isWellFormed()) return { location: at, proto: false }
+        if (k === '__proto__') return { location: at, kind: 'proto' }
+        const kind = badText(k)
+        if (kind) return { location: at, kind }
         stack.push([(v as Record<string, unknown>)[k], at])
       }
     }
@@ -195,12 +208,19 @@ export function forbiddenAt(value: unknown, path: string): { location: string; p
   return null
 }
 
+const FORBIDDEN: Record<Forbidden, (location: string) => [detail: string, message: string]> = {
+  proto: (at) => [`${at} is not allowed: '__proto__' cannot be used as a key.`, "'__proto__' is not allowed as a key"],
+  surrogate: (at) => [`${at} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, 'not well-formed Unicode text'],
+  nul: (at) => [`${at} contains a NUL character (U+0000), which latch does not store.`, 'NUL characters (U+0000) are not allowed'],
+}
+
 /**
  * Checks and parses a body's text: depth (400), JSON syntax (the existing
- * "not valid JSON" 400), then `__proto__` keys and lone surrogates (400 naming
- * the location). The walk for the last two runs only when the text could hold
- * one: `__proto__` spelt out, or a `\u` escape (the only way JSON text decoded
- * from UTF-8 can carry a lone surrogate or a disguised `__proto__`).
+ * "not valid JSON" 400), then `__proto__` keys, lone surrogates and NUL
+ * characters (400 naming the location). The walk for the last three runs only
+ * when the text could hold one: `__proto__` spelt out, or a `\u` escape (the
+ * only way JSON text decoded from UTF-8 can carry a lone surrogate, a NUL,
+ * which JSON allows only escaped, or a disguised `__proto__`).
  */
 export function parseJsonText(text: string, maxJsonDepth: number): unknown {
   if (nestedDeeperThan(text, maxJsonDepth)) {
@@ -216,15 +236,9 @@ export function parseJsonText(text: string, maxJsonDepth: number): unknown {
   }
   if (text.includes('__proto__') || text.includes('\\u')) {
     const found = forbiddenAt(body, 'body')
-    if (found?.proto) {
-      throw badRequest(`${found.location} is not allowed: '__proto__' cannot be used as a key.`, [
-        { location: found.location, message: "'__proto__' is not allowed as a key" },
-      ])
-    }
     if (found) {
-      throw badRequest(`${found.location} contains a lone UTF-16 surrogate; send well-formed Unicode text.`, [
-        { location: found.location, message: 'not well-formed Unicode text' },
-      ])
+      const [detail, message] = FORBIDDEN[found.kind](found.location)
+      throw badRequest(detail, [{ location: found.location, message }])
     }
   }
   return body
