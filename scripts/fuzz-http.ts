@@ -7,7 +7,13 @@
 // is a 5xx, every answer of latch is in the envelope, the server is alive at
 // the end and stops cleanly, and the database passes PRAGMA integrity_check.
 //
-//   bun scripts/fuzz-http.ts [--requests 100000] [--seconds 900] [--concurrency 32] [--seed 1] [--binary dist/latch]
+// With --postgres the seeded database is copied (latch migrate-store) into a
+// new database on the PostgreSQL server of LATCH_TEST_DATABASE_URL, and the
+// binary serves it as a cluster node with the Redis of LATCH_TEST_REDIS_URL
+// (both from .ci/services): PostgreSQL refuses some input SQLite keeps.
+//
+//   bun scripts/fuzz-http.ts [--requests 100000] [--seconds 900] [--concurrency 32] [--seed 1] [--binary dist/latch] [--postgres]
+import { SQL } from 'bun'
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,6 +29,7 @@ const SECONDS = Number(flag('seconds', '900'))
 const CONCURRENCY = Number(flag('concurrency', '32'))
 const SEED = Number(flag('seed', '1'))
 const binary = flag('binary', BINARY)
+const POSTGRES = args.includes('--postgres')
 /** latch's default bodyTimeoutMs: slow bodies must be answered by then (plus slack). */
 const BODY_TIMEOUT_MS = 10_000
 
@@ -130,6 +137,27 @@ async function createData(url: string, key: string): Promise<Known> {
   return { ...known, namespace: ['fuzz-ns'], identifier: ['fuzz-user-1', 'fuzz-x'], name: ['fuzz-rl', 'fuzz-admin'], slug: ['fuzz.new'] }
 }
 
+/** A new PostgreSQL database holding a copy of `db` (latch migrate-store), and the serve flags of a node on it. */
+async function copyToPostgres(dir: string, db: string): Promise<{ flags: string[]; drop: () => Promise<void> }> {
+  const adminUrl = process.env.LATCH_TEST_DATABASE_URL
+  const redisUrl = process.env.LATCH_TEST_REDIS_URL
+  check(!!adminUrl && !!redisUrl, '--postgres needs LATCH_TEST_DATABASE_URL and LATCH_TEST_REDIS_URL: run it through .ci/services')
+  const name = `latch_fuzz_${process.pid}`
+  const admin = new SQL(adminUrl!, { max: 1 })
+  await admin.unsafe(`CREATE DATABASE ${name}`)
+  const url = new URL(adminUrl!)
+  url.pathname = `/${name}`
+  const copied = await runBinary(binary, ['migrate-store', '--from', db, '--to', url.toString()], dir)
+  check(copied.code === 0, 'latch migrate-store failed', copied.stderr)
+  return {
+    flags: ['--database-url', url.toString(), '--redis-url', redisUrl!],
+    drop: async () => {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.close()
+    },
+  }
+}
+
 /** One generated request, sent with fetch or a raw socket. */
 async function send(i: number, base: string, port: number, routes: Route[], known: Known, keys: string[]): Promise<void> {
   const r = new Rng(SEED * 1_000_003 + i)
@@ -216,6 +244,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'latch-fuzz-'))
   const db = join(dir, 'latch.db')
   let server: RunningBinary | undefined
+  let store: Awaited<ReturnType<typeof copyToPostgres>> | undefined
   try {
     const seeded = await runBinary(binary, ['seed', '--json', '--db', db], dir)
     check(seeded.code === 0, `latch seed failed (${seeded.code})`, seeded.stderr)
@@ -226,7 +255,8 @@ async function main(): Promise<number> {
       dir,
     )
     check(limited.code === 0, 'root-keys create failed', limited.stderr)
-    server = await serveBinary(binary, { cwd: dir, db })
+    if (POSTGRES) store = await copyToPostgres(dir, db)
+    server = await serveBinary(binary, { cwd: dir, db, store: store?.flags })
     const port = Number(new URL(server.url).port)
     const main = seeds.development.key as string
     const keys = [main, main, main, main, JSON.parse(limited.stdout).key, seeds.production.key]
@@ -262,9 +292,13 @@ async function main(): Promise<number> {
     for (const line of errorLines.slice(0, 5)) problem('the server logged an error', line)
     const exit = await server.stop('SIGTERM', 10_000)
     server = undefined
-    const sqlite = new Database(db, { readonly: true })
-    const integrity = (sqlite.query('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check
-    sqlite.close()
+    // PostgreSQL checks its own pages.
+    let integrity = 'ok'
+    if (!store) {
+      const sqlite = new Database(db, { readonly: true })
+      integrity = (sqlite.query('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check
+      sqlite.close()
+    }
     if (live !== 200) problem(`the server is not alive at the end (liveness ${live})`, '')
     if (exit !== 0) problem(`the server did not stop cleanly on SIGTERM (exit ${exit})`, '')
     if (integrity !== 'ok') problem(`PRAGMA integrity_check: ${integrity}`, '')
@@ -285,6 +319,7 @@ async function main(): Promise<number> {
     return problems.length === 0 && counts.sent >= Math.min(REQUESTS, 1) ? 0 : 1
   } finally {
     await server?.stop('SIGKILL')
+    await store?.drop()
     rmSync(dir, { recursive: true, force: true })
   }
 }

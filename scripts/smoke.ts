@@ -62,10 +62,11 @@ export interface RunningBinary {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
 }
 
-/** Starts `binary serve` on a free port and waits until /v2/liveness answers 200. */
-export async function serveBinary(binary: string, options: { cwd: string; db: string }): Promise<RunningBinary> {
+/** Starts `binary serve` on a free port (on `db`, or on the `store` flags given) and waits until /v2/liveness answers 200. */
+export async function serveBinary(binary: string, options: { cwd: string; db: string; store?: string[] }): Promise<RunningBinary> {
   const port = await freePort()
-  const proc = Bun.spawn([binary, 'serve', '--port', String(port), '--host', '127.0.0.1', '--db', options.db], {
+  const store = options.store ?? ['--db', options.db]
+  const proc = Bun.spawn([binary, 'serve', '--port', String(port), '--host', '127.0.0.1', ...store], {
     cwd: options.cwd,
     env: cleanEnv(),
     stdout: 'pipe',
