@@ -65,6 +65,41 @@ describe('writes waiting for the lock', () => {
     expect(writer.othersWroteSinceAsked()).toBe(true)
   })
 
+  test('a transaction that read, then met a commit of the other connection before its first write, is tried again', async () => {
+    // Outside an engine transaction a store's db.transaction is BEGIN DEFERRED: its snapshot is
+    // taken by its first read, and a write after the other connection's commit is SQLITE_BUSY_SNAPSHOT.
+    const path = file()
+    const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, lockWaiters: { counter: lockWaiterCells(), role: 'announce' } })
+    const other = connect(path)
+    let attempts = 0
+    const seen = await requests.run(() =>
+      requests.db.transaction(() => {
+        attempts++
+        const before = requests.db.query<{ n: number }, []>('SELECT count(*) AS n FROM t').get()!.n
+        if (attempts === 1) other.exec('INSERT INTO t VALUES (100)')
+        requests.db.query('INSERT INTO t VALUES (?)').run(before)
+        return before
+      })(),
+    )
+    expect({ attempts, seen }).toEqual({ attempts: 2, seen: 1 })
+    expect(other.query('SELECT x FROM t ORDER BY rowid').all()).toEqual([{ x: 100 }, { x: 1 }])
+  })
+
+  test('one that keeps meeting such commits past the deadline is a 503, not a 500', async () => {
+    const path = file()
+    const requests = new SqliteEngine(connect(path), { blockingWaitMs: 0, busyDeadlineMs: 30, lockWaiters: { counter: lockWaiterCells(), role: 'announce' } })
+    const other = connect(path)
+    const write = requests.run(() =>
+      requests.db.transaction(() => {
+        requests.db.query('SELECT count(*) FROM t').get()
+        other.exec('INSERT INTO t VALUES (100)')
+        requests.db.query('INSERT INTO t VALUES (1)').run()
+      })(),
+    )
+    await expect(write).rejects.toThrow('The database is busy')
+    expect(other.query('SELECT count(*) AS n FROM t WHERE x = 1').get()).toEqual({ n: 0 })
+  })
+
   test('a write that gives up (503) is counted out too', async () => {
     const path = file()
     const counter = lockWaiterCells()

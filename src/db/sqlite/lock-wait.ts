@@ -38,6 +38,16 @@ const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOC
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * SQLITE_BUSY and its extended codes, which Bun reports as such (node:sqlite gives only the
+ * message, read back as SQLITE_BUSY). SQLITE_BUSY_SNAPSHOT is a transaction begun with a read (a
+ * store's `db.transaction` outside an engine transaction is BEGIN DEFERRED: the audit log's
+ * retention, the RBAC batches) whose first write came after the other connection had committed;
+ * it rolled back, and tried again it reads the new snapshot. Not retried, it escaped as "database
+ * is locked": a 500, or a server that failed to start while its writer thread committed.
+ */
+const isBusy = (code: unknown) => code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'))
+
 export class LockWait {
   constructor(
     private readonly deadlineMs: number,
@@ -59,7 +69,7 @@ export class LockWait {
           return work()
         } catch (error) {
           const code = (error as { code?: unknown }).code
-          if (code === 'SQLITE_BUSY' && performance.now() + pause < deadline) {
+          if (isBusy(code) && performance.now() + pause < deadline) {
             if (announce && !announced) {
               Atomics.add(announce, WAITING, 1)
               announced = true
@@ -67,7 +77,7 @@ export class LockWait {
             await sleep(pause)
             continue
           }
-          if (code === 'SQLITE_BUSY') throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
+          if (isBusy(code)) throw serviceUnavailable('The database is busy (another process holds its write lock); try again shortly.')
           if (typeof code === 'string' && UNAVAILABLE.test(code)) throw serviceUnavailable(`The database cannot be written (${code}); try again shortly.`)
           throw error
         }
