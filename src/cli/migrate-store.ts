@@ -45,13 +45,16 @@ The SQLite database is brought to this latch's schema, the PostgreSQL database
 is migrated, and every table is copied in one PostgreSQL transaction: keys keep
 verifying with the same plaintexts, root keys keep working, and events, audit
 logs and analytics come along. A PostgreSQL database that already holds rows is
-refused, and on any failure nothing is written to it.
+refused, and on any failure nothing is written to it. PostgreSQL cannot store a
+NUL character (U+0000) in text, which latch now refuses in every request but
+once let SQLite keep: such values are copied with U+FFFD in its place, and
+counted.
 
 The master key is not copied (it is not in the database): recoverable keys need
 the key that encrypted them (master.key beside the SQLite file, or
 LATCH_MASTER_KEY) on every node, given as LATCH_MASTER_KEY or
 LATCH_MASTER_KEY_FILE. With --json the output is
-{"from","to","tables":{"<table>":<rows>,...},"masterKey"}.`,
+{"from","to","tables":{"<table>":<rows>,...},"nulReplaced":{"<table>":<values>,...},"masterKey"}.`,
   flags: {
     from: { type: 'string', value: '<sqlite file>', description: 'The SQLite database to copy', required: true },
     to: { type: 'string', value: '<postgres url>', description: 'An empty PostgreSQL database, postgres://user:password@host:port/name', required: true },
@@ -89,6 +92,7 @@ LATCH_MASTER_KEY_FILE. With --json the output is
             from,
             to: redactUrl(flags.to!),
             tables: Object.fromEntries(report.tables.map((t) => [t.table, t.rows])),
+            nulReplaced: Object.fromEntries(report.tables.filter((t) => t.nulReplaced > 0).map((t) => [t.table, t.nulReplaced])),
             masterKey: advice,
           })
           return 0
@@ -96,6 +100,11 @@ LATCH_MASTER_KEY_FILE. With --json the output is
         const total = report.tables.reduce((sum, t) => sum + t.rows, 0)
         ctx.stdout.write(`Copied ${from} to ${redactUrl(flags.to!)}: ${total} rows in ${report.tables.length} tables (counts checked).\n`)
         for (const t of report.tables.filter((t) => t.rows > 0)) ctx.stdout.write(`  ${t.table.padEnd(34)} ${t.rows}\n`)
+        const nul = report.tables.filter((t) => t.nulReplaced > 0)
+        if (nul.length) {
+          const where = nul.map((t) => `${t.table} ${t.nulReplaced}`).join(', ')
+          ctx.stdout.write(`Values holding a NUL character, which PostgreSQL cannot store, were copied with U+FFFD in its place: ${where}.\n`)
+        }
         ctx.stdout.write(`${advice}\nStart the nodes with --database-url (and --redis-url); keep the SQLite file until they serve.\n`)
         return 0
       } finally {

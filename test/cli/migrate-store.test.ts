@@ -189,6 +189,30 @@ describe.skipIf(!process.env.LATCH_TEST_DATABASE_URL)('latch migrate-store', () 
     }
   })
 
+  test('a NUL character an older latch let SQLite keep is copied as U+FFFD, and counted', async () => {
+    const path = join(dir, 'nul.db')
+    copyFileSync(source.path, path)
+    const stores = openSqliteStores(path)
+    stores.db.query("UPDATE apis SET name = 'pay' || char(0) || 'ments' WHERE id = ?").run(source.apiId)
+    stores.db.query("UPDATE keys SET name = 'ma' || char(0) || 'in' || char(0) WHERE id = ?").run(source.keyId)
+    stores.close()
+    const to = await emptyTarget()
+    const result = await cli.run(['migrate-store', '--from', path, '--to', to, '--json'])
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(result.stdout).nulReplaced).toEqual({ apis: 1, keys: 1 })
+    const target = await openPostgresStores(to)
+    try {
+      const { call } = appOver(target)
+      expect((await call('apis.getApi', { apiId: source.apiId }, source.root)).body.data.name).toBe('pay\ufffdments')
+      expect((await call('keys.getKey', { keyId: source.keyId }, source.root)).body.data.name).toBe('ma\ufffdin\ufffd')
+    } finally {
+      await target.close()
+    }
+    const again = await cli.run(['migrate-store', '--from', path, '--to', await emptyTarget()])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('Values holding a NUL character, which PostgreSQL cannot store, were copied with U+FFFD in its place: apis 1, keys 1.\n')
+  })
+
   test('a database that already holds rows is refused, and nothing is written to it', async () => {
     const to = await emptyTarget()
     const stores = await openPostgresStores(to)

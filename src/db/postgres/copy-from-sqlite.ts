@@ -4,8 +4,11 @@
 // ids (hashes, so keys verify with the same plaintexts; sealed recoverable
 // keys; the master key's fingerprint; the row ids of events and audit logs,
 // whose sequences then continue after them). SQLite's 0/1 flags become
-// booleans; everything else keeps its value. Each table's row count is
-// checked before the commit; any failure leaves the target as it was.
+// booleans; a NUL character (U+0000), which PostgreSQL cannot store in text
+// and which a latch before the NUL rule (src/http/body.ts) let SQLite keep,
+// becomes U+FFFD and is counted in the report; everything else keeps its
+// value. Each table's row count is checked before the commit; any failure
+// leaves the target as it was.
 import type { Database } from '../sqlite/database'
 import type { PostgresEngine } from './engine'
 
@@ -44,8 +47,8 @@ const BATCH = 2_000
 export class TargetNotEmptyError extends Error {}
 
 export interface CopyReport {
-  /** Rows copied per table, in copy order. */
-  tables: { table: string; rows: number }[]
+  /** Rows copied per table, in copy order, and how many of their values held a NUL character (copied as U+FFFD). */
+  tables: { table: string; rows: number; nulReplaced: number }[]
 }
 
 interface Column {
@@ -75,13 +78,17 @@ function checkTables(source: Database, target: Map<string, Column[]>): void {
   if (uncovered.length) throw new Error(`The PostgreSQL schema has tables this latch does not know (${uncovered.join(', ')}); use a matching latch.`)
 }
 
-/** A SQLite value as the PostgreSQL column takes it through JSON. */
-function convert(value: unknown, type: string): unknown {
+/** A SQLite value as the PostgreSQL column takes it through JSON (`nul` counts the values whose NULs became U+FFFD). */
+function convert(value: unknown, type: string, nul: { replaced: number }): unknown {
   if (value === null || value === undefined) return null
   if (type === 'boolean') return value === 1 || value === true
   if (typeof value === 'bigint') return Number(value)
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value)
-  return value
+  const text = value instanceof Uint8Array ? new TextDecoder().decode(value) : value
+  if (typeof text === 'string' && text.includes('\u0000')) {
+    nul.replaced++
+    return text.replaceAll('\u0000', '\ufffd')
+  }
+  return text
 }
 
 /**
@@ -109,7 +116,7 @@ export async function copyFromSqlite(source: Database, target: PostgresEngine): 
     }
     source.exec('BEGIN')
     try {
-      for (const table of TABLES) report.tables.push({ table, rows: await copyTable(source, target, table, columns.get(table)!) })
+      for (const table of TABLES) report.tables.push({ table, ...(await copyTable(source, target, table, columns.get(table)!)) })
     } finally {
       source.exec('COMMIT')
     }
@@ -138,14 +145,14 @@ function sliceKey(source: Database, table: string): string[] {
 }
 
 /** Copies one table, BATCH rows at a time read in key order (the caller holds one read transaction on the source). */
-async function copyTable(source: Database, target: PostgresEngine, table: string, targetColumns: Column[]): Promise<number> {
+async function copyTable(source: Database, target: PostgresEngine, table: string, targetColumns: Column[]): Promise<{ rows: number; nulReplaced: number }> {
   const present = new Set(
     source
       .query<{ name: string }, []>(`SELECT name FROM pragma_table_info('${table}')`)
       .all()
       .map((c) => c.name),
   )
-  if (present.size === 0) return 0
+  if (present.size === 0) return { rows: 0, nulReplaced: 0 }
   const shared = targetColumns.filter((c) => present.has(c.name))
   const quoted = shared.map((c) => `"${c.name}"`)
   const record = shared.map((c) => `"${c.name}" ${c.type === 'USER-DEFINED' ? 'text' : c.type}`).join(', ')
@@ -158,13 +165,14 @@ async function copyTable(source: Database, target: PostgresEngine, table: string
     `SELECT ${keys}, ${quoted.join(', ')} FROM ${table} WHERE (${order}) > (${key.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ${BATCH}`,
   )
   let copied = 0
+  const nul = { replaced: 0 }
   for (let rows = first.all(); rows.length > 0; ) {
-    const batch = rows.map((row) => Object.fromEntries(shared.map((c) => [c.name, convert(row[c.name], c.type)])))
+    const batch = rows.map((row) => Object.fromEntries(shared.map((c) => [c.name, convert(row[c.name], c.type, nul)])))
     await target.run(insert, [JSON.stringify(batch)])
     copied += rows.length
     if (rows.length < BATCH) break
     const last = rows[rows.length - 1]!
     rows = next.all(...key.map((_, i) => last[`__k${i}`]))
   }
-  return copied
+  return { rows: copied, nulReplaced: nul.replaced }
 }
