@@ -193,8 +193,10 @@ export function serialJob(job: () => Promise<void>) {
   }
   return {
     run(): Promise<void> {
+      // `next` first: between the end of a run and the start of the one queued after it, `current` is null.
+      if (next) return next
       if (current === null) return start()
-      next ??= current.then(NOTHING, NOTHING).then(() => {
+      next = current.then(NOTHING, NOTHING).then(() => {
         next = null
         return start()
       })

@@ -43,6 +43,21 @@ describe('serialJob', () => {
     expect(state).toEqual({ runs: 2, active: 0, maxActive: 1 })
   })
 
+  test('a run asked for just as the run before ends, with the next one queued, is that queued one', async () => {
+    const { state, job, release } = gatedJob()
+    const jobs = serialJob(job)
+    const first = jobs.run()
+    const queued = jobs.run()
+    await release()
+    await first
+    // The first run has ended; the queued one has not started yet.
+    const late = jobs.run()
+    expect(late).toBe(queued)
+    await release()
+    await queued
+    expect(state).toEqual({ runs: 2, active: 0, maxActive: 1 })
+  })
+
   test("the timer's tick skips its turn while a run is in progress or asked for", async () => {
     const { state, job, release } = gatedJob()
     const jobs = serialJob(job)
