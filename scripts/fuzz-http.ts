@@ -15,7 +15,7 @@
 //   bun scripts/fuzz-http.ts [--requests 100000] [--seconds 900] [--concurrency 32] [--seed 1] [--binary dist/latch] [--postgres]
 import { SQL } from 'bun'
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chunk, head, type RawResponse, rawRequest } from '../test/support/raw-http'
@@ -144,17 +144,24 @@ async function copyToPostgres(dir: string, db: string): Promise<{ flags: string[
   check(!!adminUrl && !!redisUrl, '--postgres needs LATCH_TEST_DATABASE_URL and LATCH_TEST_REDIS_URL: run it through .ci/services')
   const name = `latch_fuzz_${process.pid}`
   const admin = new SQL(adminUrl!, { max: 1 })
-  await admin.unsafe(`CREATE DATABASE ${name}`)
-  const url = new URL(adminUrl!)
-  url.pathname = `/${name}`
-  const copied = await runBinary(binary, ['migrate-store', '--from', db, '--to', url.toString()], dir)
-  check(copied.code === 0, 'latch migrate-store failed', copied.stderr)
-  return {
-    flags: ['--database-url', url.toString(), '--redis-url', redisUrl!],
-    drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.close()
-    },
+  const drop = async () => {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.close()
+  }
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`)
+    const url = new URL(adminUrl!)
+    url.pathname = `/${name}`
+    const copied = await runBinary(binary, ['migrate-store', '--from', db, '--to', url.toString()], dir)
+    check(copied.code === 0, 'latch migrate-store failed', copied.stderr)
+    // Every node of a cluster is given the master key (none is made for it): without one a PostgreSQL
+    // node answers recoverable keys with 412, and sealing and opening them would go unfuzzed.
+    const masterKey = join(dir, 'master.key')
+    writeFileSync(masterKey, `${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}\n`, { mode: 0o600 })
+    return { flags: ['--database-url', url.toString(), '--redis-url', redisUrl!, '--master-key-file', masterKey], drop }
+  } catch (error) {
+    await drop()
+    throw error
   }
 }
 

@@ -8,7 +8,8 @@
 // Elysia's messages and our own walks recurse, and a 20,000-level body used
 // to stall every client for seconds), and so are
 // `__proto__` keys (a spread or Object.assign of such a value changes its
-// prototype) and lone UTF-16 surrogates (SQLite would store them as U+FFFD).
+// prototype), lone UTF-16 surrogates (SQLite would store them as U+FFFD) and
+// NUL characters (PostgreSQL cannot store them).
 // Every RPC body is JSON, whatever Content-Type the client sent.
 import { badRequest, bodyUnreadable, payloadTooLarge, requestTimeout } from '../errors'
 

@@ -53,14 +53,18 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     )
     const upTo = this.sql.prepare<unknown, [string, number]>(`DELETE FROM ${table} WHERE workspace_id = ? AND time <= ?`)
     const below = this.sql.prepare<unknown, [string, number]>(`DELETE FROM ${table} WHERE workspace_id = ? AND time < ?`)
-    return this.sql.run(() => {
-      let removed = 0
-      for (let workspace = next.get('')?.id; workspace !== undefined && removed < limit; workspace = next.get(workspace)?.id) {
-        const last = edge.get(workspace, before, limit - removed - 1)
-        removed += last ? upTo.run(workspace, last.time).changes : below.run(workspace, before).changes
-      }
-      return removed
-    })
+    // One transaction: `work` may be run again when the lock is busy, and a run of
+    // separate statements would count only the deletes of its last try.
+    return this.sql.run(() =>
+      this.sql.db.transaction(() => {
+        let removed = 0
+        for (let workspace = next.get('')?.id; workspace !== undefined && removed < limit; workspace = next.get(workspace)?.id) {
+          const last = edge.get(workspace, before, limit - removed - 1)
+          removed += last ? upTo.run(workspace, last.time).changes : below.run(workspace, before).changes
+        }
+        return removed
+      })(),
+    )
   }
 
   close(): void {
