@@ -25,6 +25,8 @@ interface Spec<E> {
   rollupTable: (grain: RollupGrain) => string
   /** Grouping columns after workspace_id and time, with their SQL. */
   keys: [column: string, sql: string][]
+  /** How a grouping column appears in the rollup tables' unique index (default: as itself). */
+  conflictKey?: (column: string) => string
   sums: [column: string, sql: string][]
   record: (event: E) => Record<string, unknown>
 }
@@ -45,7 +47,7 @@ class PostgresEventStore<E> implements EventStore<E> {
       const sets = spec.sums.map(([c]) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')
       return `${grain} AS (INSERT INTO ${table} (${[...keys, ...spec.sums.map(([c]) => c)].join(', ')})
         SELECT ${values.join(', ')} FROM batch e GROUP BY ${keys.map((_, i) => i + 1).join(', ')}
-        ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets})`
+        ON CONFLICT (${keys.map((c) => spec.conflictKey?.(c) ?? c).join(', ')}) DO UPDATE SET ${sets})`
     })
     this.insert = `WITH batch AS (${batch}), raw AS (${raw}), ${rollups.join(', ')} SELECT 1`
   }
@@ -88,6 +90,8 @@ export function postgresVerificationEventStore(sql: PostgresEngine): Verificatio
       ['outcome', 'e.outcome'],
       ['tags', 'e.rollup_tags'],
     ],
+    // Tags are keyed by their hash (migration 4: whole, they could pass a B-tree entry's size).
+    conflictKey: (column) => (column === 'tags' ? 'latch_tags_key(tags)' : column),
     sums: [
       ['count', 'count(*)'],
       ['spent_credits', 'sum(e.credits_spent)'],

@@ -258,3 +258,23 @@ async function apiOfOther(): Promise<string> {
   const [row] = await verifications('SELECT key_space_id FROM key_verifications_v1 LIMIT 1', await h.rootKey('other'))
   return String(row!.key_space_id)
 }
+
+describe('the longest tags a verification keeps', () => {
+  test('reach the raw rows and every rollup whole, on every engine', async () => {
+    // 1,000 characters: 500 of three UTF-8 bytes each, and 500 that JSON escapes to six bytes or two.
+    // Whole, with the other key columns, they passed a PostgreSQL B-tree entry's 2,704 bytes.
+    const wide = Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20_000))).join('')
+    const escaped = '\u0001"\\'.repeat(166) + '\u0002\u0003'
+    const tags = [wide, escaped]
+    const root = await h.rootKey('long-tags')
+    const { apiId } = await h.ok('apis.createApi', { name: 'tags' }, root)
+    const { key } = await h.ok('keys.createKey', { apiId }, root)
+    for (let i = 0; i < 2; i++) expect((await h.ok('keys.verifyKey', { key, tags }, root)).valid).toBe(true)
+    await h.services.flush()
+    expect(await verifications('SELECT tags, count() AS n FROM key_verifications_v1 GROUP BY tags', root)).toEqual([{ tags, n: 2 }])
+    for (const grain of ['minute', 'hour', 'day', 'month']) {
+      expect(await verifications(`SELECT tags, SUM(count) AS n FROM key_verifications_per_${grain}_v1 GROUP BY tags`, root)).toEqual([{ tags, n: 2 }])
+    }
+    expect(h.errors).toEqual([])
+  })
+})
