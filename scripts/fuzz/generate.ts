@@ -163,8 +163,11 @@ export function body(schema: Schema, known: Known, r: Rng): Body {
       case 'deep':
         return r.chance(0.2) ? deep(r, r.pick([65, 1000, 20_000])) : at(deep(r, r.pick([40, 64, 65, 200, 10_000, 20_000, 60_000])))
       case 'huge-string': {
-        const size = r.chance(0.03) ? 2_200_000 : r.pick([257, 513, 4096, 70_000, 300_000])
-        return at(JSON.stringify(r.pick(['x', 'é', '💥', '\\']).repeat(size)))
+        // Over every limit, or at the common ones (128, 255, 256, 512 characters), where a string is accepted
+        // and stored: three UTF-8 bytes a character ('漢') or six once JSON-escaped ('\u0001') find the
+        // engines' own limits (a PostgreSQL index entry holds 2,704 bytes).
+        const size = r.chance(0.03) ? 2_200_000 : r.pick([128, 255, 256, 512, 257, 513, 4096, 70_000, 300_000])
+        return at(JSON.stringify(r.pick(['x', 'é', '💥', '\\', '漢', '\u0001']).repeat(size)))
       }
       case 'surrogate':
         return r.chance(0.7) ? at(r.pick(['"\\ud800"', '"a\\udfff"', '"\\udc00\\ud800"'])) : at('{"\\ud83d":1}')
