@@ -4,8 +4,9 @@
 // requests to every route of GET /openapi.json (and their /v1 twins): bodies
 // from scripts/fuzz/generate.ts, sent with fetch, chunked, with broken
 // headers, and a few that trickle in one byte a second. Passes when no answer
-// is a 5xx, every answer of latch is in the envelope, the server is alive at
-// the end and stops cleanly, and the database passes PRAGMA integrity_check.
+// is a 5xx, every answer of latch is in the envelope, no answer took over a
+// second (a stall of the request thread), the server is alive at the end and
+// stops cleanly, and the database passes PRAGMA integrity_check.
 //
 // With --postgres the seeded database is copied (latch migrate-store) into a
 // new database on the PostgreSQL server of LATCH_TEST_DATABASE_URL, and the
@@ -35,6 +36,8 @@ const DENO = args.includes('--deno')
 const POSTGRES = args.includes('--postgres')
 if (DENO && POSTGRES) throw new Error('--deno and --postgres: latch on Deno does not run on PostgreSQL yet (README, Running on Deno)')
 const binary = DENO ? denoCommand() : flag('binary', BINARY)
+/** An answer that took longer than this (server side, slow bodies aside) held the request thread. */
+const STALL_MS = 1_000
 /** latch's default bodyTimeoutMs: slow bodies must be answered by then (plus slack). */
 const BODY_TIMEOUT_MS = 10_000
 
@@ -310,11 +313,17 @@ async function main(): Promise<number> {
       (r) => r.status,
       () => 0,
     )
-    const errorLines = server
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"level":"error"'))
+    const lines = server.output().split('\n')
+    const errorLines = lines.filter((l) => l.includes('"level":"error"'))
     for (const line of errorLines.slice(0, 5)) problem('the server logged an error', line)
+    // A request that held the server: one answered late (slow bodies wait for their 408 by design), or
+    // a cluster node that lost Redis meanwhile (its event loop did not run for the heartbeats).
+    const stalls = lines.filter((l) => {
+      if (l.includes('change bus lost') || l.includes('no answer for')) return true
+      const took = /"status":(\d+),"durationMs":([\d.]+)/.exec(l)
+      return took !== null && took[1] !== '408' && Number(took[2]) > STALL_MS
+    })
+    for (const line of stalls.slice(0, 5)) problem(`the server stalled (an answer took over ${STALL_MS} ms, or Redis went unheard)`, line)
     const exit = await server.stop('SIGTERM', 10_000)
     server = undefined
     // PostgreSQL checks its own pages.
