@@ -90,8 +90,8 @@ export function postgresVerificationEventStore(sql: PostgresEngine): Verificatio
       ['outcome', 'e.outcome'],
       ['tags', 'e.rollup_tags'],
     ],
-    // Tags are keyed by their hash (migration 4: whole, they could pass a B-tree entry's size).
-    conflictKey: (column) => (column === 'tags' ? 'latch_tags_key(tags)' : column),
+    // Tags are keyed by their hash, tags_key (migration 4: whole, they could pass a B-tree entry's size).
+    conflictKey: (column) => (column === 'tags' ? 'tags_key' : column),
     sums: [
       ['count', 'count(*)'],
       ['spent_credits', 'sum(e.credits_spent)'],

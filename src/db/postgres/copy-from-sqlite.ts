@@ -99,8 +99,9 @@ function convert(value: unknown, type: string, nul: { replaced: number }): unkno
  */
 export async function copyFromSqlite(source: Database, target: PostgresEngine): Promise<CopyReport> {
   const columnRows = await target.all<{ table_name: string; column_name: string; data_type: string }>(
+    // Generated columns (the rollups' tags_key) are PostgreSQL's to fill.
     `SELECT table_name, column_name, data_type FROM information_schema.columns
-     WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+     WHERE table_schema = current_schema() AND is_generated = 'NEVER' ORDER BY table_name, ordinal_position`,
   )
   const columns = new Map<string, Column[]>()
   for (const c of columnRows) columns.set(c.table_name, [...(columns.get(c.table_name) ?? []), { name: c.column_name, type: c.data_type }])
