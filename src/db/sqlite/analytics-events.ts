@@ -18,6 +18,7 @@ import {
 } from '../stores/analytics'
 import { type Row, type RollupSpec, RollupWriter } from './analytics-rollups'
 import { nextTurn, type SqliteEngine } from './engine'
+import { WorkspacePrune } from './workspace-prune'
 
 /**
  * Events grouped, or statements run, between two turns of the event loop while a batch is
@@ -34,18 +35,13 @@ const CHUNK = 128
  */
 const ROWS_PER_INSERT = 32
 
-/** Workspaces a prune visits between two turns of the event loop (a seek and a delete each, some 8 µs). */
-const WORKSPACES_PER_TURN = 64
-
 /** Raw rows plus rollups of one kind of event, and slice-wise deletion of the raw rows. */
 export class SqliteEventStore<E> implements EventStore<E> {
   readonly rollups: RollupWriter<E>
   private readonly insert
   private readonly insertRows
-  private readonly nextWorkspace
   private readonly deleteSlice
-  /** The last workspace whose old rows the prune in progress deleted ('' before the first). */
-  private pruned = ''
+  private readonly prune
 
   constructor(
     private readonly sql: SqliteEngine,
@@ -57,9 +53,7 @@ export class SqliteEventStore<E> implements EventStore<E> {
     const row = `(${columns.map(() => '?').join(', ')})`
     this.insert = sql.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${row}`)
     this.insertRows = sql.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(ROWS_PER_INSERT).fill(row).join(', ')}`)
-    this.nextWorkspace = sql.prepare<{ workspace_id: string }, [string]>(
-      `SELECT workspace_id FROM ${table} WHERE workspace_id > ? ORDER BY workspace_id LIMIT 1`,
-    )
+    this.prune = new WorkspacePrune(sql, table)
     this.deleteSlice = sql.prepare<unknown, [string, number, number]>(
       `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE workspace_id = ? AND time < ? ORDER BY time LIMIT ?)`,
     )
@@ -114,29 +108,9 @@ export class SqliteEventStore<E> implements EventStore<E> {
     })
   }
 
-  /**
-   * Workspace by workspace, through the (workspace_id, time) index: the raw
-   * tables have no index on time alone (migration 16), which every event
-   * paid for and only this read. The workspaces are found by seeking past
-   * the last one in that index, a lookup each. A call goes on from where the
-   * one before stopped (`pruned`), so a prune of many slices visits each
-   * workspace once, and it turns the event loop every WORKSPACES_PER_TURN
-   * workspaces. Each statement stands alone, as the one DELETE before it did.
-   */
-  async deleteBefore(before: number, limit: number) {
-    let removed = 0
-    for (let visited = 1; removed < limit; visited++) {
-      if (visited % WORKSPACES_PER_TURN === 0) await nextTurn()
-      const row = await this.sql.read(() => this.nextWorkspace.get(this.pruned))
-      if (!row) {
-        this.pruned = ''
-        break
-      }
-      removed += await this.sql.run(() => this.deleteSlice.run(row.workspace_id, before, limit - removed).changes)
-      // At the limit this workspace may hold more: the next call starts with it.
-      if (removed < limit) this.pruned = row.workspace_id
-    }
-    return removed
+  /** Workspace by workspace (./workspace-prune.ts): the raw tables have no index on time alone (migration 16). */
+  deleteBefore(before: number, limit: number) {
+    return this.prune.slice(limit, (workspace, left) => this.deleteSlice.run(workspace, before, left).changes)
   }
 }
 

@@ -7,6 +7,7 @@ import { analyticsSources } from '../analytics-sources'
 import { type AnalyticsStore, AnalyticsQueryError, type RollupGrain } from '../stores/analytics'
 import { QueryRunner, type QueryRunnerOptions } from './analytics-runner'
 import type { SqliteEngine } from './engine'
+import { WorkspacePrune } from './workspace-prune'
 
 const SOURCES = analyticsSources({ passed: 'passed' })
 
@@ -40,31 +41,31 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     })
   }
 
+  /** One walk per rollup table, each keeping its place between the slices of a prune. */
+  private readonly prunes = new Map<string, WorkspacePrune>()
+
   /**
-   * Walks the workspaces through the primary key (workspace_id, time, …): per
-   * workspace, the time of its `limit`-th oldest row bounds a range delete. A
-   * slice may pass `limit` by the rows that share that bucket.
+   * Workspace by workspace through the primary key (workspace_id, time, …)
+   * (./workspace-prune.ts): per workspace, the time of its `left`-th oldest row
+   * bounds a range delete. A slice may pass `limit` by the rows that share
+   * that bucket.
    */
   deleteRollupsBefore(kind: 'verifications' | 'ratelimits', grain: RollupGrain, before: number, limit: number) {
     const table = `${kind === 'verifications' ? 'verification' : 'ratelimit'}_rollups_per_${grain}`
-    const next = this.sql.prepare<{ id: string }, [string]>(`SELECT workspace_id AS id FROM ${table} WHERE workspace_id > ? ORDER BY workspace_id LIMIT 1`)
     const edge = this.sql.prepare<{ time: number }, [string, number, number]>(
       `SELECT time FROM ${table} WHERE workspace_id = ? AND time < ? ORDER BY time LIMIT 1 OFFSET ?`,
     )
     const upTo = this.sql.prepare<unknown, [string, number]>(`DELETE FROM ${table} WHERE workspace_id = ? AND time <= ?`)
     const below = this.sql.prepare<unknown, [string, number]>(`DELETE FROM ${table} WHERE workspace_id = ? AND time < ?`)
-    // One transaction: `work` may be run again when the lock is busy, and a run of
-    // separate statements would count only the deletes of its last try.
-    return this.sql.run(() =>
-      this.sql.db.transaction(() => {
-        let removed = 0
-        for (let workspace = next.get('')?.id; workspace !== undefined && removed < limit; workspace = next.get(workspace)?.id) {
-          const last = edge.get(workspace, before, limit - removed - 1)
-          removed += last ? upTo.run(workspace, last.time).changes : below.run(workspace, before).changes
-        }
-        return removed
-      })(),
-    )
+    let prune = this.prunes.get(table)
+    if (!prune) {
+      prune = new WorkspacePrune(this.sql, table)
+      this.prunes.set(table, prune)
+    }
+    return prune.slice(limit, (workspace, left) => {
+      const last = edge.get(workspace, before, left - 1)
+      return last ? upTo.run(workspace, last.time).changes : below.run(workspace, before).changes
+    })
   }
 
   close(): void {
